@@ -1,0 +1,152 @@
+"""Role mappings (which raw JSON path plays which canonical role) and their compilation to one DuckDB query."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+from .entry_schema import ROLE_KINDS
+
+# How a raw value is read into its role. "auto" picks by the role's kind.
+TRANSFORMS = (
+    "auto",
+    "string",  # scalar as text
+    "text",  # strings as-is, objects/arrays as compact JSON text
+    "number",  # double, times `scale`
+    "integer",  # bigint (accepts "12.0"), times `scale`
+    "timestamp",  # ISO-8601 text or unix epoch number (unit guessed by magnitude)
+    "ts_s",
+    "ts_ms",
+    "ts_us",
+    "ts_ns",
+    "duration_ms",  # (end_path - path) as milliseconds; both timestamps
+    "names",  # a list of names: the path must contain [*]; or a comma-separated string
+    "status",  # normalized to ok / error / the raw value lower-cased
+)
+
+NULL_TOKENS = ("", "null", "none", "nan", "n/a", "na", "-", "nil", "undefined")
+ERROR_STATUSES = ("error", "failed", "failure", "fail", "exception", "timeout", "status_code_error", "err", "false", "cancelled")
+OK_STATUSES = ("ok", "success", "succeeded", "completed", "complete", "status_code_ok", "status_code_unset", "true", "done", "default", "unset")
+
+_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def json_path(*keys: str | int) -> str:
+    """Build a DuckDB JSONPath from keys: json_path("a", "b.c", 0) == '$.a."b.c"[0]'."""
+    out = "$"
+    for k in keys:
+        if isinstance(k, int):
+            out += f"[{k}]"
+        elif k == "*":
+            out += "[*]"
+        elif _SIMPLE_KEY.match(k):
+            out += f".{k}"
+        else:
+            out += '."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return out
+
+
+def path_keys(path: str) -> list[str] | None:
+    """The object keys of a JSONPath with no array steps, or None (array paths cannot be removed by a merge patch)."""
+    if not path.startswith("$") or "[" in path:
+        return None
+    keys, i, s = [], 1, path
+    while i < len(s):
+        if s[i] != ".":
+            return None
+        i += 1
+        if i < len(s) and s[i] == '"':
+            j, buf = i + 1, []
+            while j < len(s) and s[j] != '"':
+                if s[j] == "\\" and j + 1 < len(s):
+                    j += 1
+                buf.append(s[j])
+                j += 1
+            keys.append("".join(buf))
+            i = j + 1
+        else:
+            j = i
+            while j < len(s) and s[j] != ".":
+                j += 1
+            keys.append(s[i:j])
+            i = j
+    return keys or None
+
+
+@dataclass(frozen=True)
+class FieldSource:
+    """One candidate raw location for a role."""
+
+    path: str
+    transform: str = "auto"
+    scale: float = 1.0
+    end_path: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.transform not in TRANSFORMS:
+            raise ValueError(f"unknown transform {self.transform!r} for path {self.path}; expected one of {TRANSFORMS}")
+        if self.transform == "duration_ms" and not self.end_path:
+            raise ValueError(f"transform duration_ms for path {self.path} needs end_path")
+
+
+@dataclass
+class Mapping:
+    """Role -> candidate sources (coalesced in order), plus constant fallbacks (e.g. the provider a vendor implies)."""
+
+    roles: dict[str, list[FieldSource]] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for role in list(self.roles) + list(self.constants):
+            if role not in ROLE_KINDS:
+                raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLE_KINDS)}")
+
+    def to_dict(self) -> dict:
+        return {
+            "roles": {r: [asdict(s) for s in srcs] for r, srcs in self.roles.items()},
+            "constants": dict(self.constants),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Mapping":
+        return cls(
+            roles={r: [FieldSource(**s) for s in srcs] for r, srcs in d.get("roles", {}).items()},
+            constants=dict(d.get("constants", {})),
+        )
+
+    def merged(self, override: "Mapping") -> "Mapping":
+        """This mapping with `override`'s roles replacing (not appending to) the same roles."""
+        return Mapping({**self.roles, **override.roles}, {**self.constants, **override.constants})
+
+    def mapped_paths(self) -> list[str]:
+        paths = []
+        for srcs in self.roles.values():
+            for s in srcs:
+                paths.append(s.path)
+                if s.end_path:
+                    paths.append(s.end_path)
+        return paths
+
+
+def sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def attributes_patch(mapping: Mapping) -> str:
+    """A JSON merge patch that removes every mapped object path, so attributes keep only what was not mapped."""
+    patch: dict = {}
+    for p in mapping.mapped_paths():
+        keys = path_keys(p)
+        if not keys:
+            continue
+        node = patch
+        for k in keys[:-1]:
+            nxt = node.get(k)
+            if nxt is None:
+                nxt = node[k] = {}
+            elif not isinstance(nxt, dict):  # a parent is already removed whole
+                break
+            node = nxt
+        else:
+            node[keys[-1]] = None
+    return json.dumps(patch, ensure_ascii=False)
