@@ -1,0 +1,37 @@
+"""Per-drop checks on log_entries: parse rate (warn < 99%, error < 90%) and not empty."""
+from __future__ import annotations
+
+import dagster as dg
+
+from pipeline.core.lake import read_report
+from pipeline.partitions import log_drops
+from resources.storage import LakeResource
+
+from .ingest import log_entries
+
+PARSE_RATE_WARN = 0.99
+PARSE_RATE_ERROR = 0.90
+
+
+@dg.asset_check(asset=log_entries, partitions_def=log_drops, description="Share of records read that were normalized.")
+def log_entries_parse_rate(context: dg.AssetCheckExecutionContext, lake: LakeResource) -> dg.AssetCheckResult:
+    report = read_report(lake.lake_url, context.partition_key, lake.storage_options())
+    rate = float(report["parse_rate"])
+    severity = dg.AssetCheckSeverity.ERROR if rate < PARSE_RATE_ERROR else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(
+        passed=rate >= PARSE_RATE_WARN,
+        severity=severity,
+        metadata={
+            "parse_rate": rate,
+            "rows_read": int(report["rows_read"]),
+            "rows_rejected": int(report["rows_rejected"]),
+            "reject_reasons": dg.MetadataValue.json(report.get("reject_reasons", {})),
+        },
+    )
+
+
+@dg.asset_check(asset=log_entries, partitions_def=log_drops, description="The drop produced at least one entry.")
+def log_entries_not_empty(context: dg.AssetCheckExecutionContext, lake: LakeResource) -> dg.AssetCheckResult:
+    report = read_report(lake.lake_url, context.partition_key, lake.storage_options())
+    kept = int(report["rows_kept"])
+    return dg.AssetCheckResult(passed=kept > 0, severity=dg.AssetCheckSeverity.ERROR, metadata={"rows_kept": kept})

@@ -1,0 +1,124 @@
+"""strata.yml: role overrides, price table, sampling and reading options, validated with errors that name the setting."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .entry_schema import ROLE_KINDS
+from .mapping import FieldSource, Mapping
+from .pricing import PriceTable
+
+CONFIG_ENV = "STRATA_CONFIG"
+DEFAULT_NAME = "strata.yml"
+
+
+class ConfigError(ValueError):
+    """A setting is invalid; the message names the file and the setting."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RoleSource(_Strict):
+    path: str
+    transform: str = "auto"
+    scale: float = 1.0
+    end_path: str | None = None
+
+
+class Price(_Strict):
+    input_per_1m: float = Field(ge=0)
+    output_per_1m: float = Field(ge=0)
+
+
+class Sampling(_Strict):
+    method: Literal["random", "stratified", "importance", "time"] = "random"
+    max_rows: int | None = Field(default=None, gt=0)
+    seed: int = 0
+    half_life_hours: float = Field(default=24.0, gt=0)
+
+
+class Reading(_Strict):
+    format_hint: Literal["jsonl", "json", "csv", "tsv", "logfmt", "access_log", "parquet", "avro"] | None = None
+    vendor_hint: str | None = None
+    chunk_rows: int = Field(default=250_000, gt=0)
+
+
+class StrataConfig(_Strict):
+    roles: dict[str, str | list[str | RoleSource] | RoleSource] = Field(default_factory=dict)
+    constants: dict[str, str] = Field(default_factory=dict)
+    prices: dict[str, Price] = Field(default_factory=dict)
+    currency: str = "USD"
+    sampling: Sampling = Field(default_factory=Sampling)
+    reading: Reading = Field(default_factory=Reading)
+
+    @field_validator("roles", "constants")
+    @classmethod
+    def _known_roles(cls, v: dict) -> dict:
+        unknown = [r for r in v if r not in ROLE_KINDS]
+        if unknown:
+            raise ValueError(f"unknown role(s) {', '.join(map(repr, unknown))}; roles are {', '.join(ROLE_KINDS)}")
+        return v
+
+    def role_overrides(self) -> Mapping | None:
+        if not self.roles and not self.constants:
+            return None
+        roles = {}
+        for role, spec in self.roles.items():
+            items = spec if isinstance(spec, list) else [spec]
+            roles[role] = [
+                FieldSource(_as_path(i)) if isinstance(i, str) else FieldSource(_as_path(i.path), i.transform, i.scale, i.end_path)
+                for i in items
+            ]
+        return Mapping(roles, dict(self.constants))
+
+    def price_table(self) -> PriceTable:
+        overrides = {m: (p.input_per_1m, p.output_per_1m) for m, p in self.prices.items()}
+        return PriceTable(PriceTable.default().with_overrides(overrides).prices, self.currency)
+
+
+def _as_path(p: str) -> str:
+    """Accept `usage.prompt_tokens` as well as JSONPath `$.usage.prompt_tokens`."""
+    if p.startswith("$"):
+        return p
+    from .mapping import json_path
+
+    return json_path(*p.split("."))
+
+
+def find_config(explicit: str | os.PathLike | None = None, start: Path | None = None) -> Path | None:
+    """--config, then $STRATA_CONFIG, then strata.yml in the working directory or its parents."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / DEFAULT_NAME).is_file():
+            return d / DEFAULT_NAME
+    return None
+
+
+def load_config(path: str | os.PathLike | None = None, *, discover: bool = True) -> StrataConfig:
+    """Load and validate a config file; with no file, the defaults."""
+    found = find_config(path) if (path or discover) else None
+    if found is None:
+        return StrataConfig()
+    if not Path(found).is_file():
+        raise ConfigError(f"{found}: config file not found")
+    try:
+        data = yaml.safe_load(Path(found).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{found}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{found}: expected a mapping of settings at the top level")
+    try:
+        return StrataConfig.model_validate(data)
+    except ValidationError as exc:
+        msgs = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(f"{found}: invalid setting(s): " + "; ".join(msgs)) from exc

@@ -1,0 +1,81 @@
+"""One drop from object store to lake: read and normalize, sample if configured, write atomically, summarize."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from .config import StrataConfig
+from .ingest import IngestResult, iter_entries, maybe_sample
+from .lake import LakeWrite, write_drop
+from .sources import SourceObject
+
+PREVIEW_ROWS = 5
+
+
+@dataclass
+class DropIngest:
+    result: IngestResult
+    written: LakeWrite
+    preview: pa.Table
+
+    def report(self) -> dict:
+        return {
+            **self.result.summary(),
+            "entries_path": self.written.entries_path,
+            "quarantine_path": self.written.quarantine_path,
+            "sources": [s.to_dict() for s in self.result.sources],
+        }
+
+
+def ingest_drop(
+    source: str | list[SourceObject],
+    lake_url: str,
+    drop: str,
+    config: StrataConfig | None = None,
+    storage_options: dict | None = None,
+    lake_storage_options: dict | None = None,
+    progress=None,
+) -> DropIngest:
+    """Stream chunks straight into the lake, or hold the drop in memory when sampling is configured."""
+    config = config or StrataConfig()
+    result = IngestResult()
+    head: list[pa.Table] = []
+
+    def tap(chunks):
+        for c in chunks:
+            if not head and c.num_rows:
+                head.append(c.slice(0, PREVIEW_ROWS))
+            yield c
+
+    chunks = iter_entries(source, drop=drop, config=config, storage_options=storage_options, result=result, progress=progress)
+    if config.sampling.max_rows:
+        collected = list(chunks)
+        table = pa.concat_tables(collected) if collected else None
+        chunks = [maybe_sample(table, config, result)] if table is not None else []
+    holder: dict = {}
+
+    def report() -> dict:
+        holder["r"] = {**result.summary(), "sources": [s.to_dict() for s in result.sources]}
+        return holder["r"]
+
+    written = write_drop(lake_url, drop, tap(chunks), lambda: result.rejects, report, lake_storage_options)
+    from .entry_schema import CANONICAL_SCHEMA
+
+    preview = head[0] if head else CANONICAL_SCHEMA.empty_table()
+    return DropIngest(result, written, preview)
+
+
+def preview_markdown(preview: pa.Table, width: int = 48) -> str:
+    cols = ["ts", "model", "input", "output", "latency_ms", "status"]
+    rows = preview.select(cols).to_pylist()
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r[c]
+            s = "" if v is None else (f"{v:,.0f}" if isinstance(v, float) else str(v))
+            s = s.replace("|", "\\|").replace("\n", " ")
+            cells.append(s if len(s) <= width else s[: width - 1] + "…")
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)

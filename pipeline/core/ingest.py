@@ -1,0 +1,260 @@
+"""Reads a source end to end: objects -> format -> vendor or inferred mapping -> canonical entries in chunks, plus rejects."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import pyarrow as pa
+
+from .config import StrataConfig
+from .mapping import FieldSource, Mapping
+from .normalize import connect, normalize_records
+from .pricing import fill_costs
+from .records import ParsedRecords, Reject, records_from_dicts
+from .sources import SourceObject, decompress, read_raw, resolve_source
+from .sniff import detect_encoding, sniff_format
+
+SAMPLE_RECORDS = 2000
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass
+class SourceReport:
+    """What was read from one object and how it was understood."""
+
+    url: str
+    format: str
+    compression: str | None
+    vendor: str | None
+    bytes_read: int
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_rejected: int = 0
+    schema: dict = field(default_factory=dict)
+    evolution: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class IngestResult:
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_rejected: int = 0
+    bytes_read: int = 0
+    costs_filled: int = 0
+    sources: list[SourceReport] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    sample: dict | None = None
+
+    @property
+    def formats(self) -> dict[str, int]:
+        return dict(Counter(s.format for s in self.sources))
+
+    @property
+    def vendors(self) -> dict[str, int]:
+        return dict(Counter(s.vendor for s in self.sources if s.vendor))
+
+    @property
+    def parse_rate(self) -> float:
+        return self.rows_kept / self.rows_read if self.rows_read else 1.0
+
+    @property
+    def reject_reasons(self) -> dict[str, int]:
+        return dict(Counter(r.reason.split(":")[0] for r in self.rejects).most_common())
+
+    def summary(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "rows_rejected": self.rows_rejected,
+            "parse_rate": round(self.parse_rate, 6),
+            "bytes_read": self.bytes_read,
+            "formats": self.formats,
+            "vendors": self.vendors,
+            "costs_filled": self.costs_filled,
+            "reject_reasons": self.reject_reasons,
+            "objects": len(self.sources),
+            "sample": self.sample,
+        }
+
+
+def _read_object(data: bytes, url: str, fmt: str) -> ParsedRecords:
+    from .readers.json_doc import read_json_document
+    from .readers.jsonl import read_jsonl
+
+    if fmt in ("jsonl", "text"):
+        parsed = read_jsonl(data, url)
+        parsed.format = fmt
+        return parsed
+    if fmt == "json":
+        return read_json_document(data, url)
+    if fmt in ("csv", "tsv"):
+        from .readers.csv_reader import read_delimited
+
+        return read_delimited(data, url, "\t" if fmt == "tsv" else None)
+    if fmt == "logfmt":
+        from .readers.logfmt import read_logfmt
+
+        return read_logfmt(data, url)
+    if fmt == "access_log":
+        from .readers.access_log import read_access_log
+
+        return read_access_log(data, url)
+    if fmt == "parquet":
+        from .readers.columnar import read_parquet
+
+        return read_parquet(data, url)
+    if fmt == "avro":
+        from .readers.columnar import read_avro
+
+        return read_avro(data, url)
+    if fmt == "empty":
+        from .records import empty_records
+
+        return ParsedRecords(empty_records(), [], "empty", 0)
+    # unrecognized binary content: the whole object goes to quarantine rather than failing the drop
+    return ParsedRecords(
+        records_from_dicts(url, []), [Reject(url, 1, f"unrecognized {fmt} content", data[:1_000_000])], fmt, len(data)
+    )
+
+
+def _sample_dicts(records: pa.Table, n: int = SAMPLE_RECORDS) -> list[dict]:
+    """Up to n parsed records spread evenly over the object (not just its head)."""
+    total = records.num_rows
+    if total == 0:
+        return []
+    step = max(1, total // n)
+    raws = records.column("raw").take(pa.array(range(0, total, step))).to_pylist()
+    out = []
+    for r in raws:
+        try:
+            v = json.loads(r)
+        except (ValueError, TypeError):
+            continue
+        if isinstance(v, dict):
+            out.append(v)
+    return out
+
+
+def _with_renames(mapping: Mapping, evolution) -> Mapping:
+    """Make sure both sides of a detected rename feed the same role."""
+    roles = {r: list(s) for r, s in mapping.roles.items()}
+    for rn in getattr(evolution, "renames", []):
+        for role, srcs in roles.items():
+            paths = [s.path for s in srcs]
+            if rn.new_path in paths and rn.old_path not in paths:
+                srcs.append(FieldSource(rn.old_path, srcs[paths.index(rn.new_path)].transform, srcs[paths.index(rn.new_path)].scale))
+            elif rn.old_path in paths and rn.new_path not in paths:
+                srcs.insert(0, FieldSource(rn.new_path, srcs[paths.index(rn.old_path)].transform, srcs[paths.index(rn.old_path)].scale))
+    return Mapping(roles, dict(mapping.constants))
+
+
+def _plan(parsed: ParsedRecords, config: StrataConfig, report: SourceReport, con) -> tuple[pa.Table, Mapping]:
+    """Choose the mapping (vendor adapter, else inference) and expand vendor documents into records."""
+    from .vendors import ADAPTERS, detect_vendor, expand_records
+
+    records = parsed.records
+    sample = _sample_dicts(records)
+    adapter = None
+    if config.reading.vendor_hint:
+        adapter = next((a for a in ADAPTERS if a.name == config.reading.vendor_hint), None)
+        if adapter is None:
+            raise ValueError(f"reading.vendor_hint: unknown vendor {config.reading.vendor_hint!r}")
+    elif sample:
+        adapter = detect_vendor(sample)
+    overrides = config.role_overrides()
+    if adapter is not None:
+        report.vendor = adapter.name
+        if adapter.expand is not None:
+            rows = []
+            for line, raw in zip(records.column("line").to_pylist(), records.column("raw").to_pylist()):
+                rows.extend(expand_records(adapter, [(line, json.loads(raw))]))
+            records = records_from_dicts(report.url, rows)
+        mapping = adapter.mapping.merged(overrides) if overrides else adapter.mapping
+        report.schema = {"vendor": adapter.name, "mapping": mapping.to_dict()}
+        return records, mapping
+    from .schema_evolution import detect_evolution
+    from .schema_infer import infer_schema
+
+    inferred = infer_schema(sample, overrides)
+    evolution = detect_evolution(records, con=con) if parsed.format in ("jsonl", "text") else None
+    mapping = _with_renames(inferred.mapping, evolution) if evolution else inferred.mapping
+    report.schema = inferred.to_dict()
+    report.schema["mapping"] = mapping.to_dict()
+    report.evolution = {**evolution.to_dict(), "describe": evolution.describe()} if evolution else {}
+    return records, mapping
+
+
+def iter_entries(
+    source: str | list[SourceObject],
+    *,
+    drop: str | None = None,
+    config: StrataConfig | None = None,
+    storage_options: dict | None = None,
+    result: IngestResult | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[pa.Table]:
+    """Yield canonical entry chunks for every object of `source`; counts and rejects accumulate in `result`."""
+    config = config or StrataConfig()
+    result = result if result is not None else IngestResult()
+    prices = config.price_table()
+    objects = resolve_source(source, storage_options) if isinstance(source, str) else source
+    con = connect()
+    for obj in objects:
+        raw = read_raw(obj)
+        data, compression = decompress(raw, obj.url)
+        enc = detect_encoding(data[:4])
+        if enc.startswith("utf-16"):
+            data = data.decode(enc).encode("utf-8")
+        fmt = config.reading.format_hint or sniff_format(data[:SNIFF_BYTES], obj.name)
+        parsed = _read_object(data, obj.url, fmt)
+        report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
+        records, mapping = _plan(parsed, config, report, con)
+        report.rows_rejected += len(parsed.rejects)
+        result.rejects.extend(parsed.rejects)
+        chunk = config.reading.chunk_rows
+        for start in range(0, max(records.num_rows, 1), chunk):
+            part = records.slice(start, chunk)
+            if part.num_rows == 0:
+                break
+            norm = normalize_records(part, mapping, drop, con)
+            entries, filled = fill_costs(norm.entries, prices)
+            result.costs_filled += filled
+            report.rows_kept += entries.num_rows
+            report.rows_rejected += len(norm.rejects)
+            result.rejects.extend(norm.rejects)
+            if progress:
+                progress(part.num_rows)
+            yield entries
+        report.rows_read = report.rows_kept + report.rows_rejected
+        result.sources.append(report)
+        result.rows_read += report.rows_read
+        result.rows_kept += report.rows_kept
+        result.rows_rejected += report.rows_rejected
+        result.bytes_read += report.bytes_read
+
+
+def ingest(source: str | list[SourceObject], **kwargs) -> tuple[pa.Table, IngestResult]:
+    """Read everything into one table (for small sources, tests and the CLI summary); applies configured sampling."""
+    result = kwargs.pop("result", None) or IngestResult()
+    config: StrataConfig = kwargs.get("config") or StrataConfig()
+    from .entry_schema import CANONICAL_SCHEMA
+
+    chunks = list(iter_entries(source, result=result, **kwargs))
+    table = pa.concat_tables(chunks) if chunks else CANONICAL_SCHEMA.empty_table()
+    return maybe_sample(table, config, result), result
+
+
+def maybe_sample(table: pa.Table, config: StrataConfig, result: IngestResult) -> pa.Table:
+    s = config.sampling
+    if not s.max_rows or table.num_rows <= s.max_rows:
+        return table
+    from .sampling import sample_entries
+
+    sampled, info = sample_entries(table, s.max_rows, s.method, s.seed, half_life_hours=s.half_life_hours)
+    result.sample = info.to_dict()
+    return sampled

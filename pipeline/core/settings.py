@@ -1,0 +1,58 @@
+"""Environment settings shared by the CLI and the Dagster resources (names are listed in .env.example)."""
+from __future__ import annotations
+
+import json
+import os
+
+ENV_STORAGE_OPTIONS = "STRATA_STORAGE_OPTIONS"
+ENV_S3_ENDPOINT = "STRATA_S3_ENDPOINT_URL"
+
+
+def storage_options_from_env(env: dict | None = None) -> dict:
+    """fsspec storage options: $STRATA_STORAGE_OPTIONS (JSON) plus the S3 endpoint shortcut."""
+    env = os.environ if env is None else env
+    opts: dict = {}
+    raw = env.get(ENV_STORAGE_OPTIONS, "").strip()
+    if raw:
+        try:
+            opts = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{ENV_STORAGE_OPTIONS}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+        if not isinstance(opts, dict):
+            raise ValueError(f"{ENV_STORAGE_OPTIONS}: expected a JSON object of fsspec storage options")
+    if env.get(ENV_S3_ENDPOINT):
+        opts.setdefault("client_kwargs", {})["endpoint_url"] = env[ENV_S3_ENDPOINT]
+    return opts
+
+
+# Every setting, its default for the embedded local setup, and what it means (README and .env.example list the same).
+DEFAULTS: dict[str, tuple[str, str]] = {
+    "STRATA_DROPS_URL": ("./data/drops", "where raw log drops land (any fsspec URL: s3://bucket/prefix, gs://, az://)"),
+    "STRATA_DROP_DEPTH": ("1", "how many folder levels under the drops URL make one drop key"),
+    "STRATA_LAKE_URL": ("./data/lake", "normalized Parquet per drop and quarantine"),
+    "STRATA_ARTIFACTS_URL": ("./data/artifacts", "reports, generated test suites, baseline JSON"),
+    "STRATA_WAREHOUSE_PATH": ("./data/warehouse.duckdb", "the DuckDB warehouse file"),
+    "STRATA_CONFIG": ("", "path to strata.yml (empty: ./strata.yml or a parent's, if any)"),
+    "STRATA_STORAGE_OPTIONS": ("", "fsspec storage options as JSON, e.g. {\"key\": ..., \"secret\": ...}"),
+    "STRATA_S3_ENDPOINT_URL": ("", "S3-compatible endpoint (MinIO, moto, R2); empty for AWS"),
+    "STRATA_MAX_DROPS_PER_TICK": ("20", "new drops the sensor requests per tick at most"),
+    "STRATA_MIN_DROP_AGE_SECONDS": ("0", "ignore drops modified more recently than this (still uploading)"),
+}
+_INTS = ("STRATA_DROP_DEPTH", "STRATA_MAX_DROPS_PER_TICK")
+_FLOATS = ("STRATA_MIN_DROP_AGE_SECONDS",)
+
+
+def apply_defaults(env: dict | None = None) -> None:
+    """Fill unset settings with their local defaults, then validate them; errors name the variable."""
+    env = os.environ if env is None else env
+    for name, (default, _) in DEFAULTS.items():
+        env.setdefault(name, default)
+    for name in _INTS:
+        if not env[name].strip().isdigit() or int(env[name]) < 1:
+            raise ValueError(f"{name}={env[name]!r}: expected a positive whole number")
+    for name in _FLOATS:
+        try:
+            float(env[name])
+        except ValueError:
+            raise ValueError(f"{name}={env[name]!r}: expected a number of seconds") from None
+    storage_options_from_env(env)

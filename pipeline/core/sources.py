@@ -1,0 +1,175 @@
+"""Resolves a SOURCE (path, glob, directory, fsspec URL or stdin) into objects, and reads them decompressed by content."""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import fsspec
+
+STDIN = "-"
+_GLOB_CHARS = set("*?[")
+_SKIP_NAMES = (".DS_Store", "_SUCCESS")
+_TRANSIENT = (ConnectionError, TimeoutError, OSError)
+
+
+class SourceError(Exception):
+    """An object that cannot be listed or read; the message names the object and the cause."""
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    url: str  # what a person reads in messages: the URL or path as given/resolved
+    path: str  # the path inside `fs`
+    size: int | None = None
+    mtime: float | None = None
+    fs: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def filesystem(url: str, storage_options: dict | None = None):
+    """The fsspec filesystem for a URL, with listing caches off so new objects are always seen."""
+    protocol = fsspec.core.split_protocol(url)[0] or "file"
+    opts = dict(storage_options or {})
+    if protocol not in ("file", "local"):
+        opts.setdefault("skip_instance_cache", True)
+        opts.setdefault("use_listings_cache", False)
+    try:
+        return fsspec.filesystem(protocol, **opts)
+    except (ImportError, ValueError) as exc:
+        hint = {"gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs", "s3": "s3fs"}.get(protocol)
+        extra = f" (install {hint})" if hint else ""
+        raise SourceError(f"{url}: no filesystem for protocol {protocol!r}{extra}: {exc}") from exc
+
+
+def _display(fs, path: str) -> str:
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return path if protocol in ("file", "local") else f"{protocol}://{path}"
+
+
+def _mtime(info: dict) -> float | None:
+    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
+        v = info.get(key)
+        if v is None:
+            continue
+        if hasattr(v, "timestamp"):
+            return float(v.timestamp())
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _object(fs, info: dict) -> SourceObject:
+    path = info["name"]
+    return SourceObject(_display(fs, path), path, info.get("size"), _mtime(info), fs)
+
+
+def _visible(path: str) -> bool:
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    return not (name.startswith(".") or name.startswith("_") and name in _SKIP_NAMES or name in _SKIP_NAMES)
+
+
+def resolve_source(source: str, storage_options: dict | None = None) -> list[SourceObject]:
+    """Every readable object a SOURCE names, sorted by path; directories are walked, hidden files skipped."""
+    if source == STDIN:
+        return [SourceObject("<stdin>", STDIN)]
+    fs = filesystem(source, storage_options)
+    path = fs._strip_protocol(source)
+    try:
+        if any(c in path for c in _GLOB_CHARS):
+            infos = [fs.info(p) for p in fs.glob(path, refresh=True) if _visible(p)]
+        elif fs.isdir(path):
+            infos = [i for i in fs.find(path, detail=True, refresh=True).values() if _visible(i["name"])]
+        else:
+            infos = [fs.info(path)]
+    except FileNotFoundError as exc:
+        raise SourceError(f"{source}: no such object or directory") from exc
+    except PermissionError as exc:
+        raise SourceError(f"{source}: permission denied ({exc})") from exc
+    objs = [_object(fs, i) for i in infos if i.get("type", "file") != "directory"]
+    if not objs and not any(c in path for c in _GLOB_CHARS) and not fs.isdir(path):
+        raise SourceError(f"{source}: no such object or directory")
+    return sorted(objs, key=lambda o: o.path)
+
+
+def _with_retries(fn, what: str, attempts: int = 4, base_delay: float = 0.2):
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except FileNotFoundError as exc:
+            raise SourceError(f"{what}: object not found") from exc
+        except PermissionError as exc:
+            raise SourceError(f"{what}: access denied ({exc})") from exc
+        except _TRANSIENT as exc:
+            if attempt == attempts - 1:
+                raise SourceError(f"{what}: read failed after {attempts} attempts: {exc}") from exc
+            time.sleep(base_delay * 2**attempt)
+
+
+def read_raw(obj: SourceObject) -> bytes:
+    """The object's stored bytes (still compressed), retrying transient object-store errors with backoff."""
+    if obj.path == STDIN:
+        return sys.stdin.buffer.read()
+    return _with_retries(lambda: obj.fs.cat_file(obj.path), obj.url)
+
+
+def compression_of(head: bytes) -> str | None:
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    if head[:3] == b"BZh" and head[3:4].isdigit():
+        return "bz2"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    return None
+
+
+def decompress(data: bytes, url: str) -> tuple[bytes, str | None]:
+    """Decompress by magic bytes, not by extension; a truncated or corrupt stream raises naming the object."""
+    kind = compression_of(data[:8])
+    if kind is None:
+        return data, None
+    try:
+        if kind == "gzip":
+            out = _gunzip(data)
+        elif kind == "zstd":
+            out = _unzstd(data)
+        elif kind == "bz2":
+            out = bz2.decompress(data)
+        else:
+            out = lzma.decompress(data)
+    except (EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
+        raise SourceError(f"{url}: {kind} stream is truncated or corrupt ({exc})") from exc
+    except Exception as exc:  # zstandard raises its own ZstdError
+        raise SourceError(f"{url}: {kind} stream is truncated or corrupt ({exc})") from exc
+    return out, kind
+
+
+def _gunzip(data: bytes) -> bytes:
+    # gzip.decompress handles concatenated members and raises EOFError on truncation
+    return gzip.decompress(data)
+
+
+def _unzstd(data: bytes) -> bytes:
+    """All frames of a zstd stream; a frame cut short raises instead of returning what was decoded so far."""
+    import zstandard
+
+    parts, rest = [], data
+    while rest:
+        dobj = zstandard.ZstdDecompressor().decompressobj()
+        parts.append(dobj.decompress(rest))
+        if not dobj.eof:
+            raise EOFError("zstd frame ends before its end marker")
+        rest = dobj.unused_data
+    return b"".join(parts)

@@ -1,0 +1,39 @@
+"""The one Definitions object of the Strata code location."""
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipeline.core.config import load_config
+from pipeline.core.settings import apply_defaults
+
+apply_defaults()  # unset settings get local defaults; bad values fail the load with the variable's name
+load_config()  # a broken strata.yml fails the load naming the file and setting, not the first run
+
+from assets import ingest, ingest_checks  # noqa: E402
+from pipeline.jobs import ingest_job  # noqa: E402
+from pipeline.schedules import schedules  # noqa: E402
+from resources.storage import LakeResource, ObjectStoreResource, StrataConfigResource  # noqa: E402
+from sensors.new_drop import new_log_drop_sensor  # noqa: E402
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([ingest]),
+    asset_checks=dg.load_asset_checks_from_modules([ingest_checks]),
+    jobs=[ingest_job],
+    sensors=[new_log_drop_sensor],
+    schedules=schedules,
+    resources={
+        "object_store": ObjectStoreResource(
+            drops_url=dg.EnvVar("STRATA_DROPS_URL"),
+            storage_options_json=dg.EnvVar("STRATA_STORAGE_OPTIONS"),
+            s3_endpoint_url=dg.EnvVar("STRATA_S3_ENDPOINT_URL"),
+            drop_depth=dg.EnvVar.int("STRATA_DROP_DEPTH"),
+        ),
+        "lake": LakeResource(
+            lake_url=dg.EnvVar("STRATA_LAKE_URL"),
+            artifacts_url=dg.EnvVar("STRATA_ARTIFACTS_URL"),
+            storage_options_json=dg.EnvVar("STRATA_STORAGE_OPTIONS"),
+            s3_endpoint_url=dg.EnvVar("STRATA_S3_ENDPOINT_URL"),
+        ),
+        "warehouse": DuckDBResource(database=dg.EnvVar("STRATA_WAREHOUSE_PATH")),
+        "strata_config": StrataConfigResource(config_path=dg.EnvVar("STRATA_CONFIG")),
+    },
+)

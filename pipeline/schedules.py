@@ -1,0 +1,3 @@
+"""Schedules. The daily staleness schedule arrives with invariants; nothing is scheduled for ingest, sensors drive it."""
+
+schedules: list = []

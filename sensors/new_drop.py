@@ -1,0 +1,31 @@
+"""new_log_drop_sensor: lists the drops prefix (no listing cache), adds a partition and requests a run per new drop."""
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from pipeline.core.drops import DropCursor, select_new
+from pipeline.jobs import ingest_job
+from pipeline.partitions import log_drops
+from resources.storage import ObjectStoreResource
+
+MAX_DROPS_PER_TICK = int(os.environ.get("STRATA_MAX_DROPS_PER_TICK", "20"))
+MIN_DROP_AGE_S = float(os.environ.get("STRATA_MIN_DROP_AGE_SECONDS", "0"))
+
+
+@dg.sensor(job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+def new_log_drop_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStoreResource) -> dg.SensorResult:
+    cursor = DropCursor.parse(context.cursor)
+    drops = object_store.list_drops()
+    picked, new_cursor = select_new(drops, cursor, MAX_DROPS_PER_TICK, MIN_DROP_AGE_S)
+    if not picked:
+        return dg.SensorResult(skip_reason=f"no new drops among {len(drops)} under {object_store.drops_url}")
+    keys = [d.key for d in picked]
+    context.log.info(f"new drops: {', '.join(keys)}")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(partition_key=d.key, run_key=f"{d.key}@{d.mtime:.6f}",
+                                    tags={"strata/drop": d.key}) for d in picked],
+        dynamic_partitions_requests=[log_drops.build_add_request(keys)],
+        cursor=new_cursor.dump(),
+    )
