@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .entry_schema import CANONICAL_SCHEMA
 from .mapping import Mapping
-from .normalize_sql import build_query, invalid_query
+from .normalize_sql import build_query
 from .records import Reject
 
 
@@ -39,21 +40,27 @@ def normalize_records(
     name = "_strata_records"
     con.register(name, records)
     try:
-        rejects = [
-            Reject(source=s, line=ln, reason=reason, raw=_strip_eol(raw))
-            for s, ln, _sub, raw, reason in con.sql(invalid_query(name)).fetchall()
-        ]
         table = con.sql(build_query(mapping, name, drop)).to_arrow_table()
     finally:
         con.unregister(name)
+    rejects: list[Reject] = []
     err = table.column("_error")
     if err.null_count < len(err):
-        import pyarrow.compute as pc
-
-        bad = pc.is_valid(err)
-        for row in table.filter(bad).select(["source", "line", "_error", "_raw"]).to_pylist():
-            field_name = row["_error"].split(" ", 2)[1] if row["_error"].startswith("field ") else None
-            rejects.append(Reject(row["source"], row["line"], row["_error"], _strip_eol(row["_raw"]), field=field_name))
-        table = table.filter(pc.invert(bad))
-    entries = table.drop_columns(["_error", "_raw"]).cast(CANONICAL_SCHEMA)
+        rejects += _field_rejects(table.filter(pc.is_valid(err)), records)
+        table = table.filter(pc.is_null(err))
+    entries = table.drop_columns(["_sub", "_error"]).cast(CANONICAL_SCHEMA)
     return NormalizeResult(entries, rejects)
+
+
+def _field_rejects(bad: pa.Table, records: pa.Table) -> list[Reject]:
+    """Rejects for rows whose typed fields could not be read, with the record's original text (looked up, rare)."""
+    keys = bad.select(["source", "line", "_sub"]).rename_columns(["source", "line", "sub"])
+    raws = records.join(keys, ["source", "line", "sub"], join_type="inner").select(["source", "line", "sub", "raw"])
+    raw_of = {(r["source"], r["line"], r["sub"]): r["raw"] for r in raws.to_pylist()}
+    out = []
+    for row in bad.select(["source", "line", "_sub", "_error"]).to_pylist():
+        msg = row["_error"]
+        field_name = msg.split(" ", 2)[1] if msg.startswith("field ") else None
+        raw = raw_of.get((row["source"], row["line"], row["_sub"]))
+        out.append(Reject(row["source"], row["line"], msg, _strip_eol(raw), field=field_name))
+    return out

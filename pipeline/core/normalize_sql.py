@@ -9,12 +9,12 @@ _ERRS = ", ".join(sql_str(t) for t in ERROR_STATUSES)
 _OKS = ", ".join(sql_str(t) for t in OK_STATUSES)
 
 
-def _clean(v: str) -> str:
-    return f"(CASE WHEN lower(trim({v})) IN ({_NULLS}) THEN NULL ELSE trim({v}) END)"
+def _is_null_token(v: str) -> str:
+    return f"(length({v}) <= 9 AND lower(trim({v})) IN ({_NULLS}))"
 
 
-def _ts(v: str, unit: str) -> str:
-    d = f"TRY_CAST({v} AS DOUBLE)"
+def _ts(v: str, d: str, unit: str) -> str:
+    """Timestamp from slot text `v` and its numeric cast `d` (epoch units guessed by magnitude for "auto")."""
     if unit == "auto":
         div = f"(CASE WHEN abs({d}) >= 1e17 THEN 1e9 WHEN abs({d}) >= 1e14 THEN 1e6 WHEN abs({d}) >= 1e11 THEN 1e3 ELSE 1 END)"
         return f"(CASE WHEN {d} IS NOT NULL THEN to_timestamp({d} / {div}) ELSE TRY_CAST({v} AS TIMESTAMPTZ) END)"
@@ -22,30 +22,29 @@ def _ts(v: str, unit: str) -> str:
     return f"to_timestamp({d} / {div})"
 
 
-def _convert(src: FieldSource, kind: str, v: str, v_end: str | None) -> tuple[str, bool]:
-    """SQL for one candidate's value and whether a non-null raw value can fail to convert (a field error)."""
+def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None, d_end: str | None) -> tuple[str, bool]:
+    """SQL for one candidate's value from its slot columns, and whether a present raw value can fail to convert."""
     t = src.transform
     if t == "auto":
         t = {"timestamp": "timestamp", "number": "number", "integer": "integer", "names": "names"}.get(kind, "text")
     scale = "" if src.scale == 1.0 else f" * {float(src.scale)!r}"
-    c = _clean(v)
     if t in ("string", "text"):
         return v, False
     if t == "status":
         return (
-            f"(CASE WHEN {c} IS NULL THEN NULL WHEN TRY_CAST({c} AS DOUBLE) IS NOT NULL "
-            f"THEN (CASE WHEN TRY_CAST({c} AS DOUBLE) >= 400 THEN 'error' ELSE 'ok' END) "
-            f"WHEN lower({c}) IN ({_ERRS}) THEN 'error' WHEN lower({c}) IN ({_OKS}) THEN 'ok' ELSE lower({c}) END)",
+            f"(CASE WHEN {v} IS NULL OR {_is_null_token(v)} THEN NULL WHEN {d} IS NOT NULL "
+            f"THEN (CASE WHEN {d} >= 400 THEN 'error' ELSE 'ok' END) "
+            f"WHEN lower(trim({v})) IN ({_ERRS}) THEN 'error' WHEN lower(trim({v})) IN ({_OKS}) THEN 'ok' ELSE lower(trim({v})) END)",
             False,
         )
     if t == "number":
-        return f"(TRY_CAST({c} AS DOUBLE){scale})", True
+        return f"(CASE WHEN isfinite({d}) THEN {d}{scale} END)", True
     if t == "integer":
-        return f"TRY_CAST(round(TRY_CAST({c} AS DOUBLE){scale}) AS BIGINT)", True
+        return f"(CASE WHEN isfinite({d}) AND abs({d}{scale}) < 9e18 THEN round({d}{scale})::BIGINT END)", True
     if t in ("timestamp", "ts_s", "ts_ms", "ts_us", "ts_ns"):
-        return _ts(c, "auto" if t == "timestamp" else t), True
+        return _ts(v, d, "auto" if t == "timestamp" else t), True
     if t == "duration_ms":
-        a, b = _ts(c, "auto"), _ts(_clean(v_end or "NULL"), "auto")
+        a, b = _ts(v, d, "auto"), _ts(v_end or "NULL", d_end or "NULL", "auto")
         return f"((epoch_us({b}) - epoch_us({a})) / 1000.0{scale})", True
     raise ValueError(f"transform {t} cannot be used for a {kind} role")
 
@@ -62,95 +61,93 @@ def _names(src: FieldSource) -> str:
 
 
 def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
-    """Query over `relation` (source, line, sub, raw) yielding canonical columns plus `_valid`, `_error`, `_raw`."""
-    scalar_paths: list[str] = []
+    """Query over `relation` (source, line, sub, raw) yielding canonical columns plus `_sub` and `_error`.
 
-    def slot(path: str) -> str:
-        if path not in scalar_paths:
-            scalar_paths.append(path)
-        return f"v[{scalar_paths.index(path) + 1}]"
+    Layered so each raw value is parsed, cleaned and cast once: extract all paths in one JSON parse (L1), split the
+    slots and their numeric casts (L2), convert roles (L3), then derive columns and field errors (final select).
+    """
+    slots: list[str] = []
+    numeric: set[int] = set()
 
-    cols: dict[str, str] = {}
-    errors: list[str] = []
+    def slot(path: str, needs_number: bool) -> int:
+        if path not in slots:
+            slots.append(path)
+        i = slots.index(path) + 1
+        if needs_number:
+            numeric.add(i)
+        return i
+
+    role_sql: dict[str, str] = {}
+    candidates: list[tuple[str, int, str, str]] = []  # (role, slot, candidate column, path) for field-error reporting
+    cand_cols: list[str] = []
     for role, kind in ROLE_KINDS.items():
         srcs = mapping.roles.get(role, [])
         const = mapping.constants.get(role)
         if kind == "names":
             exprs = [_names(s) for s in srcs]
             if not exprs:
-                cols[role] = "NULL::VARCHAR[]"
+                role_sql[role] = "NULL::VARCHAR[]"
             elif len(exprs) == 1:
-                cols[role] = exprs[0]
+                role_sql[role] = exprs[0]
             else:
-                cols[role] = "(CASE " + " ".join(f"WHEN len({e}) > 0 THEN {e}" for e in exprs) + f" ELSE {exprs[0]} END)"
+                role_sql[role] = "(CASE " + " ".join(f"WHEN len({e}) > 0 THEN {e}" for e in exprs) + f" ELSE {exprs[0]} END)"
             continue
         exprs = []
-        for s in srcs:
-            if role == "status" and s.transform == "auto":
-                s = FieldSource(s.path, "status", s.scale, s.end_path)
-            v = slot(s.path)
-            v_end = slot(s.end_path) if s.end_path else None
-            conv, can_fail = _convert(s, kind, v, v_end)
-            exprs.append(conv)
+        for k, src in enumerate(srcs):
+            if role == "status" and src.transform == "auto":
+                src = FieldSource(src.path, "status", src.scale, src.end_path)
+            typed = kind in ("number", "integer", "timestamp") or src.transform in ("status", "duration_ms")
+            i = slot(src.path, typed)
+            j = slot(src.end_path, True) if src.end_path else None
+            conv, can_fail = _convert(src, kind, f"s{i}", f"d{i}", f"s{j}" if j else None, f"d{j}" if j else None)
             if can_fail:
-                raw_v = _clean(v) if not v_end else f"coalesce({_clean(v)}, {_clean(v_end)})"
-                errors.append(
-                    f"CASE WHEN {raw_v} IS NOT NULL AND {conv} IS NULL THEN "
-                    f"'field {role} ({s.path.replace(chr(39), chr(39) * 2)}): cannot read ' || left({raw_v}, 80) || ' as {kind}' END"
-                )
+                col = f"_c_{role}_{k}"
+                cand_cols.append(f"{conv} AS {col}")
+                candidates.append((role, i, col, src.path))
+                exprs.append(col)
+            else:
+                exprs.append(conv)
         if const is not None:
             exprs.append(sql_str(const))
-        cols[role] = exprs[0] if len(exprs) == 1 else (f"coalesce({', '.join(exprs)})" if exprs else "NULL")
+        role_sql[role] = exprs[0] if len(exprs) == 1 else (f"coalesce({', '.join(exprs)})" if exprs else "NULL")
 
-    out = {}
-    out["output_kind"] = (
-        "(CASE WHEN output IS NULL THEN 'null' WHEN left(ltrim(output), 1) IN ('{', '[') AND json_valid(output) "
-        "THEN 'json' ELSE 'text' END)"
-    )
+    vlist = "[" + ", ".join(sql_str(p) for p in slots) + "]"
+    blank = "(length(raw) < 16 AND trim(raw, ' \t\r\n') = '')"
+    if slots:  # try(): a malformed record yields NULL instead of failing the query, so one parse also validates
+        l0 = f"SELECT source, line, sub, raw, try(json_extract_string(raw, {vlist})) AS v FROM {relation} WHERE NOT {blank}"
+        malformed = "v IS NULL"
+    else:
+        l0 = f"SELECT source, line, sub, raw, NULL::VARCHAR[] AS v FROM {relation} WHERE NOT {blank}"
+        malformed = "NOT json_valid(raw)"
+    l1 = (f"SELECT *, CASE WHEN {malformed} THEN 'malformed JSON' WHEN left(ltrim(raw), 1) <> '{{' "
+          f"THEN 'record is JSON but not an object' END AS _bad FROM ({l0})")
+    l2_cols = [f"v[{i}] AS s{i}" for i in range(1, len(slots) + 1)]
+    l2_cols += [f"TRY_CAST(v[{i}] AS DOUBLE) AS d{i}" for i in sorted(numeric)]
+    l2 = f"SELECT source, line, sub, raw, _bad{''.join(', ' + c for c in l2_cols)} FROM ({l1})"
+    l3 = f"SELECT *{''.join(', ' + c for c in cand_cols)} FROM ({l2})"
+    keep = sorted({f"s{i}" for _, i, _, _ in candidates} | {col for _, _, col, _ in candidates})
+    l4_cols = [f"{e} AS {r}" for r, e in role_sql.items() if r != "provider"] + keep
+    l4_cols.append(f"{role_sql['provider']} AS provider_raw")
+    l4 = f"SELECT source, line, sub, raw, _bad, {', '.join(l4_cols)} FROM ({l3})"
+
+    errors = [
+        f"CASE WHEN s{i} IS NOT NULL AND {col} IS NULL AND NOT {_is_null_token(f's{i}')} THEN "
+        f"'field {role} ({path.replace(chr(39), chr(39) * 2)}): cannot read ' || left(s{i}, 80) || ' as {ROLE_KINDS[role]}' END"
+        for role, i, col, path in candidates
+    ]
+    err_sql = f"coalesce(_bad, NULLIF(concat_ws('; ', {', '.join(errors)}), ''))" if errors else "_bad"
     patch = attributes_patch(mapping)
-    attrs = f"json_merge_patch(raw, {sql_str(patch)})" if patch != "{}" else "raw"
-    # providers implied by the model name when nothing in the record says so
-    provider = (
-        "coalesce(provider, CASE WHEN model ILIKE 'gpt-%' OR model ILIKE 'o1%' OR model ILIKE 'o3%' OR model ILIKE 'o4%' "
-        "OR model ILIKE 'text-embedding%' THEN 'openai' WHEN model ILIKE 'claude%' THEN 'anthropic' "
-        "WHEN model ILIKE 'gemini%' THEN 'google' WHEN model ILIKE 'mistral%' OR model ILIKE 'mixtral%' THEN 'mistral' "
-        "WHEN model ILIKE 'command%' THEN 'cohere' END)"
-    )
-    vlist = "[" + ", ".join(sql_str(p) for p in scalar_paths) + "]" if scalar_paths else None
-    extract = f"json_extract_string(raw, {vlist})" if vlist else "NULL::VARCHAR[]"
-    err_sql = f"NULLIF(concat_ws('; ', {', '.join(errors)}), '')" if errors else "NULL::VARCHAR"
-    role_sql = ",\n  ".join(f"{e} AS {r}" for r, e in cols.items())
-    drop_sql = sql_str(drop) if drop is not None else "NULL::VARCHAR"
-    inner = f"""
-SELECT source, line, sub, raw, _valid, {role_sql},
-  {err_sql} AS _error
-FROM (
-  SELECT source, line, sub, raw, TRUE AS _valid, {extract} AS v
-  FROM {relation} WHERE json_valid(raw) AND left(ltrim(raw), 1) = '{{'
-)"""
-    select_cols = []
-    for f in CANONICAL_SCHEMA:
-        name = f.name
-        if name == "entry_id":
-            expr = "md5(source || '#' || line::VARCHAR || '#' || sub::VARCHAR)"
-        elif name == "drop":
-            expr = drop_sql
-        elif name == "provider":
-            expr = provider
-        elif name == "attributes":
-            expr = attrs
-        elif name in out:
-            expr = out[name]
-        else:
-            expr = name
-        select_cols.append(f"{expr} AS \"{name}\"")
-    return f"SELECT {', '.join(select_cols)}, _error, raw AS _raw FROM ({inner})"
-
-
-def invalid_query(relation: str) -> str:
-    """Records that are not a JSON object (blank lines are skipped, not rejected)."""
-    return (
-        f"SELECT source, line, sub, raw, CASE WHEN json_valid(raw) THEN 'record is JSON but not an object' "
-        f"ELSE 'malformed JSON' END AS reason FROM {relation} "
-        f"WHERE trim(raw, ' \t\r\n') <> '' AND NOT (json_valid(raw) AND left(ltrim(raw), 1) = '{{')"
-    )
+    derived = {
+        "entry_id": "md5(source || '#' || line::VARCHAR || '#' || sub::VARCHAR)",
+        "drop": sql_str(drop) if drop is not None else "NULL::VARCHAR",
+        "output_kind": "(CASE WHEN output IS NULL THEN 'null' WHEN left(ltrim(output), 1) IN ('{', '[') AND json_valid(output) "
+                       "THEN 'json' ELSE 'text' END)",
+        "attributes": f"CASE WHEN _bad IS NULL THEN json_merge_patch(raw, {sql_str(patch)}) END" if patch != "{}" else "raw",
+        # providers implied by the model name when nothing in the record says so
+        "provider": "coalesce(provider_raw, CASE WHEN model ILIKE 'gpt-%' OR model ILIKE 'o1%' OR model ILIKE 'o3%' "
+                    "OR model ILIKE 'o4%' OR model ILIKE 'text-embedding%' THEN 'openai' WHEN model ILIKE 'claude%' "
+                    "THEN 'anthropic' WHEN model ILIKE 'gemini%' THEN 'google' WHEN model ILIKE 'mistral%' OR "
+                    "model ILIKE 'mixtral%' THEN 'mistral' WHEN model ILIKE 'command%' THEN 'cohere' END)",
+    }
+    select_cols = [f"{derived.get(f.name, f.name)} AS \"{f.name}\"" for f in CANONICAL_SCHEMA]
+    return f"SELECT {', '.join(select_cols)}, sub AS _sub, {err_sql} AS _error FROM ({l4})"
