@@ -1,5 +1,4 @@
 """Ingest stage: log_entries (drop -> normalized lake Parquet + quarantine) and log_schema (roles and evolution)."""
-from __future__ import annotations
 
 import json
 

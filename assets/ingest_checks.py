@@ -1,5 +1,4 @@
 """Per-drop checks on log_entries: parse rate (warn < 99%, error < 90%) and not empty."""
-from __future__ import annotations
 
 import dagster as dg
 

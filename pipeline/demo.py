@@ -25,7 +25,7 @@ def main() -> int:
     tick = new_log_drop_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs))
     for req in tick.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
-    job = defs.get_job_def("ingest_job")
+    job = defs.resolve_job_def("ingest_job")
     failed = 0
     for req in tick.run_requests or []:
         tags = {**req.tags, "dagster/run_key": req.run_key, "dagster/sensor_name": new_log_drop_sensor.name}

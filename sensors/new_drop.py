@@ -1,5 +1,4 @@
 """new_log_drop_sensor: lists the drops prefix (no listing cache), adds a partition and requests a run per new drop."""
-from __future__ import annotations
 
 import os
 

@@ -100,7 +100,10 @@ class DropWriter:
         else:
             # object stores have no rename: replace the files under the prefix (the old set is removed first)
             self._rm(dst)
-            self.fs.mv(src, dst, recursive=True)
+            src_root = self.fs._strip_protocol(src).rstrip("/")
+            dst_root = self.fs._strip_protocol(dst).rstrip("/")
+            for path in self.fs.find(src_root):
+                self.fs.copy(path, dst_root + path[len(src_root):])
 
     def _rm(self, path: str) -> None:
         if self.fs.exists(path):

@@ -37,3 +37,12 @@ def deployment(tmp_path):
             "strata_config": StrataConfigResource(config_path=""),
         },
     }
+
+
+@pytest.fixture
+def instance():
+    """A real (temporary, on-disk) instance: sensors need an instance ref to resolve dynamic partitions."""
+    import dagster as dg
+
+    with dg.instance_for_test() as inst:
+        yield inst

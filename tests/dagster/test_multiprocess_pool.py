@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 def ingest_job_def():
     from pipeline.definitions import defs
 
-    return defs.get_job_def("ingest_job")
+    return defs.resolve_job_def("ingest_job")
 
 
 def test_two_drops_in_parallel_processes(tmp_path, monkeypatch):
@@ -33,7 +33,7 @@ def test_two_drops_in_parallel_processes(tmp_path, monkeypatch):
         instance.add_dynamic_partitions("log_drops", ["a.jsonl", "b.jsonl"])
 
         def go(key):
-            with dg.execute_job(dg.reconstructable(ingest_job_def), instance, partition_key=key) as r:
+            with dg.execute_job(dg.reconstructable(ingest_job_def), instance, tags={"dagster/partition": key}) as r:
                 results[key] = (r.success, [str(e.event_specific_data.error) for e in r.all_events
                                             if e.event_type_value == "STEP_FAILURE"])
 

@@ -3,17 +3,29 @@ import os
 
 import dagster as dg
 
+from assets.ingest import log_entries, log_schema
+from pipeline.jobs import ingest_job
 from sensors.new_drop import new_log_drop_sensor
+
+
+
+INSTANCE: list = []  # set per test by the `instance` fixture
+
+
+def sensor_defs(resources):
+    return dg.Definitions(assets=[log_entries, log_schema], jobs=[ingest_job], sensors=[new_log_drop_sensor], resources=resources)
 
 from .conftest import write_drop
 
 
 def tick(deployment, cursor=None):
-    ctx = dg.build_sensor_context(cursor=cursor, resources={"object_store": deployment["resources"]["object_store"]})
+    ctx = dg.build_sensor_context(instance=INSTANCE[0], instance_ref=INSTANCE[0].get_ref(), cursor=cursor, definitions=sensor_defs(deployment["resources"]),
+                                  resources={"object_store": deployment["resources"]["object_store"]})
     return new_log_drop_sensor.evaluate_tick(ctx)
 
 
-def test_requests_new_drops_once_across_ticks(deployment):
+def test_requests_new_drops_once_across_ticks(deployment, instance):
+    INSTANCE[:] = [instance]
     drops = deployment["drops"]
     for i, name in enumerate(["a.jsonl", "b.jsonl"]):
         os.utime(write_drop(drops, name), (1000 + i, 1000 + i))
@@ -31,6 +43,7 @@ def test_requests_new_drops_once_across_ticks(deployment):
     assert [r.partition_key for r in third.run_requests] == ["d.jsonl"]
 
 
-def test_empty_prefix_skips(deployment):
+def test_empty_prefix_skips(deployment, instance):
+    INSTANCE[:] = [instance]
     res = tick(deployment)
     assert not res.run_requests and res.skip_message

@@ -11,7 +11,16 @@ from assets.ingest import log_entries, log_schema
 from pipeline.core.lake import read_entries, read_report
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource, ObjectStoreResource
+from pipeline.jobs import ingest_job
 from sensors.new_drop import new_log_drop_sensor
+
+
+
+INSTANCE: list = []  # set per test by the `instance` fixture
+
+
+def sensor_defs(resources):
+    return dg.Definitions(assets=[log_entries, log_schema], jobs=[ingest_job], sensors=[new_log_drop_sensor], resources=resources)
 
 from .conftest import ROWS
 
@@ -43,7 +52,8 @@ def put(fs, path, rows):
         f.write(("\n".join(json.dumps(r) for r in rows) + "\n").encode())
 
 
-def test_sensor_and_ingest_through_s3(s3, deployment):
+def test_sensor_and_ingest_through_s3(s3, deployment, instance):
+    INSTANCE[:] = [instance]
     fs, bucket, endpoint = s3
     opts = json.dumps(CREDS)
     store = ObjectStoreResource(drops_url=f"s3://{bucket}/drops", storage_options_json=opts, s3_endpoint_url=endpoint)
@@ -51,7 +61,8 @@ def test_sensor_and_ingest_through_s3(s3, deployment):
                         storage_options_json=opts, s3_endpoint_url=endpoint)
     put(fs, f"{bucket}/drops/2026-11-20.jsonl", ROWS)
     put(fs, f"{bucket}/drops/2026-11-21/part-1.jsonl", ROWS[:10])
-    ctx = lambda cursor: dg.build_sensor_context(cursor=cursor, resources={"object_store": store})  # noqa: E731
+    ctx = lambda cursor: dg.build_sensor_context(instance=INSTANCE[0], instance_ref=INSTANCE[0].get_ref(), cursor=cursor, definitions=sensor_defs({**deployment["resources"], "object_store": store}),
+                                                  resources={"object_store": store})  # noqa: E731
     first = new_log_drop_sensor.evaluate_tick(ctx(None))
     assert [r.partition_key for r in first.run_requests] == ["2026-11-20.jsonl", "2026-11-21"] or \
         sorted(r.partition_key for r in first.run_requests) == ["2026-11-20.jsonl", "2026-11-21"]
