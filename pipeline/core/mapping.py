@@ -119,12 +119,13 @@ class Mapping:
         return Mapping({**self.roles, **override.roles}, {**self.constants, **override.constants})
 
     def mapped_paths(self) -> list[str]:
+        """Paths of each role's primary candidate: fallbacks stay in attributes, since a row may not have used them."""
         paths = []
         for srcs in self.roles.values():
-            for s in srcs:
-                paths.append(s.path)
-                if s.end_path:
-                    paths.append(s.end_path)
+            if srcs:
+                paths.append(srcs[0].path)
+                if srcs[0].end_path:
+                    paths.append(srcs[0].end_path)
         return paths
 
 

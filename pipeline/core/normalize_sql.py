@@ -1,9 +1,12 @@
 """Compiles a Mapping into the DuckDB query that turns JSON records into canonical entries (one parse per record)."""
 from __future__ import annotations
 
+import json
+
 from .entry_schema import CANONICAL_SCHEMA, ROLE_KINDS
 from .mapping import ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, FieldSource, Mapping, attributes_patch, sql_str
 
+MAX_EPOCH_S = 253402300799  # 9999-12-31T23:59:59Z
 _NULLS = ", ".join(sql_str(t) for t in NULL_TOKENS)
 _ERRS = ", ".join(sql_str(t) for t in ERROR_STATUSES)
 _OKS = ", ".join(sql_str(t) for t in OK_STATUSES)
@@ -17,9 +20,14 @@ def _ts(v: str, d: str, unit: str) -> str:
     """Timestamp from slot text `v` and its numeric cast `d` (epoch units guessed by magnitude for "auto")."""
     if unit == "auto":
         div = f"(CASE WHEN abs({d}) >= 1e17 THEN 1e9 WHEN abs({d}) >= 1e14 THEN 1e6 WHEN abs({d}) >= 1e11 THEN 1e3 ELSE 1 END)"
-        return f"(CASE WHEN {d} IS NOT NULL THEN to_timestamp({d} / {div}) ELSE TRY_CAST({v} AS TIMESTAMPTZ) END)"
+        return f"(CASE WHEN {d} IS NOT NULL THEN {_epoch(d, div)} ELSE TRY_CAST({v} AS TIMESTAMPTZ) END)"
     div = {"ts_s": "1", "ts_ms": "1e3", "ts_us": "1e6", "ts_ns": "1e9"}[unit]
-    return f"to_timestamp({d} / {div})"
+    return _epoch(d, div)
+
+
+def _epoch(d: str, div: str) -> str:
+    # to_timestamp raises on NaN/inf/out-of-range epochs, which would fail the whole chunk; NULL makes it a field reject
+    return f"(CASE WHEN isfinite({d}) AND abs({d} / {div}) < {MAX_EPOCH_S} THEN to_timestamp({d} / {div}) END)"
 
 
 def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None, d_end: str | None) -> tuple[str, bool]:
@@ -142,7 +150,7 @@ def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
         "drop": sql_str(drop) if drop is not None else "NULL::VARCHAR",
         "output_kind": "(CASE WHEN output IS NULL THEN 'null' WHEN left(ltrim(output), 1) IN ('{', '[') AND json_valid(output) "
                        "THEN 'json' ELSE 'text' END)",
-        "attributes": f"CASE WHEN _bad IS NULL THEN json_merge_patch(raw, {sql_str(patch)}) END" if patch != "{}" else "raw",
+        "attributes": _attributes_sql(patch),
         # providers implied by the model name when nothing in the record says so
         "provider": "coalesce(provider_raw, CASE WHEN model ILIKE 'gpt-%' OR model ILIKE 'o1%' OR model ILIKE 'o3%' "
                     "OR model ILIKE 'o4%' OR model ILIKE 'text-embedding%' THEN 'openai' WHEN model ILIKE 'claude%' "
@@ -151,3 +159,16 @@ def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
     }
     select_cols = [f"{derived.get(f.name, f.name)} AS \"{f.name}\"" for f in CANONICAL_SCHEMA]
     return f"SELECT {', '.join(select_cols)}, sub AS _sub, {err_sql} AS _error FROM ({l4})"
+
+
+def _attributes_sql(patch: str) -> str:
+    """Unmapped fields: the record minus mapped paths. A merge patch leaves `"parent":{}` behind for nested paths
+    missing from a record, so empty objects are stripped (twice: removing a child can empty its parent)."""
+    if patch == "{}":
+        return "CASE WHEN _bad IS NULL THEN raw END"
+    out = f"json_merge_patch(raw, {sql_str(patch)})"
+    if any(isinstance(v, dict) for v in json.loads(patch).values()):
+        key = '"(?:[^"\\\\]|\\\\.)*":\\{\\}'
+        for _ in range(2):
+            out = f"regexp_replace(regexp_replace({out}, ',{key}', '', 'g'), '{key},?', '', 'g')"
+    return f"CASE WHEN _bad IS NULL THEN {out} END"

@@ -1,0 +1,187 @@
+"""Value evidence for schema inference: flattening records into paths and judging how a path's values suit each role."""
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+
+from .mapping import NULL_TOKENS, json_path
+
+_ISO = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)?$")
+_EPOCHS = ((1e9, 4e9), (1e12, 4e12), (1e15, 4e15), (1e18, 4e18))
+
+
+def flatten(obj: dict, prefix: tuple, depth: int, max_depth: int, out: dict, arrays: bool = True) -> None:
+    """Key tuples -> values; objects are walked, arrays are leaves, and arrays of objects also give their first
+    element's paths under 0 and every element's values (as lists) under "*" (how tool names are found)."""
+    for k, v in obj.items():
+        keys = prefix + (k,)
+        if isinstance(v, dict) and v and depth < max_depth:
+            flatten(v, keys, depth + 1, max_depth, out, arrays)
+            continue
+        out[keys] = v
+        if arrays and isinstance(v, list) and v and isinstance(v[0], dict) and depth < max_depth:
+            flatten(v[0], keys + (0,), depth, max_depth, out, True)
+            elems: dict = {}
+            for e in v:
+                sub: dict = {}
+                if isinstance(e, dict):
+                    flatten(e, keys + ("*",), depth, max_depth, sub, False)
+                for p, x in sub.items():
+                    elems.setdefault(p, []).append(x)
+            out.update(elems)
+
+
+def _is_null(v) -> bool:
+    return v is None or (isinstance(v, str) and v.strip().lower() in NULL_TOKENS)
+
+
+def _jtype(v) -> str:
+    if v is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(v), "string")
+
+
+def _num(v) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, str):
+        try:
+            f = float(v.strip())
+            return f if math.isfinite(f) else None
+        except ValueError:
+            return None
+    return None
+
+
+class FieldValues:
+    """A flattened path's values across the sample, with the value statistics role fits are judged on."""
+
+    def __init__(self, keys: tuple, n_records: int):
+        self.keys, self.n_records = keys, n_records
+        self.values: list = []  # non-null values ([*] paths: their element values, flattened)
+        self.rows: list[int] = []  # record indexes where the path is present
+        self.types: dict[str, int] = {}
+        self.path = json_path(*keys)
+        self.many = "*" in keys
+        self._stats: dict | None = None
+
+    def add(self, i: int, v) -> None:
+        self.rows.append(i)
+        for x in v if self.many else [v]:
+            t = _jtype(x)
+            self.types[t] = self.types.get(t, 0) + 1
+            if not _is_null(x):
+                self.values.append(x)
+
+    def stats(self) -> dict:
+        if self._stats is not None:
+            return self._stats
+        vals, nums, lens, reprs = self.values, [], [], set()
+        c = dict.fromkeys(("str", "bool", "arr", "arr_str", "arr_obj", "obj", "ts", "epoch"), 0)
+        for x in vals:
+            if isinstance(x, (list, dict)):
+                r = json.dumps(x, sort_keys=True)
+                kind = "obj" if isinstance(x, dict) else "arr"
+                c[kind] += 1
+                if kind == "arr":
+                    c["arr_str"] += all(isinstance(e, str) for e in x)
+                    c["arr_obj"] += bool(x) and isinstance(x[0], dict)
+            else:
+                r = x if isinstance(x, str) else json.dumps(x)
+                f = _num(x)
+                if f is not None:
+                    nums.append(f)
+                    c["epoch"] += any(lo <= abs(f) < hi for lo, hi in _EPOCHS)
+                elif isinstance(x, bool):
+                    c["bool"] += 1
+                else:
+                    c["str"] += 1
+                    c["bool"] += x.strip().lower() in ("true", "false")
+                    c["ts"] += bool(_ISO.match(x.strip()))
+            reprs.add(r)
+            lens.append(len(r))
+        n = len(vals) or 1
+        st = {k: v / n for k, v in c.items()}
+        st["ts"] += st["epoch"]
+        st.update(n=len(vals), num=len(nums) / n, int=sum(x.is_integer() for x in nums) / (len(nums) or 1),
+                  med=statistics.median(nums) if nums else None, min=min(nums) if nums else None,
+                  len=statistics.median(lens) if lens else 0, distinct=len(reprs) / n, k=len(reprs))
+        self._stats = st
+        return st
+
+
+def collect(records: list[dict], max_depth: int) -> list[FieldValues]:
+    fields: dict[tuple, FieldValues] = {}
+    for i, rec in enumerate(records):
+        flat: dict = {}
+        flatten(rec, (), 1, max_depth, flat)
+        for keys, v in flat.items():
+            f = fields.get(keys)
+            if f is None:
+                f = fields[keys] = FieldValues(keys, len(records))
+            f.add(i, v)
+    return list(fields.values())
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def value_fit(role: str, st: dict, many: bool = False) -> tuple[float, str]:
+    """How well a field's values suit a role, in [0, 1], with a short reason."""
+    if st["n"] == 0:
+        return 0.0, "no values"
+    if many or role == "tool_calls":
+        if many:
+            return st["str"] + st["num"], f"{_pct(st['str'])} of element values are names"
+        if st["arr_str"]:
+            return st["arr_str"], f"{_pct(st['arr_str'])} arrays of strings"
+        return 0.7 * st["str"] * (st["len"] <= 200), "name lists as strings"
+    short = st["len"] <= 128 and not st["arr"] and not st["obj"]
+    cat = st["k"] <= max(20, 0.1 * st["n"]) and st["len"] <= 64 and short
+    if role == "ts":
+        return st["ts"], f"{_pct(st['ts'])} parse as timestamps" + (" (epoch numbers)" if st["epoch"] > 0.5 else "")
+    if role in ("latency_ms", "cost_usd", "prompt_tokens", "completion_tokens"):
+        fit = st["num"] * (1.0 if (st["min"] or 0) >= 0 else 0.3) * (0.1 if st["epoch"] > 0.5 else 1.0) * (1 - st["bool"])
+        if role.endswith("tokens"):
+            fit *= st["int"]
+        if role == "cost_usd" and (st["med"] or 0) > 1000:
+            fit *= 0.3
+        return fit, f"{_pct(st['num'])} numeric, median {st['med']:g}" if st["med"] is not None else "not numeric"
+    if role in ("input", "output", "error"):
+        arr_w = {"input": 1.0, "output": 0.5, "error": 0.5}[role]
+        fit = st["str"] + arr_w * st["arr"] + 0.6 * st["obj"]
+        fit *= 1.0 if st["len"] >= 5 else 0.7
+        what = f"{_pct(st['arr'])} arrays" if st["arr"] > st["str"] else f"{_pct(st['str'])} text"
+        return min(fit, 1.0), f"{what}, median length {st['len']:g}"
+    if role in ("request_id", "trace_id"):
+        fit = (1 - st["arr"] - st["obj"]) * min(1.0, st["distinct"] / 0.9) * (st["len"] <= 128) * (1 - st["bool"])
+        return fit, f"{_pct(st['distinct'])} distinct"
+    if role in ("session_id", "user_id"):
+        return float(short) * (1 - st["bool"]) * (1 - st["ts"]), f"{st['k']} distinct short values"
+    if role == "status":
+        codes = st["med"] is not None and 100 <= st["med"] < 600
+        fit = max(st["bool"], float(cat), float(codes and st["int"] > 0.9))
+        return fit, f"{st['k']} distinct values" + (" (booleans)" if st["bool"] > 0.5 else "")
+    if role == "outcome":
+        return max(st["bool"], float(cat)), f"{st['k']} distinct values"
+    fit = float(cat) * (1 - st["bool"]) * (1 - st["num"] if role in ("model", "provider", "environment") else 1.0)
+    return fit, f"{st['k']} distinct values"  # model, provider, service, version, environment
+
+
+def value_kind(values: list) -> str:
+    """A coarse kind for a list of raw values: timestamp, number, boolean, text, array, object or empty."""
+    f = FieldValues(("v",), len(values))
+    for i, v in enumerate(values):
+        f.add(i, v)
+    st = f.stats()
+    if st["n"] == 0:
+        return "empty"
+    for kind, key in (("timestamp", "ts"), ("boolean", "bool"), ("number", "num"), ("array", "arr"), ("object", "obj")):
+        if st[key] >= 0.8:
+            return kind
+    return "text"

@@ -1,0 +1,197 @@
+"""Schema inference: decides which raw field plays each canonical role from field names and value shapes in a sample."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+
+from .entry_schema import ROLE_KINDS
+from .field_values import FieldValues, collect, value_fit, value_kind
+from .mapping import FieldSource, Mapping, json_path
+from .role_names import ROLE_NAMES, name_scores, snake, unit_scale
+
+MIN_CONFIDENCE = 0.3
+
+
+@dataclass
+class FieldProfile:
+    path: str
+    types: dict[str, int]
+    present: float
+    distinct_ratio: float
+    examples: list[str]
+
+
+@dataclass
+class RoleAssignment:
+    role: str
+    path: str
+    confidence: float
+    evidence: str
+    transform: str = "auto"
+    scale: float = 1.0
+
+
+@dataclass
+class InferredSchema:
+    mapping: Mapping
+    assignments: list[RoleAssignment]
+    fields: list[FieldProfile]
+    sample_size: int
+
+    def to_dict(self) -> dict:
+        return {"mapping": self.mapping.to_dict(), "assignments": [asdict(a) for a in self.assignments],
+                "fields": [asdict(f) for f in self.fields], "sample_size": self.sample_size}
+
+
+def _profile(f: FieldValues) -> FieldProfile:
+    ex = list(dict.fromkeys(x if isinstance(x, str) else json.dumps(x) for x in f.values[:50]))[:3]
+    st = f.stats()
+    return FieldProfile(f.path, dict(f.types), round(len(f.rows) / (f.n_records or 1), 4),
+                        round(st["distinct"] if st["n"] else 0.0, 4), [e[:60] for e in ex])
+
+
+def profile_fields(records: list[dict], max_depth: int = 4) -> list[FieldProfile]:
+    """Per flattened JSONPath: value types, presence, distinct ratio and examples (nested objects are walked)."""
+    return [_profile(f) for f in collect([r for r in records if isinstance(r, dict)], max_depth)]
+
+
+def score_field(f: FieldValues, role: str, st: dict) -> tuple[float, str]:
+    """Confidence that `f` plays `role`: name strength scaled by value fit (values alone only vouch for timestamps)."""
+    if f.many and role != "tool_calls":
+        return 0.0, ""
+    name, why = name_scores(f.keys).get(role, (0.0, ""))
+    vf, vwhy = value_fit(role, st, f.many)
+    if name:
+        score = name * (0.2 + 0.8 * vf)
+    else:
+        score, why = (0.6 if role == "ts" else 0.2) * vf, "no name match"
+    if role != "error":
+        score *= 0.9 + 0.1 * len(f.rows) / (f.n_records or 1)
+    return min(1.0, score), f"{why}; {vwhy}"
+
+
+def _latency_scale(f: FieldValues, st: dict) -> tuple[float, str]:
+    """Multiplier to milliseconds: from a unit suffix, else from the median's magnitude."""
+    named = unit_scale(f.keys[-1])
+    if named:
+        return named[0], f"unit '{named[1]}' from the name"
+    med = st["med"] or 0
+    bands = ((60, 1000.0, "seconds"), (1e6, 1.0, "already ms"), (1e9, 1e-3, "microseconds"), (math.inf, 1e-6, "nanoseconds"))
+    for lim, s, unit in bands:
+        if med < lim:
+            return s, f"{unit} by magnitude"
+    return 1.0, ""
+
+
+def field_role(keys: tuple, values: list) -> tuple[str | None, float]:
+    """Best role for one path given its values (used by schema-evolution to tell whether two paths look alike)."""
+    f = FieldValues(tuple(keys), len(values))
+    for i, v in enumerate(values):
+        f.add(i, v)
+    st = f.stats()
+    best = max(((score_field(f, r, st)[0], r) for r in ROLE_NAMES), default=(0.0, None))
+    return (best[1], best[0]) if best[0] >= MIN_CONFIDENCE else (None, best[0])
+
+
+def _rows_overlap(a: FieldValues, b: FieldValues) -> float:
+    sa, sb = set(a.rows), set(b.rows)
+    return len(sa & sb) / (min(len(sa), len(sb)) or 1)
+
+
+def _takes_over(a: FieldValues, b: FieldValues, n: int) -> bool:
+    """b replaces a (or a replaces b) at one point of the sample: each sits on its own side of the switch."""
+    before, after = (a, b) if a.rows[0] <= b.rows[0] else (b, a)
+    last = before.rows[-1]
+    return sum(r > last for r in after.rows) >= 0.98 * len(after.rows) and abs(after.rows[0] - last) <= max(2, 0.02 * n)
+
+
+def _renamed(
+    f: FieldValues, role: str, fields: list[FieldValues], stats: dict, used: set, n: int
+) -> list[tuple[FieldValues, float, str]]:
+    """Unnamed fields that take over from `f` mid-sample with values alike: a rename nothing in the new name reveals."""
+    out = []
+    for g in fields:
+        if g.path in used or g.many or name_scores(g.keys) or len(g.rows) < 0.05 * n or _rows_overlap(f, g) > 0.02:
+            continue
+        fit = value_fit(role, stats[g.path])[0]
+        if fit >= 0.8 and _takes_over(f, g, n) and value_kind(f.values[:200]) == value_kind(g.values[:200]):
+            out.append((g, round(0.6 * fit, 3), f"takes over from `{f.path}` mid-sample with alike values (renamed?), coalesced"))
+    return out
+
+
+def infer_schema(records: list[dict], overrides: Mapping | None = None) -> InferredSchema:
+    """Assign each role its best raw field (confidence >= 0.3); complementary fields (renames) are coalesced; config wins."""
+    records = [r for r in records if isinstance(r, dict)]
+    fields = collect(records, 4)
+    stats = {f.path: f.stats() for f in fields}
+    fixed = dict(overrides.roles) if overrides else {}
+    used = set(overrides.mapped_paths()) if overrides else set()
+    cands = []
+    for f in fields:
+        if f.path in used:
+            continue
+        for role in ROLE_NAMES:
+            if role not in fixed:
+                sc, ev = score_field(f, role, stats[f.path])
+                if sc >= MIN_CONFIDENCE:
+                    cands.append((sc, len(f.rows), -len(f.path), role, f, ev))
+    cands.sort(key=lambda c: c[:3], reverse=True)
+    chosen: dict[str, list[tuple[FieldValues, float, str]]] = {}
+    for sc, _, _, role, f, ev in cands:
+        if role not in chosen and f.path not in used:
+            chosen[role] = [(f, sc, ev)]
+            used.add(f.path)
+    for sc, _, _, role, g, ev in cands:  # renamed or alternative fields present where the chosen one is absent
+        if role in chosen and g.path not in used and name_scores(g.keys).get(role, (0,))[0] >= 0.5:
+            if all(_rows_overlap(f, g) <= 0.02 for f, _, _ in chosen[role]):
+                prim = chosen[role][0][0]
+                chosen[role].append((g, sc, f"{ev}; present where `{prim.path}` is absent (renamed?), coalesced"))
+                used.add(g.path)
+    for role, items in chosen.items():
+        extra = _renamed(items[0][0], role, fields, stats, used, len(records))
+        items += extra
+        used.update(g.path for g, _, _ in extra)
+    srcs: dict[str, list[tuple[FieldSource, RoleAssignment]]] = {}
+    for role, items in chosen.items():
+        items.sort(key=lambda t: sum(t[0].rows) / (len(t[0].rows) or 1), reverse=True)  # newest name first
+        for f, sc, ev in items:
+            scale, transform, path = 1.0, "auto", f.path
+            if role == "latency_ms":
+                scale, unit = _latency_scale(f, stats[f.path])
+                ev = f"{ev} -> {unit}" + (f" (x{scale:g})" if scale != 1.0 else "")
+            if role == "cost_usd" and "cents" in snake(f.keys[-1]):
+                scale, ev = 0.01, f"{ev} -> cents (x0.01)"
+            if role == "tool_calls" and not f.many and stats[f.path]["arr"]:
+                path = json_path(*f.keys, "*")
+            srcs.setdefault(role, []).append(
+                (FieldSource(path, transform, scale), RoleAssignment(role, path, round(sc, 3), ev, transform, scale)))
+    if "latency_ms" not in srcs and "latency_ms" not in fixed:
+        _add_duration(fields, stats, srcs, used)
+    roles = {r: [s for s, _ in v] for r, v in srcs.items()}
+    assignments = [a for r in ROLE_KINDS for _, a in srcs.get(r, [])]
+    for role, fsrcs in fixed.items():
+        roles[role] = list(fsrcs)
+        assignments += [RoleAssignment(role, s.path, 1.0, "set in config", s.transform, s.scale) for s in fsrcs]
+    mapping = Mapping(roles, dict(overrides.constants) if overrides else {})
+    return InferredSchema(mapping, assignments, [_profile(f) for f in fields], len(records))
+
+
+def _add_duration(fields: list[FieldValues], stats: dict, srcs: dict, used: set) -> None:
+    """With no latency field, a start and an end timestamp give latency as their difference."""
+    ts_paths = {a.path for _, a in srcs.get("ts", [])}
+
+    def pick(pattern: str) -> FieldValues | None:
+        ok = [f for f in fields if not f.many and stats[f.path]["ts"] >= 0.8 and (f.path not in used or f.path in ts_paths)
+              and re.search(pattern, snake(f.keys[-1]))]
+        return max(ok, key=lambda f: len(f.rows), default=None)
+
+    start = pick(r"^(start|started|begin)(_(time|at|ts|timestamp))?$")
+    end = pick(r"^(end|ended|finished|completed|stop)(_(time|at|ts|timestamp))?$")
+    if start and end:
+        conf = round(0.8 * min(stats[start.path]["ts"], stats[end.path]["ts"]), 3)
+        ev = f"no latency field; start `{start.path}` and end `{end.path}` are timestamps -> duration in ms"
+        srcs["latency_ms"] = [(FieldSource(start.path, "duration_ms", 1.0, end.path),
+                               RoleAssignment("latency_ms", start.path, conf, ev, "duration_ms", 1.0))]
+        used.add(end.path)

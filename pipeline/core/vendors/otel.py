@@ -1,0 +1,218 @@
+"""OpenTelemetry spans carrying GenAI attributes (OTLP JSON or flat span dicts) -> one entry per trace.
+
+Also reads the OpenInference and legacy OpenLLMetry attribute namespaces, which Langfuse and MLflow exports carry too.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, ident, to_float,
+                   to_int)
+from .spans import Span, empty_entry, trace_entry
+
+GENAI_PREFIXES = ("gen_ai.", "llm.", "openinference.")
+_LLM_OPERATIONS = ("chat", "text_completion", "generate_content", "completion", "responses")
+# message content: already read into input/output, too bulky to repeat in the detail
+_CONTENT_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.prompt", "gen_ai.completion",
+                 "gen_ai.system_instructions", "gen_ai.tool.definitions", "llm.input_messages", "llm.output_messages",
+                 "llm.tools", "input.value", "output.value", "mlflow.spanInputs", "mlflow.spanOutputs")
+# flat span keys read by span_from_otel; anything else on a flat span record is kept in the entry's detail
+_SPAN_KEYS = ("name", "context", "trace_id", "traceId", "span_id", "spanId", "parent_id", "parentSpanId",
+              "parent_span_id", "start_time", "end_time", "startTimeUnixNano", "endTimeUnixNano", "attributes",
+              "status", "events", "resource")
+
+
+def otlp_value(v: Any) -> Any:
+    """An OTLP AnyValue ({stringValue|intValue|doubleValue|boolValue|arrayValue|kvlistValue|bytesValue}) -> Python."""
+    if not isinstance(v, dict):
+        return v
+    if "stringValue" in v:
+        return v["stringValue"]
+    if "intValue" in v:  # int64 travels as a JSON string
+        return to_int(v["intValue"])
+    if "doubleValue" in v:
+        return to_float(v["doubleValue"])
+    if "boolValue" in v:
+        return v["boolValue"]
+    if "arrayValue" in v:
+        return [otlp_value(x) for x in as_list(dig(v, "arrayValue", "values"))]
+    if "kvlistValue" in v:
+        return attributes_dict(dig(v, "kvlistValue", "values"))
+    return v.get("bytesValue")
+
+
+def attributes_dict(attrs: Any) -> dict:
+    """OTLP [{key, value}] lists or plain dicts -> {key: python value}."""
+    if isinstance(attrs, dict):
+        return attrs
+    out = {}
+    for kv in as_list(attrs):
+        if isinstance(kv, dict) and isinstance(kv.get("key"), str):
+            out[kv["key"]] = otlp_value(kv.get("value"))
+    return out
+
+
+def _indexed(attrs: dict, prefix: str, strip: str = "") -> list[dict] | None:
+    """Flattened lists such as gen_ai.prompt.0.role / llm.input_messages.0.message.content -> [{role, content}]."""
+    pat = re.compile(re.escape(prefix) + r"\.(\d+)\.(.+)$")
+    items: dict[int, dict] = defaultdict(dict)
+    for k, v in attrs.items():
+        m = pat.match(k)
+        if m:
+            rest = m.group(2)
+            items[int(m.group(1))][rest[len(strip):] if strip and rest.startswith(strip) else rest] = v
+    return [items[i] for i in sorted(items)] or None
+
+
+def genai_input(attrs: dict) -> Any:
+    return first(
+        decode_json(attrs.get("gen_ai.input.messages")),
+        decode_json(attrs.get("gen_ai.prompt")),
+        _indexed(attrs, "gen_ai.prompt"),
+        _indexed(attrs, "llm.input_messages", "message."),
+        decode_json(attrs.get("input.value")),
+        decode_json(attrs.get("mlflow.spanInputs")),
+    )
+
+
+def genai_output(attrs: dict) -> Any:
+    return first(
+        decode_json(attrs.get("gen_ai.output.messages")),
+        decode_json(attrs.get("gen_ai.completion")),
+        _indexed(attrs, "gen_ai.completion"),
+        _indexed(attrs, "llm.output_messages", "message."),
+        decode_json(attrs.get("output.value")),
+        decode_json(attrs.get("mlflow.spanOutputs")),
+    )
+
+
+def span_kind(attrs: dict) -> str:
+    op = str(attrs.get("gen_ai.operation.name") or "").lower()
+    oi = str(attrs.get("openinference.span.kind") or "").upper()
+    if op == "execute_tool" or oi == "TOOL" or attrs.get("gen_ai.tool.name"):
+        return "tool"
+    if op == "embeddings" or oi == "EMBEDDING":
+        return "embedding"
+    if op in _LLM_OPERATIONS or oi == "LLM" or attrs.get("llm.token_count.prompt") is not None:
+        return "llm"
+    usage = (attrs.get("gen_ai.usage.input_tokens"), attrs.get("gen_ai.usage.prompt_tokens"))
+    if not op and any(u is not None for u in usage):
+        return "llm"
+    return "other"
+
+
+def span_from_attributes(attrs: dict, resource: dict | None = None, **fields: Any) -> Span:
+    """A Span from GenAI / OpenInference / OpenLLMetry attributes; explicit `fields` win."""
+    resource = resource or {}
+    service = first(attrs.get("service.name"), resource.get("service.name"))
+    span = Span(
+        kind=span_kind(attrs),
+        input=genai_input(attrs),
+        output=genai_output(attrs),
+        model=first(attrs.get("gen_ai.response.model"), attrs.get("gen_ai.request.model"), attrs.get("llm.model_name")),
+        provider=first(attrs.get("gen_ai.provider.name"), attrs.get("gen_ai.system"), attrs.get("llm.provider"),
+                       attrs.get("llm.system")),
+        prompt_tokens=to_int(first(attrs.get("gen_ai.usage.input_tokens"), attrs.get("gen_ai.usage.prompt_tokens"),
+                                   attrs.get("llm.token_count.prompt"), attrs.get("llm.usage.prompt_tokens"))),
+        completion_tokens=to_int(first(attrs.get("gen_ai.usage.output_tokens"),
+                                       attrs.get("gen_ai.usage.completion_tokens"),
+                                       attrs.get("llm.token_count.completion"),
+                                       attrs.get("llm.usage.completion_tokens"))),
+        cost_usd=to_float(first(attrs.get("gen_ai.usage.cost"), attrs.get("llm.cost.total"))),
+        tool_name=first(attrs.get("gen_ai.tool.name"), attrs.get("tool.name")),
+        session_id=first(attrs.get("gen_ai.conversation.id"), attrs.get("session.id")),
+        user_id=first(attrs.get("user.id"), attrs.get("enduser.id")),
+        service=real_service(service),
+        version=first(attrs.get("service.version"), resource.get("service.version")),
+        environment=first(attrs.get("deployment.environment.name"), attrs.get("deployment.environment"),
+                          resource.get("deployment.environment.name"), resource.get("deployment.environment")),
+        detail={k: v for k, v in attrs.items() if not k.startswith(_CONTENT_KEYS)},
+    )
+    for k, v in fields.items():
+        if v is not None:
+            setattr(span, k, v)
+    span.__post_init__()  # ids set above get the same normalization as constructor ones
+    return span
+
+
+def real_service(name: Any) -> Any:
+    """None for the SDK default "unknown_service[:process]", which says the app never named itself."""
+    return None if isinstance(name, str) and name.startswith("unknown_service") else name
+
+
+def _status_failed(status: Any) -> bool:
+    code = status.get("code", status.get("status_code")) if isinstance(status, dict) else status
+    return code == 2 or str(code).upper() in ("2", "ERROR", "STATUS_CODE_ERROR")
+
+
+def _exception_message(events: Any) -> str | None:
+    for ev in as_list(events):
+        attrs = attributes_dict(as_dict(ev).get("attributes"))
+        if attrs.get("exception.message") or as_dict(ev).get("name") == "exception":
+            return first(attrs.get("exception.message"), attrs.get("exception.type"), "exception")
+    return None
+
+
+def span_from_otel(raw: dict, resource: dict | None = None) -> Span:
+    """One OTLP JSON span or flat SDK span dict (to_json(): context.trace_id, start_time, status.status_code)."""
+    attrs = attributes_dict(raw.get("attributes"))
+    status = raw.get("status")
+    failed = _status_failed(status)
+    return span_from_attributes(
+        attrs,
+        resource or attributes_dict(dig(raw, "resource", "attributes")),
+        span_id=first(raw.get("spanId"), raw.get("span_id"), dig(raw, "context", "span_id")),
+        parent_id=first(raw.get("parentSpanId"), raw.get("parent_span_id"), raw.get("parent_id")),
+        name=raw.get("name") if isinstance(raw.get("name"), str) else None,
+        start_us=epoch_us(first(raw.get("startTimeUnixNano"), raw.get("start_time_unix_nano"), raw.get("start_time"))),
+        end_us=epoch_us(first(raw.get("endTimeUnixNano"), raw.get("end_time_unix_nano"), raw.get("end_time"))),
+        failed=failed or None,
+        error=first(dig(raw, "status", "message"), dig(raw, "status", "description"), attrs.get("error.type"),
+                    _exception_message(raw.get("events"))) if failed else None,
+    )
+
+
+def _trace_id(raw: dict) -> str | None:
+    return ident(first(raw.get("traceId"), raw.get("trace_id"), dig(raw, "context", "trace_id")))
+
+
+def _resource_spans(rec: dict) -> list[tuple[dict, dict]]:
+    """(resource attributes, raw span) for every span of an OTLP document or of one resourceSpans element."""
+    blocks = as_list(rec.get("resourceSpans")) if "resourceSpans" in rec else [rec]
+    out = []
+    for block in blocks:
+        resource = attributes_dict(dig(block, "resource", "attributes"))
+        scopes = as_list(as_dict(block).get("scopeSpans")) + as_list(as_dict(block).get("instrumentationLibrarySpans"))
+        for scope in scopes:
+            out.extend((resource, s) for s in as_list(as_dict(scope).get("spans")) if isinstance(s, dict))
+    return out
+
+
+def expand(rec: dict) -> list[dict]:
+    if "resourceSpans" in rec or "scopeSpans" in rec:
+        groups: dict[Any, list[Span]] = defaultdict(list)
+        for resource, raw in _resource_spans(rec):
+            groups[_trace_id(raw)].append(span_from_otel(raw, resource))
+        entries = [trace_entry(spans, trace_id) for trace_id, spans in groups.items()]
+        return entries or [empty_entry({"reason": "no spans"})]
+    extra = {k: v for k, v in rec.items() if k not in _SPAN_KEYS}
+    return [trace_entry([span_from_otel(rec)], _trace_id(rec), detail={"record": extra} if extra else None)]
+
+
+def detect(rec: dict) -> float:
+    if isinstance(rec.get("resourceSpans"), list) or isinstance(rec.get("scopeSpans"), list):
+        return 1.0
+    attrs = rec.get("attributes")
+    has_ids = any(k in rec for k in ("span_id", "spanId")) or isinstance(dig(rec, "context", "span_id"), str)
+    if isinstance(attrs, (dict, list)) and any(k in rec for k in ("name", "span_id", "spanId", "context")):
+        keys = attributes_dict(attrs).keys()
+        if any(k.startswith(GENAI_PREFIXES) for k in keys) and not any(k.startswith("mlflow.") for k in keys):
+            return 0.9
+        if has_ids and any(k in rec for k in ("start_time", "startTimeUnixNano", "parent_id", "parentSpanId")):
+            return 0.6
+    return 0.0
+
+
+ADAPTER = VendorAdapter("otel_genai", detect, flat_mapping(), expand)
