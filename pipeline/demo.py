@@ -22,14 +22,16 @@ def main() -> int:
         made = write_sample_drops(drops_dir)
         print(f"wrote {len(made)} sample drops to {drops_dir}")
     instance = dg.DagsterInstance.get()
-    tick = new_log_drop_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs))
+    ctx = dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=defs, resources=defs.resources)
+    tick = new_log_drop_sensor.evaluate_tick(ctx)
     for req in tick.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
     job = defs.resolve_job_def("ingest_job")
     failed = 0
     for req in tick.run_requests or []:
         tags = {**req.tags, "dagster/run_key": req.run_key, "dagster/sensor_name": new_log_drop_sensor.name}
-        res = job.execute_in_process(partition_key=req.partition_key, instance=instance, tags=tags, raise_on_error=False)
+        res = job.execute_in_process(partition_key=req.partition_key, instance=instance, tags=tags, raise_on_error=False,
+                                     run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
         failed += 0 if res.success else 1
         print(f"{'ok  ' if res.success else 'FAIL'} ingest_job[{req.partition_key}] run {res.run_id[:8]}")
     wh = os.environ["STRATA_WAREHOUSE_PATH"]

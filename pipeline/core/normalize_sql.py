@@ -59,8 +59,8 @@ def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None, d_e
 
 def _names(src: FieldSource) -> str:
     if "[*]" in src.path:
-        return f"list_filter(json_extract_string(raw, {sql_str(src.path)}), lambda x: x IS NOT NULL AND x <> '')"
-    v = f"json_extract_string(raw, {sql_str(src.path)})"
+        return f"list_filter(try(json_extract_string(raw, {sql_str(src.path)})), lambda x: x IS NOT NULL AND x <> '')"
+    v = f"try(json_extract_string(raw, {sql_str(src.path)}))"
     return (
         f"(CASE WHEN {v} IS NULL THEN NULL WHEN left(trim({v}), 1) = '[' "
         f"THEN list_filter(json_extract_string({v}, '$[*]'), lambda x: x IS NOT NULL AND x <> '') "

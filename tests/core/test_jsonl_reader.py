@@ -76,3 +76,12 @@ def test_round_trip_values(rows):
     assert entries.column("output").to_pylist() == [r["a"] for r in rows]
     assert entries.column("latency_ms").to_pylist() == [r["ms"] for r in rows]
     assert len(set(entries.column("entry_id").to_pylist())) == len(rows)
+
+
+def test_malformed_lines_do_not_break_list_paths():
+    """A wildcard path (tool names) over a malformed record must reject that record, not fail the chunk."""
+    m = Mapping({"input": [FieldSource("$.q")], "tool_calls": [FieldSource("$.tools[*]")]})
+    parsed = read_jsonl(b'{"q":"a","tools":["x"]}\n{"q": "cut\n{"q":"b","tools":[]}\n', "f")
+    norm = normalize_records(parsed.records, m, "d")
+    assert norm.entries.column("tool_calls").to_pylist() == [["x"], []]
+    assert [(r.line, r.reason) for r in norm.rejects] == [(2, "malformed JSON")]
