@@ -128,7 +128,8 @@ def _sample_dicts(records: pa.Table, n: int = SAMPLE_RECORDS) -> list[dict]:
     if total == 0:
         return []
     step = max(1, total // n)
-    raws = records.column("raw").take(pa.array(range(0, total, step))).to_pylist()
+    col = records.column("raw")
+    raws = [col[i].as_py() for i in range(0, total, step)]  # scalar access: `take` would concatenate every chunk
     out = []
     for r in raws:
         try:

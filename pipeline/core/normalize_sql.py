@@ -158,17 +158,31 @@ def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
                     "model ILIKE 'mixtral%' THEN 'mistral' WHEN model ILIKE 'command%' THEN 'cohere' END)",
     }
     select_cols = [f"{derived.get(f.name, f.name)} AS \"{f.name}\"" for f in CANONICAL_SCHEMA]
-    return f"SELECT {', '.join(select_cols)}, sub AS _sub, {err_sql} AS _error FROM ({l4})"
+    l5 = f"SELECT *, {_patched(patch)} AS _a FROM ({l4})"
+    return f"SELECT {', '.join(select_cols)}, sub AS _sub, {err_sql} AS _error FROM ({l5})"
+
+
+_EMPTY_OBJ = '"(?:[^"\\\\]|\\\\.)*":\\{\\}'  # "key":{} (keys may hold escaped quotes)
+
+
+def _patched(patch: str) -> str:
+    """The record minus each role's primary path (computed once, in its own layer)."""
+    if patch == "{}":
+        return "CASE WHEN _bad IS NULL THEN raw END"
+    return f"CASE WHEN _bad IS NULL THEN json_merge_patch(raw, {sql_str(patch)}) END"
 
 
 def _attributes_sql(patch: str) -> str:
-    """Unmapped fields: the record minus mapped paths. A merge patch leaves `"parent":{}` behind for nested paths
-    missing from a record, so empty objects are stripped (twice: removing a child can empty its parent)."""
-    if patch == "{}":
-        return "CASE WHEN _bad IS NULL THEN raw END"
-    out = f"json_merge_patch(raw, {sql_str(patch)})"
-    if any(isinstance(v, dict) for v in json.loads(patch).values()):
-        key = '"(?:[^"\\\\]|\\\\.)*":\\{\\}'
-        for _ in range(2):
-            out = f"regexp_replace(regexp_replace({out}, ',{key}', '', 'g'), '{key},?', '', 'g')"
-    return f"CASE WHEN _bad IS NULL THEN {out} END"
+    """Unmapped fields. A merge patch leaves `"parent":{}` where a parent held only mapped keys or was missing;
+    those are stripped, once per nesting level, and only in rows that contain an empty object at all."""
+    depth = _depth(json.loads(patch)) - 1
+    if depth <= 0:
+        return "_a"
+    out = "_a"
+    for _ in range(depth):
+        out = f"regexp_replace(regexp_replace({out}, ',{_EMPTY_OBJ}', '', 'g'), '{_EMPTY_OBJ},?', '', 'g')"
+    return f"CASE WHEN contains(_a, ':{{}}') THEN {out} ELSE _a END"
+
+
+def _depth(d) -> int:
+    return 1 + max((_depth(v) for v in d.values() if isinstance(v, dict)), default=0) if isinstance(d, dict) else 0
