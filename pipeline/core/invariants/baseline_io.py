@@ -1,0 +1,66 @@
+"""Baseline files (`*.strata.json`): a versioned JSON document holding mined invariants, local path or fsspec URL."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .model import Invariant, _plain
+
+FORMAT = "strata.invariants"
+FORMAT_VERSION = 1
+SUFFIX = ".strata.json"
+
+
+def baseline_document(invariants: list[Invariant], metadata: dict | None = None) -> dict:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "metadata": _plain(metadata or {}),
+        "invariants": [inv.to_dict() for inv in invariants],
+    }
+
+
+def save_baseline(invariants: list[Invariant], path: str | os.PathLike, metadata: dict | None = None) -> str:
+    """Write a baseline; a path without the `.strata.json` suffix gets it. Local writes are atomic."""
+    target = str(path)
+    if not target.endswith(SUFFIX):
+        target += SUFFIX
+    text = json.dumps(baseline_document(invariants, metadata), indent=1, sort_keys=False, allow_nan=False)
+    if "://" in target and not target.startswith("file://"):
+        import fsspec
+
+        with fsspec.open(target, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return target
+    local = Path(target.removeprefix("file://"))
+    local.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=local.parent, prefix=".tmp-", suffix=SUFFIX)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, local)
+    return str(local)
+
+
+def read_baseline_document(path: str | os.PathLike) -> dict:
+    target = str(path)
+    if "://" in target and not target.startswith("file://"):
+        import fsspec
+
+        with fsspec.open(target, "r", encoding="utf-8") as fh:
+            doc = json.load(fh)
+    else:
+        doc = json.loads(Path(target.removeprefix("file://")).read_text(encoding="utf-8"))
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f"{target}: not a Strata baseline (expected format {FORMAT!r})")
+    version = doc.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+        raise ValueError(f"{target}: baseline format_version {version!r} is not supported (this Strata reads up to {FORMAT_VERSION})")
+    return doc
+
+
+def load_baseline(path: str | os.PathLike) -> list[Invariant]:
+    return [Invariant.from_dict(d) for d in read_baseline_document(path)["invariants"]]

@@ -1,0 +1,2 @@
+"""Built-in miner families; importing this package registers them all."""
+from . import pii, relational, semantic, session, statistical, structural, temporal  # noqa: F401
