@@ -1,0 +1,200 @@
+"""Anomalies in a table of canonical entries: every metric of every segment (service/model/version) is scored
+by the detector ensemble, request and error rates per time bucket, optionally semantic novelty of the output;
+returns an Arrow table of anomalies and the state (keyed by segment, then metric) the next batch resumes from."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .ensemble import DEFAULT_DETECTORS, AlertPolicy, agreement, alerts, combine, detector_specs, explain, \
+    run_series
+from .rates import ErrorRate, RequestRate, bucketize, error_rate_scores, request_rate_scores
+from .semantic import Embedder, SemanticNovelty, semantic_scores
+
+
+
+class MetricSpec(NamedTuple):
+    """How a metric is scored. log_offset set: detectors see log(value + log_offset), since latency, tokens,
+    cost and lengths are positive and multiplicative (a right-skewed tail is normal there); sigma is then on the
+    log scale, and the expected value is reported back in the metric's units. floor: the sigma floor's absolute
+    part, on the scale the detectors see (0.01 on a log scale is a 1% change)."""
+
+    floor: float
+    log_offset: float | None = None
+
+
+METRICS: dict[str, MetricSpec] = {
+    "latency_ms": MetricSpec(0.01, 1.0), "prompt_tokens": MetricSpec(0.01, 1.0),
+    "completion_tokens": MetricSpec(0.01, 1.0), "cost_usd": MetricSpec(0.01, 1e-6),
+    "output_chars": MetricSpec(0.01, 1.0), "tool_calls": MetricSpec(1.0),
+}
+SEGMENT_COLUMNS = ("service", "model", "version")
+ANOMALY_SCHEMA = pa.schema([
+    ("ts", pa.timestamp("us", tz="UTC")), ("entry_id", pa.string()), ("line", pa.int64()),
+    ("segment", pa.string()), ("metric", pa.string()), ("value", pa.float64()), ("expected", pa.float64()),
+    ("score", pa.float64()), ("detectors", pa.list_(pa.string())), ("severity", pa.string()),
+    ("explanation", pa.string()),
+])
+
+
+def metric_arrays(entries: pa.Table, metrics: Sequence[str]) -> dict[str, np.ndarray]:
+    """Each metric as float64 (NaN where missing); output and tool_calls become their length and count."""
+    derived = {"output_chars": ("output", pc.utf8_length), "tool_calls": ("tool_calls", pc.list_value_length)}
+    out = {}
+    for name in metrics:
+        column, fn = derived.get(name, (name, None))
+        if column not in entries.column_names:
+            continue
+        col = entries.column(column)
+        col = fn(col) if fn else col
+        out[name] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+    return out
+
+
+def segment_keys(entries: pa.Table, columns: Sequence[str]) -> pa.ChunkedArray:
+    present = [c for c in columns if c in entries.column_names]
+    if not present:
+        return pa.chunked_array([pa.array(["all"] * entries.num_rows, pa.string())])
+    parts = [pc.fill_null(pc.cast(entries.column(c), pa.string()), "-") for c in present]
+    return pc.binary_join_element_wise(*parts, "|") if len(parts) > 1 else parts[0]
+
+
+_NO_TS = np.iinfo(np.int64).min  # a missing timestamp sorts first and is left out of the rates
+
+
+def _ts_micros(entries: pa.Table) -> np.ndarray:
+    ts = pc.cast(entries.column("ts"), pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    return pc.fill_null(ts, _NO_TS).to_numpy().astype(np.int64)
+
+
+class _Collector:
+    """Anomaly rows as they are found; entry_id and line are taken from the entries at the end (by row)."""
+
+    def __init__(self):
+        self.cols: dict[str, list] = {f.name: [] for f in ANOMALY_SCHEMA if f.name not in ("entry_id", "line")}
+        self.rows: list[int | None] = []
+
+    def add(self, row: int | None, **kw) -> None:
+        if kw["ts"] == _NO_TS:
+            kw["ts"] = None
+        self.rows.append(None if row is None else int(row))
+        for k, v in kw.items():
+            self.cols[k].append(v)
+
+    def table(self, entries: pa.Table) -> pa.Table:
+        rows = pa.array(self.rows, pa.int64())
+        taken = {c: entries.column(c).take(rows) if c in entries.column_names else pa.nulls(len(rows))
+                 for c in ("entry_id", "line")}
+        arrays = {f.name: pa.array(self.cols[f.name], f.type) if f.name in self.cols else taken[f.name].cast(f.type)
+                  for f in ANOMALY_SCHEMA}
+        t = pa.table(arrays, schema=ANOMALY_SCHEMA)
+        return t.sort_by([("ts", "ascending"), ("segment", "ascending"), ("metric", "ascending")])
+
+
+def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
+                     detectors: Sequence | Mapping = DEFAULT_DETECTORS, policy: AlertPolicy = AlertPolicy(),
+                     metrics: Mapping[str, MetricSpec] = METRICS, segment_columns: Sequence[str] = SEGMENT_COLUMNS,
+                     bucket_seconds: float = 300.0, rates: bool = True,
+                     embedder: Embedder | None = None) -> tuple[pa.Table, dict]:
+    """Score a batch of canonical entries; returns (anomalies, state). Pass the state back with the next batch
+    (batches in time order). One anomaly per (entry, metric) at most; rate anomalies have no entry_id."""
+    state = {k: dict(v) for k, v in (state or {}).items()}
+    n = entries.num_rows
+    out = _Collector()
+    if n == 0:
+        return out.table(entries), state
+    ts = _ts_micros(entries) if "ts" in entries.column_names else np.zeros(n, np.int64)
+    seg = segment_keys(entries, segment_columns).combine_chunks().dictionary_encode()
+    codes, names = seg.indices.to_numpy(zero_copy_only=False), seg.dictionary.to_pylist()
+    order = np.lexsort((ts, codes))  # by segment, then time (stable)
+    groups = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
+    values = metric_arrays(entries, list(metrics))
+    specs = detector_specs(detectors)
+    for rows in groups:
+        segment = names[codes[rows[0]]]
+        seg_state = state.setdefault(segment, {})
+        for metric, arr in values.items():
+            spec = metrics[metric]
+            seen = arr[rows]
+            if spec.log_offset is not None:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    seen = np.log(seen + spec.log_offset)
+            run = run_series(seen, {k: {"abs_floor": spec.floor, **v} for k, v in specs.items()},
+                             seg_state.get(metric))
+            seg_state[metric] = run.state
+            combined, winner = combine(run.scores)
+            agree = agreement(run.scores, combined, policy)
+            for i in np.flatnonzero(alerts(run.scores, combined, policy, run.names)):
+                r, who = rows[i], [run.names[j] for j in np.flatnonzero(agree[i])]
+                exp, score = float(run.expected[i, winner[i]]), float(combined[i])
+                exp = exp if spec.log_offset is None else float(np.exp(exp) - spec.log_offset)
+                out.add(r, ts=int(ts[r]), segment=segment, metric=metric,
+                        value=float(arr[r]), expected=exp, score=score, detectors=who,
+                        severity=policy.severity(score), explanation=explain(metric, float(arr[r]), exp, score, who))
+        if rates and "ts" in entries.column_names:
+            _rates(entries, rows[ts[rows] != _NO_TS], ts, seg_state, segment, bucket_seconds,
+                   policy, out)
+        if embedder is not None and "output" in entries.column_names:
+            _semantic(entries, rows, ts, seg_state, segment, embedder, policy, out)
+    return out.table(entries), state
+
+
+def _error_flags(entries: pa.Table, rows: np.ndarray) -> np.ndarray:
+    if "status" not in entries.column_names:
+        return np.zeros(rows.size, bool)
+    flags = pc.fill_null(pc.equal(pc.utf8_lower(entries.column("status")), "error"), False)
+    return flags.to_numpy(zero_copy_only=False)[rows]
+
+
+def _rates(entries, rows, ts, seg_state, segment, bucket_seconds, policy, out) -> None:
+    starts, req, err, seg_state["buckets"] = bucketize(ts[rows] / 1e6, _error_flags(entries, rows), bucket_seconds,
+                                                       seg_state.get("buckets"))
+    if starts.size == 0:
+        return
+    per = f"per {bucket_seconds / 60:g} min"
+    rr = request_rate_scores(req, seg_state.get("request_rate") or RequestRate().state())
+    er = error_rate_scores(req, err, seg_state.get("error_rate") or ErrorRate().state())
+    seg_state["request_rate"], seg_state["error_rate"] = rr.state, er.state
+    for metric, run, one_sided in (("request_rate", rr, False), ("error_rate", er, True)):
+        with np.errstate(invalid="ignore"):
+            hits = np.flatnonzero((run.scores >= policy.threshold) if one_sided else
+                                  (np.abs(run.scores) >= policy.threshold))
+        for i in hits:
+            score, exp = float(run.scores[i]), float(run.expected[i])
+            side = "above" if score >= 0 else "below"
+            if metric == "request_rate":
+                value = float(req[i])
+                text = (f"request_rate {value:,.0f} requests {per} is {abs(score):.1f}σ {side} the expected "
+                        f"{exp:,.1f} (request_rate)")
+            else:
+                value = float(err[i] / req[i])
+                text = (f"error_rate {value:.1%} ({err[i]:,.0f} of {req[i]:,.0f} requests) is {abs(score):.1f}σ "
+                        f"{side} the expected {exp:.2%} (error_rate)")
+            out.add(None, ts=int(starts[i] * 1e6), segment=segment, metric=metric, value=value,
+                    expected=exp, score=score, detectors=[metric], severity=policy.severity(score), explanation=text)
+
+
+def _semantic(entries, rows, ts, seg_state, segment, embedder, policy, out) -> None:
+    texts = entries.column("output").take(pa.array(rows)).to_pylist()
+    keep = np.array([t is not None and t != "" for t in texts], bool)
+    if not keep.any():
+        return
+    kept_rows = rows[keep]
+    distances = np.empty(kept_rows.size)
+    run = semantic_scores(embedder.embed([t for t, k in zip(texts, keep) if k]),
+                          seg_state.get("output_semantic") or SemanticNovelty(threshold=policy.threshold).state(),
+                          distances=distances)
+    seg_state["output_semantic"] = run.state
+    with np.errstate(invalid="ignore"):
+        hits = np.flatnonzero(run.scores >= policy.threshold)
+    for i in hits:
+        r, score = kept_rows[i], float(run.scores[i])
+        text = (f"output_semantic distance {distances[i]:.2f} from this segment's usual outputs is {score:.1f}σ "
+                f"above the expected {run.expected[i]:.2f} (semantic)")
+        out.add(r, ts=int(ts[r]), segment=segment, metric="output_semantic",
+                value=float(distances[i]), expected=float(run.expected[i]), score=score, detectors=["semantic"],
+                severity=policy.severity(score), explanation=text)
