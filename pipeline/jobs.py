@@ -1,4 +1,4 @@
-"""Jobs: ingest_job materializes one drop's ingest stage (log_entries, log_schema and their checks)."""
+"""Jobs: ingest_job (one drop), learn_job (mine invariants, emit the suite), staleness_job (daily invariant check)."""
 import dagster as dg
 
 from pipeline.partitions import log_drops
@@ -7,5 +7,17 @@ ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.groups("ingest"),
     partitions_def=log_drops,
-    description="Normalize one log drop into the lake and record its schema.",
+    description="Normalize one log drop into the lake, record its schema and check it against the invariants.",
+)
+
+learn_job = dg.define_asset_job(
+    "learn_job",
+    selection=dg.AssetSelection.groups("learn"),
+    description="Mine invariants over the baseline window and regenerate the pytest suite.",
+)
+
+staleness_job = dg.define_asset_job(
+    "staleness_job",
+    selection=dg.AssetSelection.assets("invariant_staleness"),
+    description="Check every baseline invariant against the last day of data and store the result.",
 )

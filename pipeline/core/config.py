@@ -49,6 +49,15 @@ class Reading(_Strict):
     chunk_rows: int = Field(default=250_000, gt=0)
 
 
+class Invariants(_Strict):
+    window_days: float = Field(default=7.0, gt=0)  # baseline window: this many days of data before the newest entry
+    min_confidence: float = Field(default=0.8, ge=0, le=1)
+    families: list[str] | None = None  # None = every registered family
+    degraded_pp: float = Field(default=10.0, gt=0)  # staleness: confidence drop (percentage points) that degrades
+    violated_pp: float = Field(default=30.0, gt=0)  # ... and that violates
+    staleness_window_days: float = Field(default=1.0, gt=0)  # the daily staleness check looks at this much data
+
+
 class StrataConfig(_Strict):
     roles: dict[str, str | list[str | RoleSource] | RoleSource] = Field(default_factory=dict)
     constants: dict[str, str] = Field(default_factory=dict)
@@ -56,6 +65,7 @@ class StrataConfig(_Strict):
     currency: str = "USD"
     sampling: Sampling = Field(default_factory=Sampling)
     reading: Reading = Field(default_factory=Reading)
+    invariants: Invariants = Field(default_factory=Invariants)
 
     @field_validator("roles", "constants")
     @classmethod

@@ -136,3 +136,48 @@ def read_entries(lake_url: str, drop: str, storage_options: dict | None = None) 
     if not files:
         return CANONICAL_SCHEMA.empty_table()
     return pa.concat_tables([pq.read_table(fs.open(p, "rb")) for p in files], promote_options="default")
+
+
+def list_lake_drops(lake_url: str, storage_options: dict | None = None) -> list[str]:
+    """Drop keys present in the lake (decoded from their folder names)."""
+    fs = filesystem(lake_url, storage_options)
+    base = f"{fs._strip_protocol(lake_url).rstrip('/')}/{ENTRIES}"
+    if not fs.exists(base):
+        return []
+    names = [p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(base, detail=False, refresh=True)]
+    return sorted(urllib.parse.unquote(n[len("drop="):]) for n in names if n.startswith("drop="))
+
+
+def read_window(lake_url: str, days: float | None = None, drops: list[str] | None = None,
+                storage_options: dict | None = None, end=None) -> tuple[pa.Table, dict]:
+    """Entries of the given drops (default all) whose ts lies within `days` before `end` (default: the newest ts).
+
+    Returns the table and a description of the window (for metadata): drops read, start, end, rows."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pads
+    from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+    fs = filesystem(lake_url, storage_options)
+    keys = drops if drops is not None else list_lake_drops(lake_url, storage_options)
+    files = []
+    for k in keys:
+        d = fs._strip_protocol(drop_dir(lake_url, ENTRIES, k))
+        if fs.exists(d):
+            files += [p for p in fs.find(d) if p.endswith(".parquet")]
+    if not files:
+        return CANONICAL_SCHEMA.empty_table(), {"drops": [], "rows": 0, "start": None, "end": None}
+    dataset = pads.dataset(files, filesystem=PyFileSystem(FSSpecHandler(fs)), format="parquet", schema=CANONICAL_SCHEMA)
+    table = dataset.to_table()
+    start = None
+    if days is not None and table.num_rows:
+        newest = end if end is not None else pc.max(table.column("ts")).as_py()
+        if newest is not None:
+            import datetime as _dt
+
+            start = newest - _dt.timedelta(days=days)
+            ts = table.column("ts")
+            keep = pc.and_(pc.greater_equal(ts, pa.scalar(start, ts.type)), pc.less_equal(ts, pa.scalar(newest, ts.type)))
+            table = table.filter(pc.fill_null(keep, False))
+            end = newest
+    return table, {"drops": keys, "rows": table.num_rows, "start": str(start) if start else None,
+                   "end": str(end) if end else None}

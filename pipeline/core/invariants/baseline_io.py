@@ -24,7 +24,8 @@ def baseline_document(invariants: list[Invariant], metadata: dict | None = None)
     }
 
 
-def save_baseline(invariants: list[Invariant], path: str | os.PathLike, metadata: dict | None = None) -> str:
+def save_baseline(invariants: list[Invariant], path: str | os.PathLike, metadata: dict | None = None,
+                  storage_options: dict | None = None) -> str:
     """Write a baseline; a path without the `.strata.json` suffix gets it. Local writes are atomic."""
     target = str(path)
     if not target.endswith(SUFFIX):
@@ -33,7 +34,7 @@ def save_baseline(invariants: list[Invariant], path: str | os.PathLike, metadata
     if "://" in target and not target.startswith("file://"):
         import fsspec
 
-        with fsspec.open(target, "w", encoding="utf-8") as fh:
+        with fsspec.open(target, "w", encoding="utf-8", **(storage_options or {})) as fh:
             fh.write(text)
         return target
     local = Path(target.removeprefix("file://"))
@@ -45,12 +46,12 @@ def save_baseline(invariants: list[Invariant], path: str | os.PathLike, metadata
     return str(local)
 
 
-def read_baseline_document(path: str | os.PathLike) -> dict:
+def read_baseline_document(path: str | os.PathLike, storage_options: dict | None = None) -> dict:
     target = str(path)
     if "://" in target and not target.startswith("file://"):
         import fsspec
 
-        with fsspec.open(target, "r", encoding="utf-8") as fh:
+        with fsspec.open(target, "r", encoding="utf-8", **(storage_options or {})) as fh:
             doc = json.load(fh)
     else:
         doc = json.loads(Path(target.removeprefix("file://")).read_text(encoding="utf-8"))
@@ -62,5 +63,5 @@ def read_baseline_document(path: str | os.PathLike) -> dict:
     return doc
 
 
-def load_baseline(path: str | os.PathLike) -> list[Invariant]:
-    return [Invariant.from_dict(d) for d in read_baseline_document(path)["invariants"]]
+def load_baseline(path: str | os.PathLike, storage_options: dict | None = None) -> list[Invariant]:
+    return [Invariant.from_dict(d) for d in read_baseline_document(path, storage_options)["invariants"]]

@@ -51,6 +51,11 @@ class Invariant:
     def field(self) -> str | None:
         return self.check.get("field")
 
+    @property
+    def window_dependent(self) -> bool:
+        """True when the statistic depends on the window's length: compare it only over a window of the same span."""
+        return bool((self.evidence or {}).get("window_dependent"))
+
     def to_dict(self) -> dict:
         return _plain(asdict(self))
 

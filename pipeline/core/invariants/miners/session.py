@@ -47,5 +47,6 @@ def mine_session(ctx) -> list:
                 FAMILY, {"kind": "group_stat_between", "field": "user_id", "other": "session_id", "stat": "returning_share",
                          "min": round(r_lo, 6), "max": round(r_hi, 6)},
                 f"Returning users (2+ sessions) stay between {pct(r_lo)} and {pct(r_hi)} of users {window}",
-                qualifier="returning", severity="info", evidence={"observed": back / len(per_user), "users": len(per_user)}))
+                qualifier="returning", severity="info",
+                evidence={"observed": back / len(per_user), "users": len(per_user), "window_dependent": True}))
     return found

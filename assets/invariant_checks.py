@@ -1,0 +1,57 @@
+"""Per-drop asset checks on log_entries, one per invariant family: does the drop keep the baseline's invariants?"""
+import dagster as dg
+
+from pipeline.core.invariant_store import baseline_url, markdown_table
+from pipeline.core.invariants import check_staleness, load_baseline
+from pipeline.core.lake import read_entries
+from pipeline.partitions import log_drops
+from resources.storage import LakeResource, StrataConfigResource
+
+from .ingest import log_entries
+
+# family -> (check name, blocking, severity when it fails)
+FAMILY_CHECKS = {
+    "pii": ("log_entries_pii_free", True, dg.AssetCheckSeverity.ERROR),
+    "structural": ("log_entries_structure_holds", False, dg.AssetCheckSeverity.WARN),
+    "statistical": ("log_entries_statistics_hold", False, dg.AssetCheckSeverity.WARN),
+    "relational": ("log_entries_relations_hold", False, dg.AssetCheckSeverity.WARN),
+    "semantic": ("log_entries_semantics_hold", False, dg.AssetCheckSeverity.WARN),
+    "temporal": ("log_entries_temporal_stable", False, dg.AssetCheckSeverity.WARN),
+    "session": ("log_entries_sessions_hold", False, dg.AssetCheckSeverity.WARN),
+}
+
+
+def _family_check(family: str, name: str, blocking: bool, severity: dg.AssetCheckSeverity):
+    @dg.asset_check(asset=log_entries, name=name, partitions_def=log_drops, blocking=blocking,
+                    description=f"The drop keeps the baseline's {family} invariants (violated fails the check).")
+    def _check(context: dg.AssetCheckExecutionContext, lake: LakeResource,
+               strata_config: StrataConfigResource) -> dg.AssetCheckResult:
+        cfg = strata_config.get().invariants
+        try:
+            # window-length-dependent invariants (returning users) are not comparable on a single drop
+            baseline = [i for i in load_baseline(baseline_url(lake.artifacts_url), lake.storage_options())
+                        if i.family == family and not i.window_dependent]
+        except FileNotFoundError:
+            return dg.AssetCheckResult(passed=True, metadata={"note": "no baseline mined yet", "held": 0, "violated": 0})
+        entries = read_entries(lake.lake_url, context.partition_key, lake.storage_options())
+        results = check_staleness(baseline, entries, degraded_pp=cfg.degraded_pp, violated_pp=cfg.violated_pp)
+        counts = {s: sum(r.status == s for r in results) for s in ("holds", "degraded", "violated", "missing")}
+        bad = [r.to_dict() for r in results if r.status in ("violated", "degraded")]
+        return dg.AssetCheckResult(
+            passed=counts["violated"] == 0,
+            severity=severity,
+            metadata={
+                "held": int(counts["holds"]),
+                "violated": int(counts["violated"]),
+                "degraded": int(counts["degraded"]),
+                "missing": int(counts["missing"]),
+                "rows": int(entries.num_rows),
+                "not_holding": dg.MetadataValue.md(
+                    markdown_table(bad, ["id", "status", "confidence_then", "confidence_now"]) if bad else "all hold"),
+            },
+        )
+
+    return _check
+
+
+family_checks = [_family_check(f, *spec) for f, spec in FAMILY_CHECKS.items()]

@@ -1,0 +1,105 @@
+"""Learn and monitor invariants: mine them over the baseline window, check their staleness daily, emit the pytest suite."""
+from collections import Counter
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipeline.core.invariant_store import baseline_url, markdown_table, record_staleness, save_invariants, suite_url
+from pipeline.core.invariants import check_staleness, discover, load_baseline, save_baseline
+from pipeline.core.lake import read_window
+from resources.storage import LakeResource, StrataConfigResource
+
+from .ingest import log_entries
+
+FAMILIES = ("structural", "statistical", "pii", "relational", "semantic", "temporal", "session")
+
+
+@dg.asset(
+    group_name="learn",
+    deps=[log_entries],
+    kinds={"duckdb", "json"},
+    pool="duckdb",
+    description="Behavioral invariants mined over the baseline window of recent drops; saved as baseline JSON and in the warehouse.",
+)
+def invariants(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: DuckDBResource,
+               strata_config: StrataConfigResource) -> dg.MaterializeResult:
+    cfg = strata_config.get().invariants
+    entries, window = read_window(lake.lake_url, days=cfg.window_days, storage_options=lake.storage_options())
+    mined = discover(entries, min_confidence=cfg.min_confidence, families=cfg.families)
+    path = save_baseline(mined, baseline_url(lake.artifacts_url), metadata={"window": window},
+                         storage_options=lake.storage_options())
+    with warehouse.get_connection() as con:
+        save_invariants(con, mined, window)
+    context.log.info(f"mined {len(mined)} invariants over {window['rows']:,} rows ({window['start']} .. {window['end']})")
+    by_family, by_severity = Counter(i.family for i in mined), Counter(i.severity for i in mined)
+    rows = [{"id": i.id, "confidence": i.confidence, "severity": i.severity, "description": i.description} for i in mined]
+    return dg.MaterializeResult(
+        metadata={
+            "invariants": len(mined),
+            "rows": int(window["rows"]),
+            **{f"family_{f}": int(by_family.get(f, 0)) for f in FAMILIES},
+            **{f"severity_{s}": int(by_severity.get(s, 0)) for s in ("critical", "warning", "info")},
+            "window": dg.MetadataValue.json(window),
+            "baseline_path": dg.MetadataValue.path(path),
+            "table": dg.MetadataValue.md(markdown_table(rows, ["id", "confidence", "severity", "description"])),
+        }
+    )
+
+
+@dg.asset(
+    group_name="monitor",
+    deps=[invariants],
+    kinds={"duckdb"},
+    pool="duckdb",
+    description="Whether each baseline invariant still holds over the last day of data: holds / degraded / violated / missing.",
+)
+def invariant_staleness(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: DuckDBResource,
+                        strata_config: StrataConfigResource) -> dg.MaterializeResult:
+    cfg = strata_config.get().invariants
+    baseline = load_baseline(baseline_url(lake.artifacts_url), lake.storage_options())
+    entries, window = read_window(lake.lake_url, days=cfg.staleness_window_days, storage_options=lake.storage_options())
+    daily = [i for i in baseline if not i.window_dependent]
+    results = check_staleness(daily, entries, degraded_pp=cfg.degraded_pp, violated_pp=cfg.violated_pp)
+    spanned = [i for i in baseline if i.window_dependent]
+    if spanned:  # e.g. returning-user share: only comparable over a window as long as the baseline's
+        long, _ = read_window(lake.lake_url, days=cfg.window_days, storage_options=lake.storage_options())
+        results += check_staleness(spanned, long, degraded_pp=cfg.degraded_pp, violated_pp=cfg.violated_pp)
+    with warehouse.get_connection() as con:
+        record_staleness(con, results, window)
+    counts = Counter(r.status for r in results)
+    bad = [r.to_dict() for r in results if r.status != "holds"]
+    context.log.info(f"staleness: {dict(counts)}")
+    return dg.MaterializeResult(
+        metadata={
+            **{s: int(counts.get(s, 0)) for s in ("holds", "degraded", "violated", "missing")},
+            "rows": int(window["rows"]),
+            "window": dg.MetadataValue.json(window),
+            "not_holding": dg.MetadataValue.md(
+                markdown_table(bad, ["id", "status", "confidence_then", "confidence_now", "drop_pp"]) if bad else "all hold"),
+        }
+    )
+
+
+@dg.asset(
+    group_name="learn",
+    deps=[invariants],
+    kinds={"python"},
+    description="The generated pytest file: one test per invariant, run against any log source with --strata-source.",
+)
+def invariant_suite(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    import fsspec
+
+    from pipeline.core.invariants.codegen import emit_pytest
+
+    src = baseline_url(lake.artifacts_url)
+    baseline = load_baseline(src, lake.storage_options())
+    code = emit_pytest(baseline, baseline_path=src)
+    compile(code, "test_invariants.py", "exec")  # never publish a suite that does not even parse
+    target = suite_url(lake.artifacts_url)
+    fs, path = fsspec.core.url_to_fs(target, **lake.storage_options())
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    with fs.open(path, "w") as f:
+        f.write(code)
+    return dg.MaterializeResult(
+        metadata={"tests": len(baseline), "lines": code.count("\n"), "path": dg.MetadataValue.path(target)}
+    )
