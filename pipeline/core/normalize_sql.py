@@ -127,8 +127,9 @@ def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
     else:
         l0 = f"SELECT source, line, sub, raw, NULL::VARCHAR[] AS v FROM {relation} WHERE NOT {blank}"
         malformed = "NOT json_valid(raw)"
-    l1 = (f"SELECT *, CASE WHEN {malformed} THEN 'malformed JSON' WHEN left(ltrim(raw), 1) <> '{{' "
-          f"THEN 'record is JSON but not an object' END AS _bad FROM ({l0})")
+    # starts_with first: ltrim would copy every (long) record just to look at its first character
+    l1 = (f"SELECT *, CASE WHEN {malformed} THEN 'malformed JSON' WHEN starts_with(raw, '{{') THEN NULL "
+          f"WHEN left(ltrim(raw), 1) <> '{{' THEN 'record is JSON but not an object' END AS _bad FROM ({l0})")
     l2_cols = [f"v[{i}] AS s{i}" for i in range(1, len(slots) + 1)]
     l2_cols += [f"TRY_CAST(v[{i}] AS DOUBLE) AS d{i}" for i in sorted(numeric)]
     l2 = f"SELECT source, line, sub, raw, _bad{''.join(', ' + c for c in l2_cols)} FROM ({l1})"
@@ -148,8 +149,10 @@ def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
     derived = {
         "entry_id": "md5(source || '#' || line::VARCHAR || '#' || sub::VARCHAR)",
         "drop": sql_str(drop) if drop is not None else "NULL::VARCHAR",
-        "output_kind": "(CASE WHEN output IS NULL THEN 'null' WHEN left(ltrim(output), 1) IN ('{', '[') AND json_valid(output) "
-                       "THEN 'json' ELSE 'text' END)",
+        "output_kind": "(CASE WHEN output IS NULL THEN 'null' WHEN left(output, 1) IN ('{', '[') THEN "
+                       "(CASE WHEN json_valid(output) THEN 'json' ELSE 'text' END) "
+                       "WHEN left(output, 1) NOT IN (' ', '\t', '\n', '\r') THEN 'text' "
+                       "WHEN left(ltrim(output), 1) IN ('{', '[') AND json_valid(output) THEN 'json' ELSE 'text' END)",
         "attributes": _attributes_sql(patch),
         # providers implied by the model name when nothing in the record says so
         "provider": "coalesce(provider_raw, CASE WHEN model ILIKE 'gpt-%' OR model ILIKE 'o1%' OR model ILIKE 'o3%' "
@@ -162,9 +165,6 @@ def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
     return f"SELECT {', '.join(select_cols)}, sub AS _sub, {err_sql} AS _error FROM ({l5})"
 
 
-_EMPTY_OBJ = '"(?:[^"\\\\]|\\\\.)*":\\{\\}'  # "key":{} (keys may hold escaped quotes)
-
-
 def _patched(patch: str) -> str:
     """The record minus each role's primary path (computed once, in its own layer)."""
     if patch == "{}":
@@ -173,16 +173,33 @@ def _patched(patch: str) -> str:
 
 
 def _attributes_sql(patch: str) -> str:
-    """Unmapped fields. A merge patch leaves `"parent":{}` where a parent held only mapped keys or was missing;
-    those are stripped, once per nesting level, and only in rows that contain an empty object at all."""
-    depth = _depth(json.loads(patch)) - 1
-    if depth <= 0:
+    """Unmapped fields. A merge patch leaves `"parent":{}` where a parent held only mapped keys (or was missing); those
+    are removed by literal replacement, deepest first. Literal matching is safe: inside JSON strings quotes are escaped."""
+    parents = _parents(json.loads(patch))
+    if not parents:
         return "_a"
     out = "_a"
-    for _ in range(depth):
-        out = f"regexp_replace(regexp_replace({out}, ',{_EMPTY_OBJ}', '', 'g'), '{_EMPTY_OBJ},?', '', 'g')"
+    for key in parents:
+        lit = json.dumps(key, ensure_ascii=False) + ":{}"
+        for old in ("," + lit, lit + ",", lit):
+            out = f"replace({out}, {sql_str(old)}, '')"
     return f"CASE WHEN contains(_a, ':{{}}') THEN {out} ELSE _a END"
 
 
-def _depth(d) -> int:
-    return 1 + max((_depth(v) for v in d.values() if isinstance(v, dict)), default=0) if isinstance(d, dict) else 0
+def _parents(d: dict, depth: int = 0) -> list[str]:
+    """Keys of the patch's nested objects, deepest first, so emptied children go before their parents."""
+    found: list[tuple[int, str]] = []
+
+    def walk(node: dict, level: int) -> None:
+        for k, v in node.items():
+            if isinstance(v, dict):
+                walk(v, level + 1)
+                found.append((level, k))
+
+    walk(d, depth)
+    seen, out = set(), []
+    for _, k in sorted(found, key=lambda x: -x[0]):
+        if k not in seen:
+            seen.add(k)
+            out.append(k)
+    return out

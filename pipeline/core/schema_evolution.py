@@ -104,7 +104,8 @@ def detect_evolution(records: pa.Table, con: duckdb.DuckDBPyConnection | None = 
         return SchemaEvolution()
     con = con or connect()
     idx = np.unique(np.linspace(0, n - 1, min(n, probe_rows)).astype(np.int64))
-    probe = records.select(["raw"]).take(pa.array(idx)).append_column("idx", pa.array(idx))
+    col = records.column("raw")  # scalar access: `take` on a chunked column concatenates every chunk first
+    probe = pa.table({"raw": pa.array([col[int(i)].as_py() for i in idx], pa.large_string()), "idx": pa.array(idx)})
     name = f"_strata_probe_{id(probe)}"
     con.register(name, probe)
     try:
