@@ -210,7 +210,7 @@ def iter_entries(
         data, compression = decompress(raw, obj.url)
         enc = detect_encoding(data[:4])
         if enc.startswith("utf-16"):
-            data = data.decode(enc).encode("utf-8")
+            data = data.decode(enc, errors="replace").encode("utf-8")  # a stray odd byte must not fail the object
         fmt = config.reading.format_hint or sniff_format(data[:SNIFF_BYTES], obj.name)
         parsed = _read_object(data, obj.url, fmt)
         report = SourceReport(obj.url, parsed.format, compression, None, len(raw))

@@ -14,7 +14,7 @@ _RULES: dict[str, list[tuple[str, float]]] = {
            (r"^(start_time|started_at|start_ts|start_timestamp|start|begin_time)$", 0.9), (r"^(time|date|when)$", 0.8),
            (r"_(at|timestamp|ts)$", 0.6), (r"^(end_time|ended_at|end|end_ts|finished_at|completed_at|stop_time)$", 0.5)],
     "latency_ms": [(r"^(latency|duration|elapsed|elapsed_time|response_time|took|time_taken|total_time|processing_time"
-                    r"|runtime|exec_time|execution_time|wall_time|request_duration)" + _U + "$", 1.0),
+                    r"|runtime|exec_time|execution_time|wall_time|request_duration|request_time|upstream_response_time)" + _U + "$", 1.0),
                    (r"(^|_)(latency|duration|elapsed)(_|$)", 0.8)],
     "input": [(r"^(prompt|input|inputs|question|query|messages|user_input|user_message|prompt_text|input_text|user_query"
                r"|instruction|request_text|user_prompt)$", 1.0), (r"(^|_)(prompt|input|question|query)(_|$)", 0.6)],

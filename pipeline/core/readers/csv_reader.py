@@ -13,7 +13,7 @@ import pyarrow.csv as pcsv
 from ..records import ParsedRecords, Reject, empty_records
 from ..sniff import delimiter_of
 from .arrow_json import json_objects, records_table
-from .jsonl import _invalid_utf8_lines
+from .jsonl import invalid_utf8_lines
 
 UTF8_BOM = b"\xef\xbb\xbf"
 SNIFF_BYTES = 64 * 1024
@@ -124,7 +124,7 @@ def _repair_utf8(body: bytes, spans: _Spans, source: str) -> tuple[bytes, _Spans
     except pa.ArrowInvalid:
         pass
     per_record = pa.LargeStringArray.from_buffers(len(spans), pa.py_buffer(bounds), pa.py_buffer(body))
-    bad = _invalid_utf8_lines(body, bounds, per_record)
+    bad = invalid_utf8_lines(body, bounds, per_record)
     rejects, pieces, pos = [], [], 0
     delta = np.zeros(len(spans) + 1, np.int64)  # byte-length change caused by record i
     for i in bad:

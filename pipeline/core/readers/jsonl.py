@@ -21,7 +21,7 @@ def line_starts(data: bytes) -> np.ndarray:
     return np.concatenate([starts, [len(data)]]).astype(np.int64)
 
 
-def _invalid_utf8_lines(data: bytes, offsets: np.ndarray, raw: pa.Array) -> list[int]:
+def invalid_utf8_lines(data: bytes, offsets: np.ndarray, raw: pa.Array) -> list[int]:
     """0-based indexes of lines that are not valid UTF-8: Arrow validates all at once, Python only narrows failures."""
     try:
         raw.validate(full=True)
@@ -53,7 +53,7 @@ def read_jsonl(data: bytes, source: str, first_line: int = 1) -> ParsedRecords:
     rejects: list[Reject] = []
     keep = None
     raw = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
-    bad = _invalid_utf8_lines(data, offsets, raw)
+    bad = invalid_utf8_lines(data, offsets, raw)
     if bad:
         keep = np.ones(n, dtype=bool)
         for i in bad:

@@ -5,7 +5,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..records import Reject
-from .jsonl import _invalid_utf8_lines, line_starts
+from .jsonl import invalid_utf8_lines, line_starts
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -18,7 +18,7 @@ def split_lines(data: bytes, source: str) -> tuple[pa.LargeStringArray, np.ndarr
     n = len(offsets) - 1
     lines = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
     numbers = np.arange(1, n + 1, dtype=np.int64)
-    bad = _invalid_utf8_lines(data, offsets, lines)
+    bad = invalid_utf8_lines(data, offsets, lines)
     if not bad:
         return lines, numbers, []
     rejects = [
