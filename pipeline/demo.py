@@ -34,6 +34,11 @@ def main() -> int:
                                      run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
         failed += 0 if res.success else 1
         print(f"{'ok  ' if res.success else 'FAIL'} ingest_job[{req.partition_key}] run {res.run_id[:8]}")
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    for name in ("learn_job", "staleness_job"):
+        res = defs.resolve_job_def(name).execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+        failed += 0 if res.success else 1
+        print(f"{'ok  ' if res.success else 'FAIL'} {name} run {res.run_id[:8]}")
     wh = os.environ["STRATA_WAREHOUSE_PATH"]
     if Path(wh).exists():
         con = duckdb.connect(wh, read_only=True)
@@ -41,10 +46,16 @@ def main() -> int:
         print("\ndrop | rows read | kept | rejected | parse % | formats | vendors")
         for r in rows:
             print(" | ".join(str(x) for x in r))
+        inv = con.sql("SELECT family, count(*), count(*) FILTER (severity = 'critical') FROM invariants GROUP BY 1 ORDER BY 1").fetchall()
+        print("\ninvariants mined (family, count, critical): " + ", ".join(f"{f} {n} ({c})" for f, n, c in inv))
+        st = con.sql("SELECT status, count(*) FROM staleness GROUP BY 1 ORDER BY 1").fetchall()
+        print("staleness over the last day: " + ", ".join(f"{s} {n}" for s, n in st))
         con.close()
     print(f"\nlake:       {os.path.abspath(os.environ['STRATA_LAKE_URL'])}")
     print(f"quarantine: {os.path.abspath(os.environ['STRATA_LAKE_URL'])}/quarantine")
     print(f"warehouse:  {os.path.abspath(wh)}  (tables: drops, log_schemas, schema_changes; views: lake_entries, lake_quarantine)")
+    art = os.path.abspath(os.environ["STRATA_ARTIFACTS_URL"])
+    print(f"artifacts:  {art}/baselines/invariants.strata.json, {art}/suites/test_invariants.py")
     print("UI:         make dev, then open http://127.0.0.1:3000")
     return 1 if failed else 0
 

@@ -1,6 +1,7 @@
-"""Two drops ingested by two concurrent multiprocess runs on one instance: the duckdb pool prevents lock errors."""
+"""Two drops ingested by two runs launched side by side in separate processes, each with the multiprocess executor, on
+one instance: the duckdb pool serializes warehouse writers, so neither run hits a DuckDB lock error."""
+import multiprocessing
 import shutil
-import threading
 from pathlib import Path
 
 import dagster as dg
@@ -17,31 +18,42 @@ def ingest_job_def():
     return defs.resolve_job_def("ingest_job")
 
 
-def test_two_drops_in_parallel_processes(tmp_path, monkeypatch):
+def launch(key: str, env: dict, out) -> None:
+    """One run in its own process (threads in one process would share Python's logging locks with Dagster's setup)."""
+    import os
+
+    os.environ.update(env)
+    with dg.DagsterInstance.get() as instance:
+        with dg.execute_job(dg.reconstructable(ingest_job_def), instance, tags={"dagster/partition": key}) as r:
+            errors = [str(e.event_specific_data.error) for e in r.all_events if e.event_type_value == "STEP_FAILURE"]
+            out.put((key, r.success, errors))
+
+
+def test_two_drops_in_parallel_processes(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    for name, value in {
+    env = {
         "DAGSTER_HOME": str(home), "STRATA_DROPS_URL": str(tmp_path / "drops"), "STRATA_LAKE_URL": str(tmp_path / "lake"),
         "STRATA_ARTIFACTS_URL": str(tmp_path / "artifacts"), "STRATA_WAREHOUSE_PATH": str(tmp_path / "wh.duckdb"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    }
     for key in ("a.jsonl", "b.jsonl"):
         write_drop(tmp_path / "drops", key)
-    results = {}
-    with dg.DagsterInstance.get() as instance:
+    from dagster._core.instance.ref import InstanceRef
+
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
         instance.add_dynamic_partitions("log_drops", ["a.jsonl", "b.jsonl"])
-
-        def go(key):
-            with dg.execute_job(dg.reconstructable(ingest_job_def), instance, tags={"dagster/partition": key}) as r:
-                results[key] = (r.success, [str(e.event_specific_data.error) for e in r.all_events
-                                            if e.event_type_value == "STEP_FAILURE"])
-
-        threads = [threading.Thread(target=go, args=(k,)) for k in ("a.jsonl", "b.jsonl")]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=launch, args=(k, env, out)) for k in ("a.jsonl", "b.jsonl")]
+    for p in procs:
+        p.start()
+    results = {}
+    for _ in procs:
+        key, ok, errors = out.get(timeout=300)
+        results[key] = (ok, errors)
+    for p in procs:
+        p.join(timeout=60)
     assert results == {"a.jsonl": (True, []), "b.jsonl": (True, [])}
     con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
     assert con.sql("SELECT drop, rows_kept FROM drops ORDER BY drop").fetchall() == [("a.jsonl", 40), ("b.jsonl", 40)]
