@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_ingest)
     sp = source_cmd("summary", "what a source holds: formats, roles, counts, time range, models")
     sp.set_defaults(func=cmd_summary)
+    from .cli_invariants import register as register_invariants  # imported here: it imports helpers from this module
+
+    register_invariants(sub, source_cmd)
     return p
 
 

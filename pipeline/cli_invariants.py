@@ -1,0 +1,285 @@
+"""The invariant commands of `strata`: discover, save, check-staleness, compare, init and emit-tests.
+`register(subparsers, source_cmd)` adds them to the parser that pipeline.cli builds."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+STATUS_ORDER = ("violated", "degraded", "missing", "holds")
+COMPARE_ORDER = ("new", "removed", "improved", "degraded", "stable")
+BASELINE_NAME = "strata.baseline.strata.json"
+
+
+# --- shared steps ------------------------------------------------------------------------------------------
+def _read(args):
+    """(entries, ingest result, config) for the command's SOURCE."""
+    from .cli import _config, _storage_options
+    from .core.ingest import ingest
+
+    cfg = _config(args)
+    table, result = ingest(args.source, drop=None, config=cfg, storage_options=_storage_options(args))
+    return table, result, cfg
+
+
+def _settings(cfg, name: str, default):
+    """An `invariants:` setting of strata.yml, or the default when the config has no such key."""
+    value = getattr(getattr(cfg, "invariants", None), name, None)
+    return default if value is None else value
+
+
+def _families(args, cfg) -> list[str] | None:
+    from .core.invariants.discover import discover  # noqa: F401  (registers the built-in miners)
+    from .core.invariants.registry import MINERS
+
+    wanted = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else _settings(cfg, "families", None)
+    if wanted:
+        known = {m.family for m in MINERS.values()} | set(MINERS)
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise ValueError(f"--types: unknown families {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
+    return wanted or None
+
+
+def _mine(args, table, cfg):
+    from .core.invariants import discover
+
+    min_confidence = args.min_confidence if args.min_confidence is not None else _settings(cfg, "min_confidence", 0.8)
+    if not 0 <= min_confidence <= 1:
+        raise ValueError(f"--min-confidence must be between 0 and 1, got {min_confidence}")
+    families = _families(args, cfg)
+    return discover(table, min_confidence=min_confidence, families=families), {
+        "source": args.source, "rows": table.num_rows, "min_confidence": min_confidence, "families": families}
+
+
+def _load_baseline(path: str, opts: dict):
+    from .core.invariants import load_baseline
+
+    try:
+        return load_baseline(path, opts)
+    except FileNotFoundError as exc:
+        raise ValueError(f"{path}: no such baseline file") from exc
+
+
+def _mining_args(sp) -> None:
+    sp.add_argument("--min-confidence", type=float, help="keep invariants holding on at least this share (default 0.8 "
+                    "or invariants.min_confidence of strata.yml)")
+    sp.add_argument("--types", help="comma-separated families: structural,statistical,pii,relational,semantic,"
+                    "temporal,session (default: all)")
+
+
+def _emit(data: dict) -> None:
+    print(json.dumps(data, default=str))
+
+
+def _table(rows: list[tuple], header: tuple) -> list[str]:
+    widths = [min(64, max(len(str(r[i])) for r in rows + [header])) for i in range(len(header) - 1)]
+    return ["  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)) + "  " + str(r[-1]) for r in [header] + rows]
+
+
+# --- commands ------------------------------------------------------------------------------------------------
+def cmd_discover(args) -> int:
+    from .core.invariants.codegen import printable
+
+    table, _, cfg = _read(args)
+    invariants, _meta = _mine(args, table, cfg)
+    if args.format == "json":
+        _emit({"rows": table.num_rows, "invariants": [inv.to_dict() for inv in invariants]})
+        return 0
+    print(f"{len(invariants)} invariant(s) on {table.num_rows:,} rows")
+    for family in dict.fromkeys(inv.family for inv in invariants):
+        members = [inv for inv in invariants if inv.family == family]
+        print(f"\n{printable(family, False)} ({len(members)})")
+        rows = [(printable(i.id, False), f"{i.confidence:.3f}", f"{i.support}/{i.total}", i.severity,
+                 printable(i.description, False)) for i in members]
+        print("\n".join(_table(rows, ("ID", "CONF", "SUPPORT/TOTAL", "SEVERITY", "DESCRIPTION"))))
+    return 0
+
+
+def cmd_save(args) -> int:
+    from .cli import _storage_options
+    from .core.invariants import save_baseline
+
+    table, _, cfg = _read(args)
+    invariants, meta = _mine(args, table, cfg)
+    path = save_baseline(invariants, args.out, meta, storage_options=_storage_options(args))
+    if args.format == "json":
+        _emit({"path": path, "rows": table.num_rows, "invariants": len(invariants)})
+    else:
+        print(f"saved {len(invariants)} invariant(s) mined from {table.num_rows:,} rows -> {path}")
+    return 0
+
+
+def cmd_check_staleness(args) -> int:
+    from .cli import _storage_options
+    from .core.invariants import check_staleness
+    from .core.invariants.codegen import printable
+
+    baseline = _load_baseline(args.baseline, _storage_options(args))
+    table, _, cfg = _read(args)
+    degraded_pp = args.degraded_pp if args.degraded_pp is not None else float(_settings(cfg, "degraded_pp", 10.0))
+    violated_pp = args.violated_pp if args.violated_pp is not None else float(_settings(cfg, "violated_pp", 30.0))
+    results = check_staleness(baseline, table, degraded_pp, violated_pp)
+    counts = Counter(r.status for r in results)
+    counts = {s: counts.get(s, 0) for s in STATUS_ORDER}
+    code = 1 if counts["violated"] else 0
+    if args.format == "json":
+        _emit({"rows": table.num_rows, "baseline": args.baseline, "degraded_pp": degraded_pp, "violated_pp": violated_pp,
+               "counts": counts, "invariants": [
+                   {k: r.to_dict()[k] for k in ("id", "family", "severity", "status", "confidence_then", "confidence_now",
+                                                "drop_pp", "support", "total", "description", "evidence")}
+                   for r in results]})
+        return code
+    print(f"{len(results)} invariant(s) checked on {table.num_rows:,} rows: "
+          + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    for status in STATUS_ORDER[:3]:
+        members = [r for r in results if r.status == status]
+        if members:
+            print(f"\n{status} ({len(members)})")
+            rows = [(printable(r.id, False), f"{r.confidence_then:.3f} -> {r.confidence_now:.3f}",
+                     f"{-r.drop_pp:+.1f} pp", r.severity, printable(r.description, False)) for r in members]
+            print("\n".join(_table(rows, ("ID", "CONFIDENCE", "CHANGE", "SEVERITY", "DESCRIPTION"))))
+    return code
+
+
+def cmd_compare(args) -> int:
+    from .cli import _storage_options
+    from .core.invariants import compare
+    from .core.invariants.codegen import printable
+
+    opts = _storage_options(args)
+    result = compare(_load_baseline(args.a, opts), _load_baseline(args.b, opts), tolerance_pp=args.tolerance_pp)
+    data = result.to_dict()
+    counts = {name: len(data[name]) for name in COMPARE_ORDER}
+    if args.format == "json":
+        _emit({"a": args.a, "b": args.b, "counts": counts, **data})
+        return 0
+    print(", ".join(f"{n} {name}" for name, n in counts.items()))
+    for name in COMPARE_ORDER[:4]:
+        if data[name]:
+            print(f"\n{name} ({len(data[name])})")
+            rows = [(printable(c["id"], False), _conf(c["confidence_before"]) + " -> " + _conf(c["confidence_after"]),
+                     printable(c["detail"], False) or "-", printable(c["description"], False)) for c in data[name]]
+            print("\n".join(_table(rows, ("ID", "CONFIDENCE", "DETAIL", "DESCRIPTION"))))
+    return 0
+
+
+def _conf(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def cmd_init(args) -> int:
+    from .cli import _storage_options
+    from .core.invariants import save_baseline
+    from .core.starter_config import starter_yaml
+
+    folder = Path(args.dir)
+    config_path, baseline_path = folder / "strata.yml", folder / BASELINE_NAME
+    existing = [str(p) for p in (config_path, baseline_path) if p.exists()]
+    if existing and not args.force:
+        raise ValueError(f"{', '.join(existing)} already exist(s); pass --force to overwrite")
+    table, result, cfg = _read(args)
+    invariants, meta = _mine(args, table, cfg)
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(starter_yaml(result, table), encoding="utf-8")
+    save_baseline(invariants, baseline_path, meta, storage_options=_storage_options(args))
+    if args.format == "json":
+        _emit({"config": str(config_path), "baseline": str(baseline_path), "invariants": len(invariants),
+               "rows": table.num_rows})
+    else:
+        print(f"wrote {config_path} (edit the roles if a field was misread)")
+        print(f"wrote {baseline_path}: {len(invariants)} invariant(s) mined from {table.num_rows:,} rows")
+        print(f"next: strata check-staleness NEW_SOURCE --baseline {baseline_path}")
+    return 0
+
+
+def cmd_emit_tests(args) -> int:
+    from .core.invariants.codegen import emit_pytest
+
+    table, _, cfg = _read(args)
+    invariants, _meta = _mine(args, table, cfg)
+    code = emit_pytest(invariants, source_hint=args.source,
+                       degraded_pp=float(_settings(cfg, "degraded_pp", 10.0)),
+                       violated_pp=float(_settings(cfg, "violated_pp", 30.0)))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(code, encoding="utf-8")
+    if args.format == "json":
+        _emit({"path": args.out, "tests": len(invariants), "rows": table.num_rows})
+    else:
+        print(f"wrote {len(invariants)} test(s) -> {args.out}; run: pytest {args.out} --strata-source {args.source}")
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------------------
+def register(subparsers, source_cmd) -> None:
+    """Add the invariant commands; `source_cmd(name, help)` makes a subparser with SOURCE and reading options."""
+    sp = source_cmd("discover", "mine invariants from a source and print them")
+    _mining_args(sp)
+    sp.set_defaults(func=cmd_discover)
+
+    sp = source_cmd("save", "mine invariants and save them as a baseline (*.strata.json)")
+    sp.add_argument("-o", "--out", required=True, help="baseline file (the .strata.json suffix is added if missing)")
+    _mining_args(sp)
+    sp.set_defaults(func=cmd_save)
+
+    sp = source_cmd("check-staleness", "re-check a baseline on a source; exit 1 when an invariant is violated")
+    sp.add_argument("--baseline", required=True, help="baseline file (*.strata.json), path or URL")
+    sp.add_argument("--degraded-pp", type=float, help="confidence drop in points that degrades (default 10 or strata.yml)")
+    sp.add_argument("--violated-pp", type=float, help="confidence drop in points that violates (default 30 or strata.yml)")
+    sp.set_defaults(func=cmd_check_staleness)
+
+    sp = subparsers.add_parser("compare", help="how baseline B differs from baseline A: new, removed, improved, "
+                               "degraded, stable")
+    sp.add_argument("a", help="the earlier baseline (*.strata.json)")
+    sp.add_argument("b", help="the later baseline (*.strata.json)")
+    sp.add_argument("--tolerance-pp", type=float, default=2.0, help="confidence change that counts (default 2 points)")
+    sp.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    sp.set_defaults(func=cmd_compare)
+
+    sp = source_cmd("init", "write a commented strata.yml and a first baseline for a source")
+    sp.add_argument("--dir", default=".", help="where to write strata.yml and the baseline (default: .)")
+    sp.add_argument("--force", action="store_true", help="overwrite existing files")
+    _mining_args(sp)
+    sp.set_defaults(func=cmd_init)
+
+    sp = source_cmd("emit-tests", "mine invariants and write them as a pytest module")
+    sp.add_argument("-o", "--out", required=True, help="pytest file to write, e.g. test_invariants.py")
+    _mining_args(sp)
+    sp.set_defaults(func=cmd_emit_tests)
+
+
+def _source_cmd_for(subparsers):
+    """Same arguments as the source_cmd helper of pipeline.cli.build_parser (for main_for_tests)."""
+
+    def source_cmd(name: str, help_: str):
+        sp = subparsers.add_parser(name, help=help_)
+        sp.add_argument("source", help="path, glob, directory, fsspec URL (s3://, gs://, az://, file://) or - for stdin")
+        sp.add_argument("--input-format", choices=["jsonl", "json", "csv", "tsv", "logfmt", "access_log", "parquet", "avro"],
+                        help="skip content sniffing and read as this format")
+        sp.add_argument("--vendor", help="skip vendor detection")
+        sp.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+        return sp
+
+    return source_cmd
+
+
+def main_for_tests(argv: list[str]) -> int:
+    """pipeline.cli.main with these commands registered, whether or not cli.py wires them already."""
+    from .cli import build_parser
+    from .core.config import ConfigError
+    from .core.sources import SourceError
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if "discover" not in sub.choices:
+        register(sub, _source_cmd_for(sub))
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (SourceError, ConfigError, ValueError) as exc:
+        print(f"strata: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
