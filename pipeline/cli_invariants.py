@@ -2,9 +2,7 @@
 `register(subparsers, source_cmd)` adds them to the parser that pipeline.cli builds."""
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -248,38 +246,3 @@ def register(subparsers, source_cmd) -> None:
     sp.add_argument("-o", "--out", required=True, help="pytest file to write, e.g. test_invariants.py")
     _mining_args(sp)
     sp.set_defaults(func=cmd_emit_tests)
-
-
-def _source_cmd_for(subparsers):
-    """Same arguments as the source_cmd helper of pipeline.cli.build_parser (for main_for_tests)."""
-
-    def source_cmd(name: str, help_: str):
-        sp = subparsers.add_parser(name, help=help_)
-        sp.add_argument("source", help="path, glob, directory, fsspec URL (s3://, gs://, az://, file://) or - for stdin")
-        sp.add_argument("--input-format", choices=["jsonl", "json", "csv", "tsv", "logfmt", "access_log", "parquet", "avro"],
-                        help="skip content sniffing and read as this format")
-        sp.add_argument("--vendor", help="skip vendor detection")
-        sp.add_argument("--format", choices=["text", "json"], default="text", help="output format")
-        return sp
-
-    return source_cmd
-
-
-def main_for_tests(argv: list[str]) -> int:
-    """pipeline.cli.main with these commands registered, whether or not cli.py wires them already."""
-    from .cli import build_parser
-    from .core.config import ConfigError
-    from .core.sources import SourceError
-
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "discover" not in sub.choices:
-        register(sub, _source_cmd_for(sub))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except (SourceError, ConfigError, ValueError) as exc:
-        print(f"strata: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0

@@ -9,7 +9,7 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.cli_invariants import main_for_tests
+from pipeline.cli import main as strata_main
 from pipeline.core.config import StrataConfig, load_config
 from pipeline.core.ingest import ingest
 from pipeline.core.invariants import load_baseline
@@ -28,7 +28,7 @@ def corpus(tmp_path_factory):
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main_for_tests([str(a) for a in argv])
+    code = strata_main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -37,7 +37,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def baselines(corpus):
     """Baselines of both corpora (structural, statistical and PII families), saved through the CLI."""
     for name in ("base", "drift"):
-        assert main_for_tests(["save", str(corpus / f"{name}.parquet"), "-o", str(corpus / name), "--types", FAMILIES]) == 0
+        assert strata_main(["save", str(corpus / f"{name}.parquet"), "-o", str(corpus / name), "--types", FAMILIES]) == 0
     return corpus / "base.strata.json", corpus / "drift.strata.json"
 
 
