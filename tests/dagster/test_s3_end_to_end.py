@@ -8,6 +8,9 @@ import s3fs
 from moto.server import ThreadedMotoServer
 
 from assets.ingest import log_entries, log_schema
+from assets.invariants import invariant_staleness, invariant_suite, invariants
+from pipeline.core.invariant_store import baseline_url, suite_url
+from pipeline.core.invariants import load_baseline
 from pipeline.core.lake import read_entries, read_report
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource, ObjectStoreResource
@@ -83,3 +86,31 @@ def test_sensor_and_ingest_through_s3(s3, deployment, instance):
         assert read_report(lake.lake_url, key, lake.storage_options())["rows_kept"] == n
     assert fs.exists(f"{bucket}/lake/quarantine/drop=2026-11-20.jsonl/rejects.parquet")
     assert not fs.exists(f"{bucket}/lake/_staging") or not fs.ls(f"{bucket}/lake/_staging")
+
+
+def test_invariants_through_s3(s3, deployment, tmp_path):
+    """Mine from an S3 lake, save the baseline and the generated suite to S3 artifacts, check staleness from S3."""
+    import pyarrow.parquet as pq
+
+    from pipeline.core.invariants.synthetic import generate_entries
+
+    fs, bucket, endpoint = s3
+    opts = json.dumps(CREDS)
+    store = ObjectStoreResource(drops_url=f"s3://{bucket}/drops", storage_options_json=opts, s3_endpoint_url=endpoint)
+    lake = LakeResource(lake_url=f"s3://{bucket}/lake", artifacts_url=f"s3://{bucket}/artifacts",
+                        storage_options_json=opts, s3_endpoint_url=endpoint)
+    local = tmp_path / "d.parquet"
+    pq.write_table(generate_entries(1500, seed=0), local)
+    fs.put(str(local), f"{bucket}/drops/d.parquet")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(log_drops.name, ["d.parquet"])
+    resources = {**deployment["resources"], "object_store": store, "lake": lake}
+    assert dg.materialize([log_entries], partition_key="d.parquet", instance=instance, resources=resources).success
+    res = dg.materialize([invariants, invariant_staleness, invariant_suite], instance=instance, resources=resources)
+    assert res.success
+    mined = load_baseline(baseline_url(lake.artifacts_url), lake.storage_options())
+    assert len(mined) > 20 and any(i.severity == "critical" for i in mined)
+    with fs.open(suite_url(lake.artifacts_url).removeprefix("s3://"), "r") as f:
+        code = f.read()
+    compile(code, "test_invariants.py", "exec")
+    assert code.count("\ndef test_") == len(mined)
