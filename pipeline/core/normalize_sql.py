@@ -3,24 +3,40 @@ from __future__ import annotations
 
 import json
 
+import re
+
 from .entry_schema import CANONICAL_SCHEMA, ROLE_KINDS
 from .mapping import ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, FieldSource, Mapping, attributes_patch, sql_str
 
 MAX_EPOCH_S = 253402300799  # 9999-12-31T23:59:59Z
-_NULLS = ", ".join(sql_str(t) for t in NULL_TOKENS)
-_ERRS = ", ".join(sql_str(t) for t in ERROR_STATUSES)
-_OKS = ", ".join(sql_str(t) for t in OK_STATUSES)
+# token sets as anchored regexes: an IN list (or list_contains on a constant) is planned as a hash MARK join per use
+
+
+def _alternation(tokens) -> str:
+    return sql_str("(" + "|".join(re.escape(t) for t in tokens) + ")")
+
+
+_NULLS = _alternation(NULL_TOKENS)
+_ERRS = _alternation(ERROR_STATUSES)
+_OKS = _alternation(OK_STATUSES)
 
 
 def _is_null_token(v: str) -> str:
-    return f"(length({v}) <= 9 AND lower(trim({v})) IN ({_NULLS}))"
+    return f"(CASE WHEN strlen({v}) <= 9 THEN regexp_full_match(lower(trim({v})), {_NULLS}) ELSE false END)"
 
 
-def _ts(v: str, d: str, unit: str) -> str:
-    """Timestamp from slot text `v` and its numeric cast `d` (epoch units guessed by magnitude for "auto")."""
+def _maybe_epoch(v: str) -> str:
+    """Cheap test that text could be an epoch number: a failed numeric cast is slow, and ISO dates always fail it."""
+    return f"(NOT contains({v}, ':') AND NOT contains(substr({v}, 2), '-'))"
+
+
+def _ts(v: str, unit: str) -> str:
+    """Timestamp from slot text `v`: epoch numbers (unit guessed by magnitude for "auto") or ISO-8601 text."""
+    d = f"TRY_CAST({v} AS DOUBLE)"
     if unit == "auto":
         div = f"(CASE WHEN abs({d}) >= 1e17 THEN 1e9 WHEN abs({d}) >= 1e14 THEN 1e6 WHEN abs({d}) >= 1e11 THEN 1e3 ELSE 1 END)"
-        return f"(CASE WHEN {d} IS NOT NULL THEN {_epoch(d, div)} ELSE TRY_CAST({v} AS TIMESTAMPTZ) END)"
+        return (f"(CASE WHEN {v} IS NULL THEN NULL WHEN {_maybe_epoch(v)} THEN {_epoch(d, div)} "
+                f"ELSE TRY_CAST({v} AS TIMESTAMPTZ) END)")
     div = {"ts_s": "1", "ts_ms": "1e3", "ts_us": "1e6", "ts_ns": "1e9"}[unit]
     return _epoch(d, div)
 
@@ -30,7 +46,7 @@ def _epoch(d: str, div: str) -> str:
     return f"(CASE WHEN isfinite({d}) AND abs({d} / {div}) < {MAX_EPOCH_S} THEN to_timestamp({d} / {div}) END)"
 
 
-def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None, d_end: str | None) -> tuple[str, bool]:
+def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None) -> tuple[str, bool]:
     """SQL for one candidate's value from its slot columns, and whether a present raw value can fail to convert."""
     t = src.transform
     if t == "auto":
@@ -38,11 +54,13 @@ def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None, d_e
     scale = "" if src.scale == 1.0 else f" * {float(src.scale)!r}"
     if t in ("string", "text"):
         return v, False
-    if t == "status":
+    if t == "status":  # tokens first (the common case); the numeric cast only for what is left
+        lv = f"lower(trim({v}))"
         return (
-            f"(CASE WHEN {v} IS NULL OR {_is_null_token(v)} THEN NULL WHEN {d} IS NOT NULL "
-            f"THEN (CASE WHEN {d} >= 400 THEN 'error' ELSE 'ok' END) "
-            f"WHEN lower(trim({v})) IN ({_ERRS}) THEN 'error' WHEN lower(trim({v})) IN ({_OKS}) THEN 'ok' ELSE lower(trim({v})) END)",
+            f"(CASE WHEN {v} IS NULL THEN NULL WHEN regexp_full_match({lv}, {_ERRS}) THEN 'error' "
+            f"WHEN regexp_full_match({lv}, {_OKS}) THEN 'ok' WHEN {_is_null_token(v)} THEN NULL "
+            f"WHEN TRY_CAST({v} AS DOUBLE) IS NOT NULL THEN (CASE WHEN TRY_CAST({v} AS DOUBLE) >= 400 THEN 'error' ELSE 'ok' END) "
+            f"ELSE {lv} END)",
             False,
         )
     if t == "number":
@@ -50,9 +68,9 @@ def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None, d_e
     if t == "integer":
         return f"(CASE WHEN isfinite({d}) AND abs({d}{scale}) < 9e18 THEN round({d}{scale})::BIGINT END)", True
     if t in ("timestamp", "ts_s", "ts_ms", "ts_us", "ts_ns"):
-        return _ts(v, d, "auto" if t == "timestamp" else t), True
+        return _ts(v, "auto" if t == "timestamp" else t), True
     if t == "duration_ms":
-        a, b = _ts(v, d, "auto"), _ts(v_end or "NULL", d_end or "NULL", "auto")
+        a, b = _ts(v, "auto"), _ts(v_end or "NULL", "auto")
         return f"((epoch_us({b}) - epoch_us({a})) / 1000.0{scale})", True
     raise ValueError(f"transform {t} cannot be used for a {kind} role")
 
@@ -104,10 +122,10 @@ def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
         for k, src in enumerate(srcs):
             if role == "status" and src.transform == "auto":
                 src = FieldSource(src.path, "status", src.scale, src.end_path)
-            typed = kind in ("number", "integer", "timestamp") or src.transform in ("status", "duration_ms")
-            i = slot(src.path, typed)
-            j = slot(src.end_path, True) if src.end_path else None
-            conv, can_fail = _convert(src, kind, f"s{i}", f"d{i}", f"s{j}" if j else None, f"d{j}" if j else None)
+            wants_number = src.transform in ("number", "integer") or (src.transform == "auto" and kind in ("number", "integer"))
+            i = slot(src.path, wants_number)
+            j = slot(src.end_path, False) if src.end_path else None
+            conv, can_fail = _convert(src, kind, f"s{i}", f"d{i}", f"s{j}" if j else None)
             if can_fail:
                 col = f"_c_{role}_{k}"
                 cand_cols.append(f"{conv} AS {col}")
@@ -120,7 +138,7 @@ def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
         role_sql[role] = exprs[0] if len(exprs) == 1 else (f"coalesce({', '.join(exprs)})" if exprs else "NULL")
 
     vlist = "[" + ", ".join(sql_str(p) for p in slots) + "]"
-    blank = "(length(raw) < 16 AND trim(raw, ' \t\r\n') = '')"
+    blank = "(strlen(raw) < 16 AND trim(raw, ' \t\r\n') = '')"
     if slots:  # try(): a malformed record yields NULL instead of failing the query, so one parse also validates
         l0 = f"SELECT source, line, sub, raw, try(json_extract_string(raw, {vlist})) AS v FROM {relation} WHERE NOT {blank}"
         malformed = "v IS NULL"
@@ -172,34 +190,35 @@ def _patched(patch: str) -> str:
     return f"CASE WHEN _bad IS NULL THEN json_merge_patch(raw, {sql_str(patch)}) END"
 
 
+EMPTY_OBJ = r":\{\}"
+
+
 def _attributes_sql(patch: str) -> str:
     """Unmapped fields. A merge patch leaves `"parent":{}` where a parent held only mapped keys (or was missing); those
-    are removed by literal replacement, deepest first. Literal matching is safe: inside JSON strings quotes are escaped."""
-    parents = _parents(json.loads(patch))
-    if not parents:
+    are removed per nesting level, deepest first, by one alternation of the known parent keys (two scans per level).
+    Matching on quoted keys is safe: inside JSON strings quotes are escaped."""
+    levels = _parent_levels(json.loads(patch))
+    if not levels:
         return "_a"
     out = "_a"
-    for key in parents:
-        lit = json.dumps(key, ensure_ascii=False) + ":{}"
-        for old in ("," + lit, lit + ",", lit):
-            out = f"replace({out}, {sql_str(old)}, '')"
+    for keys in levels:
+        alt = "(?:" + "|".join(re.escape(json.dumps(k, ensure_ascii=False)) for k in keys) + ")"
+        after_comma, before_comma = sql_str("," + alt + EMPTY_OBJ), sql_str(alt + EMPTY_OBJ + ",?")
+        out = f"regexp_replace(regexp_replace({out}, {after_comma}, '', 'g'), {before_comma}, '', 'g')"
     return f"CASE WHEN contains(_a, ':{{}}') THEN {out} ELSE _a END"
 
 
-def _parents(d: dict, depth: int = 0) -> list[str]:
-    """Keys of the patch's nested objects, deepest first, so emptied children go before their parents."""
-    found: list[tuple[int, str]] = []
+def _parent_levels(patch: dict) -> list[list[str]]:
+    """Keys of the patch's nested objects grouped by depth, deepest first."""
+    levels: dict[int, set[str]] = {}
 
-    def walk(node: dict, level: int) -> None:
+    def walk(node: dict, depth: int) -> None:
         for k, v in node.items():
             if isinstance(v, dict):
-                walk(v, level + 1)
-                found.append((level, k))
+                levels.setdefault(depth, set()).add(k)
+                walk(v, depth + 1)
 
-    walk(d, depth)
-    seen, out = set(), []
-    for _, k in sorted(found, key=lambda x: -x[0]):
-        if k not in seen:
-            seen.add(k)
-            out.append(k)
-    return out
+    walk(patch, 0)
+    return [sorted(levels[d]) for d in sorted(levels, reverse=True)]
+
+
