@@ -49,6 +49,19 @@ class _Window(LocalBaseline):
             old = self.values.popleft()
             del self._sorted[bisect.bisect_left(self._sorted, old)]
 
+    def center_sigma(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+    @property
+    def expected(self) -> float:
+        return self.center_sigma()[0]
+
+    def score_one(self, x: float) -> float:
+        if not is_number(x) or self.n < self.warmup:
+            return NAN
+        center, sigma = self.center_sigma()
+        return (x - center) / max(sigma, self.floor(center))
+
     def median(self) -> float:
         s = self._sorted
         return (s[(len(s) - 1) // 2] + s[len(s) // 2]) / 2
@@ -94,16 +107,6 @@ class RollingMAD(_Window):
             return NAN, NAN
         return self.prior_median, MAD_TO_SIGMA * self.prior_mad
 
-    @property
-    def expected(self) -> float:
-        return self.center_sigma()[0]
-
-    def score_one(self, x: float) -> float:
-        if not is_number(x) or self.n < self.warmup:
-            return NAN
-        med, sigma = self.center_sigma()
-        return (x - med) / max(sigma, self.floor(med))
-
     def prime(self, baseline: Baseline) -> None:
         self.n, self.prior_median, self.prior_mad = baseline.count, float(baseline.median), float(baseline.mad)
         self.prime_long_run(baseline)
@@ -134,16 +137,6 @@ class RollingIQR(_Window):
             q25, q75 = self.prior_q25, self.prior_q75
             sigma = (q75 - q25) / IQR_TO_SIGMA
         return (q25 + q75) / 2, sigma
-
-    @property
-    def expected(self) -> float:
-        return self.center_sigma()[0]
-
-    def score_one(self, x: float) -> float:
-        if not is_number(x) or self.n < self.warmup:
-            return NAN
-        mid, sigma = self.center_sigma()
-        return (x - mid) / max(sigma, self.floor(mid))
 
     def prime(self, baseline: Baseline) -> None:
         self.n, self.prior_q25, self.prior_q75 = baseline.count, float(baseline.q25), float(baseline.q75)

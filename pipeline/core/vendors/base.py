@@ -59,13 +59,8 @@ def ident(v: Any) -> str | None:
 
 
 def to_int(v: Any) -> int | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return int(round(f)) if math.isfinite(f) else None
+    f = to_float(v)
+    return None if f is None else int(round(f))
 
 
 def to_float(v: Any) -> float | None:
