@@ -53,7 +53,7 @@ def main() -> int:
         con.close()
     print(f"\nlake:       {os.path.abspath(os.environ['STRATA_LAKE_URL'])}")
     print(f"quarantine: {os.path.abspath(os.environ['STRATA_LAKE_URL'])}/quarantine")
-    print(f"warehouse:  {os.path.abspath(wh)}  (tables: drops, log_schemas, schema_changes; views: lake_entries, lake_quarantine)")
+    print(f"warehouse:  {os.path.abspath(wh)}  (tables: drops, log_schemas, schema_changes, invariants, staleness; views: lake_entries, lake_quarantine)")
     art = os.path.abspath(os.environ["STRATA_ARTIFACTS_URL"])
     print(f"artifacts:  {art}/baselines/invariants.strata.json, {art}/suites/test_invariants.py")
     print("UI:         make dev, then open http://127.0.0.1:3000")
