@@ -8,14 +8,14 @@ from pipeline.core.settings import apply_defaults
 apply_defaults()  # unset settings get local defaults; bad values fail the load with the variable's name
 load_config()  # a broken strata.yml fails the load naming the file and setting, not the first run
 
-from assets import ingest, ingest_checks, invariant_checks, invariants  # noqa: E402
+from assets import anomalies, ingest, ingest_checks, invariant_checks, invariants  # noqa: E402
 from pipeline.jobs import ingest_job, learn_job, staleness_job  # noqa: E402
 from pipeline.schedules import schedules  # noqa: E402
 from resources.storage import LakeResource, ObjectStoreResource, StrataConfigResource  # noqa: E402
 from sensors.new_drop import new_log_drop_sensor  # noqa: E402
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest, invariants]),
+    assets=dg.load_assets_from_modules([ingest, invariants, anomalies]),
     asset_checks=dg.load_asset_checks_from_modules([ingest_checks, invariant_checks]),
     jobs=[ingest_job, learn_job, staleness_job],
     sensors=[new_log_drop_sensor],

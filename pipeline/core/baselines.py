@@ -1,0 +1,74 @@
+"""Per-segment baselines: count, mean, std, median, MAD, quantiles, IQR and a histogram per metric, in one DuckDB pass."""
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+
+from .normalize import connect
+
+# metric -> SQL over canonical entries (names match the detectors' metrics where both exist)
+METRIC_SQL = {
+    "latency_ms": "latency_ms::DOUBLE",
+    "prompt_tokens": "prompt_tokens::DOUBLE",
+    "completion_tokens": "completion_tokens::DOUBLE",
+    "cost_usd": "cost_usd",
+    "output_chars": "length(output)::DOUBLE",
+    "error": "CASE WHEN status IS NULL THEN NULL WHEN status = 'error' THEN 1.0 ELSE 0.0 END",
+    "tool_calls": "len(tool_calls)::DOUBLE",
+}
+SEGMENT_COLUMNS = ("service", "model", "version")
+HISTOGRAM_BINS = 20
+
+
+def segment_sql(columns=SEGMENT_COLUMNS) -> str:
+    """The segment key as text, e.g. `support-bot|gpt-4o|v2` (a missing part is `-`), as the detectors key segments."""
+    return " || '|' || ".join(f"coalesce({c}, '-')" for c in columns)
+
+
+def compute_baselines(entries: pa.Table, segment_columns=SEGMENT_COLUMNS, bins: int = HISTOGRAM_BINS) -> pa.Table:
+    """One row per (segment, metric), plus the segment `all`; histogram = equal-width counts between min and max."""
+    con = connect()
+    con.register("e", entries)
+    values = ", ".join(f"{sql} AS {name}" for name, sql in METRIC_SQL.items())
+    seg = segment_sql(segment_columns)
+    con.execute(f"""
+        CREATE TEMP TABLE v AS
+        UNPIVOT (SELECT {seg} AS segment, {values} FROM e UNION ALL BY NAME SELECT 'all' AS segment, {values} FROM e)
+        ON {', '.join(METRIC_SQL)} INTO NAME metric VALUE value""")
+    stats = con.sql(f"""
+        WITH s AS (
+            SELECT segment, metric, count(*) AS n, avg(value) AS mean, stddev_samp(value) AS std,
+                   median(value) AS median, quantile_cont(value, [0.25, 0.5, 0.75, 0.95, 0.99]) AS q,
+                   min(value) AS lo, max(value) AS hi
+            FROM v GROUP BY ALL),
+        d AS (
+            SELECT v.segment, v.metric, median(abs(v.value - s.median)) AS mad,
+                   histogram(least({bins - 1}, floor((v.value - s.lo) / nullif(s.hi - s.lo, 0) * {bins}))::INT) AS h
+            FROM v JOIN s USING (segment, metric) GROUP BY ALL)
+        SELECT s.segment, s.metric, s.n AS count, s.mean, coalesce(s.std, 0) AS std, s.median, d.mad,
+               s.q[1] AS p25, s.q[2] AS p50, s.q[3] AS p75, s.q[4] AS p95, s.q[5] AS p99, s.q[3] - s.q[1] AS iqr,
+               s.lo AS min, s.hi AS max, d.h AS hist
+        FROM s JOIN d USING (segment, metric) ORDER BY s.segment, s.metric""").fetchall()
+    cols = ["segment", "metric", "count", "mean", "std", "median", "mad", "p25", "p50", "p75", "p95", "p99", "iqr",
+            "min", "max"]
+    rows = {c: [r[i] for r in stats] for i, c in enumerate(cols)}
+    rows["histogram"] = [json.dumps([int((r[-1] or {}).get(b, 0)) for b in range(bins)]) for r in stats]
+    return pa.table(rows)
+
+
+DDL = """CREATE TABLE IF NOT EXISTS baselines (
+    computed_at TIMESTAMPTZ, window_start VARCHAR, window_end VARCHAR, segment VARCHAR, metric VARCHAR, count BIGINT,
+    mean DOUBLE, std DOUBLE, median DOUBLE, mad DOUBLE, p25 DOUBLE, p50 DOUBLE, p75 DOUBLE, p95 DOUBLE, p99 DOUBLE,
+    iqr DOUBLE, min DOUBLE, max DOUBLE, histogram VARCHAR)"""
+
+
+def store_baselines(con, table: pa.Table, window: dict, computed_at) -> int:
+    """Append (history is kept, so baselines are comparable across days); `latest_baselines` shows the newest set."""
+    con.execute(DDL)
+    con.register("_b", table)
+    con.execute("INSERT INTO baselines SELECT ?, ?, ?, * FROM _b", [computed_at, window.get("start"), window.get("end")])
+    con.unregister("_b")
+    con.execute("CREATE OR REPLACE VIEW latest_baselines AS SELECT * FROM baselines "
+                "WHERE computed_at = (SELECT max(computed_at) FROM baselines)")
+    return table.num_rows
