@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_invariants import register as register_invariants  # imported here: it imports helpers from this module
 
     register_invariants(sub, source_cmd)
+    from .cli_watch import register as register_watch
+
+    register_watch(sub, source_cmd)
     return p
 
 
