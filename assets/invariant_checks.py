@@ -21,37 +21,48 @@ FAMILY_CHECKS = {
 }
 
 
-def _family_check(family: str, name: str, blocking: bool, severity: dg.AssetCheckSeverity):
-    @dg.asset_check(asset=log_entries, name=name, partitions_def=log_drops, blocking=blocking,
-                    description=f"The drop keeps the baseline's {family} invariants (violated fails the check).")
-    def _check(context: dg.AssetCheckExecutionContext, lake: LakeResource,
-               strata_config: StrataConfigResource) -> dg.AssetCheckResult:
-        cfg = strata_config.get().invariants
-        try:
-            # window-length-dependent invariants (returning users) are not comparable on a single drop
-            baseline = [i for i in load_baseline(baseline_url(lake.artifacts_url), lake.storage_options())
-                        if i.family == family and not i.window_dependent]
-        except FileNotFoundError:
-            return dg.AssetCheckResult(passed=True, metadata={"note": "no baseline mined yet", "held": 0, "violated": 0})
-        entries = read_entries(lake.lake_url, context.partition_key, lake.storage_options())
-        results = check_staleness(baseline, entries, degraded_pp=cfg.degraded_pp, violated_pp=cfg.violated_pp)
-        counts = {s: sum(r.status == s for r in results) for s in ("holds", "degraded", "violated", "missing")}
-        bad = [r.to_dict() for r in results if r.status in ("violated", "degraded")]
-        return dg.AssetCheckResult(
-            passed=counts["violated"] == 0,
-            severity=severity,
-            metadata={
-                "held": int(counts["holds"]),
-                "violated": int(counts["violated"]),
-                "degraded": int(counts["degraded"]),
-                "missing": int(counts["missing"]),
-                "rows": int(entries.num_rows),
-                "not_holding": dg.MetadataValue.md(
-                    markdown_table(bad, ["id", "status", "confidence_then", "confidence_now"]) if bad else "all hold"),
-            },
-        )
-
-    return _check
+def _family_result(name: str, severity: dg.AssetCheckSeverity, results, rows: int) -> dg.AssetCheckResult:
+    counts = {s: sum(r.status == s for r in results) for s in ("holds", "degraded", "violated", "missing")}
+    bad = [r.to_dict() for r in results if r.status in ("violated", "degraded")]
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=counts["violated"] == 0,
+        severity=severity,
+        metadata={
+            "held": int(counts["holds"]),
+            "violated": int(counts["violated"]),
+            "degraded": int(counts["degraded"]),
+            "missing": int(counts["missing"]),
+            "rows": int(rows),
+            "not_holding": dg.MetadataValue.md(
+                markdown_table(bad, ["id", "status", "confidence_then", "confidence_now"]) if bad else "all hold"),
+        },
+    )
 
 
-family_checks = [_family_check(f, *spec) for f, spec in FAMILY_CHECKS.items()]
+@dg.multi_asset_check(
+    name="log_entries_invariant_families",
+    specs=[dg.AssetCheckSpec(name, asset=log_entries, partitions_def=log_drops, blocking=blocking,
+                             description=f"The drop keeps the baseline's {family} invariants (violated fails the check).")
+           for family, (name, blocking, _) in FAMILY_CHECKS.items()],
+)
+def log_entries_invariant_families(context: dg.AssetCheckExecutionContext, lake: LakeResource,
+                                   strata_config: StrataConfigResource):
+    """One step per drop: the baseline and the drop are read once, every family's check comes out of one pass."""
+    cfg = strata_config.get().invariants
+    try:
+        baseline = load_baseline(baseline_url(lake.artifacts_url), lake.storage_options())
+    except FileNotFoundError:
+        for name, _, _ in FAMILY_CHECKS.values():
+            yield dg.AssetCheckResult(check_name=name, passed=True,
+                                      metadata={"note": "no baseline mined yet", "held": 0, "violated": 0})
+        return
+    entries = read_entries(lake.lake_url, context.partition_key, lake.storage_options())
+    # window-length-dependent invariants (returning users) are not comparable on a single drop
+    usable = [i for i in baseline if i.family in FAMILY_CHECKS and not i.window_dependent]
+    results = check_staleness(usable, entries, degraded_pp=cfg.degraded_pp, violated_pp=cfg.violated_pp)
+    for family, (name, _, severity) in FAMILY_CHECKS.items():
+        yield _family_result(name, severity, [r for r in results if r.family == family], entries.num_rows)
+
+
+family_checks = [log_entries_invariant_families]

@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.core.invariant_store import baseline_url, markdown_table, record_staleness, save_invariants, suite_url
 from pipeline.core.invariants import check_staleness, discover, load_baseline, save_baseline
-from pipeline.core.lake import read_window
+from pipeline.core.lake import last_days, read_window
 from resources.storage import LakeResource, StrataConfigResource
 
 from .ingest import log_entries
@@ -57,12 +57,14 @@ def invariant_staleness(context: dg.AssetExecutionContext, lake: LakeResource, w
                         strata_config: StrataConfigResource) -> dg.MaterializeResult:
     cfg = strata_config.get().invariants
     baseline = load_baseline(baseline_url(lake.artifacts_url), lake.storage_options())
-    entries, window = read_window(lake.lake_url, days=cfg.staleness_window_days, storage_options=lake.storage_options())
+    # one read of the baseline-length window; the last day is a slice of it (both end at the newest entry)
+    long, long_window = read_window(lake.lake_url, days=max(cfg.window_days, cfg.staleness_window_days),
+                                    storage_options=lake.storage_options())
+    entries, window = last_days(long, long_window, cfg.staleness_window_days)
     daily = [i for i in baseline if not i.window_dependent]
     results = check_staleness(daily, entries, degraded_pp=cfg.degraded_pp, violated_pp=cfg.violated_pp)
     spanned = [i for i in baseline if i.window_dependent]
     if spanned:  # e.g. returning-user share: only comparable over a window as long as the baseline's
-        long, _ = read_window(lake.lake_url, days=cfg.window_days, storage_options=lake.storage_options())
         results += check_staleness(spanned, long, degraded_pp=cfg.degraded_pp, violated_pp=cfg.violated_pp)
     with warehouse.get_connection() as con:
         record_staleness(con, results, window)

@@ -10,7 +10,7 @@ from .core.config import ConfigError, load_config
 from .core.sources import SourceError
 
 
-def _storage_options(args) -> dict:
+def _storage_options() -> dict:
     from .core.settings import storage_options_from_env
 
     return storage_options_from_env()
@@ -44,7 +44,7 @@ def cmd_ingest(args) -> int:
     from .core.drop_ingest import ingest_drop
 
     cfg = _config(args)
-    opts = _storage_options(args)
+    opts = _storage_options()
     with _progress(args.format == "text", "ingest") as tick:
         done = ingest_drop(args.source, args.out, args.drop or "cli", cfg, opts, opts, progress=tick)
     result, written = done.result, done.written
@@ -70,7 +70,7 @@ def cmd_summary(args) -> int:
     from .core.summary import summarize, summary_text
 
     cfg = _config(args)
-    table, result = ingest(args.source, drop=None, config=cfg, storage_options=_storage_options(args))
+    table, result = ingest(args.source, drop=None, config=cfg, storage_options=_storage_options())
     summary = summarize(table, result)
     print(json.dumps(summary, default=str) if args.format == "json" else summary_text(summary))
     return 0

@@ -18,7 +18,7 @@ def _read(args):
     from .core.ingest import ingest
 
     cfg = _config(args)
-    table, result = ingest(args.source, drop=None, config=cfg, storage_options=_storage_options(args))
+    table, result = ingest(args.source, drop=None, config=cfg, storage_options=_storage_options())
     return table, result, cfg
 
 
@@ -102,7 +102,7 @@ def cmd_save(args) -> int:
 
     table, _, cfg = _read(args)
     invariants, meta = _mine(args, table, cfg)
-    path = save_baseline(invariants, args.out, meta, storage_options=_storage_options(args))
+    path = save_baseline(invariants, args.out, meta, storage_options=_storage_options())
     if args.format == "json":
         _emit({"path": path, "rows": table.num_rows, "invariants": len(invariants)})
     else:
@@ -115,7 +115,7 @@ def cmd_check_staleness(args) -> int:
     from .core.invariants import check_staleness
     from .core.invariants.codegen import printable
 
-    baseline = _load_baseline(args.baseline, _storage_options(args))
+    baseline = _load_baseline(args.baseline, _storage_options())
     table, _, cfg = _read(args)
     degraded_pp = args.degraded_pp if args.degraded_pp is not None else float(_settings(cfg, "degraded_pp", 10.0))
     violated_pp = args.violated_pp if args.violated_pp is not None else float(_settings(cfg, "violated_pp", 30.0))
@@ -147,7 +147,7 @@ def cmd_compare(args) -> int:
     from .core.invariants import compare
     from .core.invariants.codegen import printable
 
-    opts = _storage_options(args)
+    opts = _storage_options()
     result = compare(_load_baseline(args.a, opts), _load_baseline(args.b, opts), tolerance_pp=args.tolerance_pp)
     data = result.to_dict()
     counts = {name: len(data[name]) for name in COMPARE_ORDER}
@@ -182,7 +182,7 @@ def cmd_init(args) -> int:
     invariants, meta = _mine(args, table, cfg)
     folder.mkdir(parents=True, exist_ok=True)
     config_path.write_text(starter_yaml(result, table), encoding="utf-8")
-    save_baseline(invariants, baseline_path, meta, storage_options=_storage_options(args))
+    save_baseline(invariants, baseline_path, meta, storage_options=_storage_options())
     if args.format == "json":
         _emit({"config": str(config_path), "baseline": str(baseline_path), "invariants": len(invariants),
                "rows": table.num_rows})

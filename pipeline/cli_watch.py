@@ -80,7 +80,7 @@ def cmd_watch(args) -> int:
             from .core.ingest import IngestResult, iter_entries
 
             result = IngestResult()
-            for entries in iter_entries(args.source, config=cfg, storage_options=_storage_options(args), result=result):
+            for entries in iter_entries(args.source, config=cfg, storage_options=_storage_options(), result=result):
                 emit(entries)
             rejects = result.rejects
         else:

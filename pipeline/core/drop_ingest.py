@@ -53,11 +53,8 @@ def ingest_drop(
         collected = list(chunks)
         table = pa.concat_tables(collected) if collected else None
         chunks = [maybe_sample(table, config, result)] if table is not None else []
-    holder: dict = {}
-
-    def report() -> dict:
-        holder["r"] = {**result.summary(), "sources": [s.to_dict() for s in result.sources]}
-        return holder["r"]
+    def report() -> dict:  # called after the chunks are exhausted, when the counts are final
+        return {**result.summary(), "sources": [s.to_dict() for s in result.sources]}
 
     written = write_drop(lake_url, drop, tap(chunks), lambda: result.rejects, report, lake_storage_options)
     from .entry_schema import CANONICAL_SCHEMA

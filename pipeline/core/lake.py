@@ -11,7 +11,7 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .entry_schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA
+from .entry_schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, TS_TYPE
 from .records import Reject, rejects_to_table
 from .sources import filesystem
 
@@ -74,8 +74,7 @@ class DropWriter:
         self._swap(f"{self.stage}/{ENTRIES}", entries_dst)
         self._swap(f"{self.stage}/{QUARANTINE}", quarantine_dst)
         self._rm(self.stage)
-        size = sum(self.fs.du(p) for p in (entries_dst,))
-        return LakeWrite(entries_dst, quarantine_dst, self.rows, 1, int(size))
+        return LakeWrite(entries_dst, quarantine_dst, self.rows, 1, int(self.fs.du(entries_dst)))
 
     def abort(self) -> None:
         try:
@@ -167,17 +166,35 @@ def read_window(lake_url: str, days: float | None = None, drops: list[str] | Non
     if not files:
         return CANONICAL_SCHEMA.empty_table(), {"drops": [], "rows": 0, "start": None, "end": None}
     dataset = pads.dataset(files, filesystem=PyFileSystem(FSSpecHandler(fs)), format="parquet", schema=CANONICAL_SCHEMA)
-    table = dataset.to_table()
     start = None
-    if days is not None and table.num_rows:
-        newest = end if end is not None else pc.max(table.column("ts")).as_py()
-        if newest is not None:
+    if days is None:
+        table = dataset.to_table()
+    else:
+        # find the window's end from the ts column alone, then read only the rows inside the window
+        newest = end if end is not None else pc.max(dataset.to_table(columns=["ts"]).column("ts")).as_py()
+        if newest is None:
+            table = dataset.to_table()
+        else:
             import datetime as _dt
 
             start = newest - _dt.timedelta(days=days)
-            ts = table.column("ts")
-            keep = pc.and_(pc.greater_equal(ts, pa.scalar(start, ts.type)), pc.less_equal(ts, pa.scalar(newest, ts.type)))
-            table = table.filter(pc.fill_null(keep, False))
+            ts = pads.field("ts")
+            table = dataset.to_table(filter=(ts >= pa.scalar(start, TS_TYPE)) & (ts <= pa.scalar(newest, TS_TYPE)))
             end = newest
     return table, {"drops": keys, "rows": table.num_rows, "start": str(start) if start else None,
                    "end": str(end) if end else None}
+
+
+def last_days(table: pa.Table, window: dict, days: float) -> tuple[pa.Table, dict]:
+    """The rows of a window read by `read_window` that fall in its last `days` (both end at the same newest entry)."""
+    import datetime as _dt
+
+    import pyarrow.compute as pc
+
+    newest = pc.max(table.column("ts")).as_py() if table.num_rows else None
+    if newest is None:
+        return table, dict(window)
+    start = newest - _dt.timedelta(days=days)
+    ts = table.column("ts")
+    part = table.filter(pc.fill_null(pc.greater_equal(ts, pa.scalar(start, ts.type)), False))
+    return part, {**window, "rows": part.num_rows, "start": str(start)}
