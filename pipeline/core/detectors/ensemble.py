@@ -21,16 +21,17 @@ UNITS = {"latency_ms": "ms", "prompt_tokens": "tokens", "completion_tokens": "to
 class AlertPolicy:
     """When the detectors of one metric raise an alert (at most one per point):
     - any detector alone at >= `critical` sigma, or
-    - max |sigma| >= `threshold` with `quorum` detectors agreeing (>= threshold, same side), one of which is a
-      `confirm` detector when any of those is running. By default a point outlier must be confirmed by CUSUM:
-      a deviation that is both large now and part of a sustained excursion. On Gaussian noise this cuts false
-      alarms about tenfold against a lone 3-sigma z-score (0.02% vs 0.27% of points), while a CUSUM alarm alone
-      (h = 5) would fire about as often as the z-score. confirm=() makes it plain quorum voting.
+    - max |sigma| >= `threshold` with `quorum` detectors agreeing (>= threshold, same side; capped at the number
+      of detectors running), one of which is a `confirm` detector when any of those is running. By default a
+      majority of the five (3) must agree and one of them must be CUSUM: a deviation that is both large now and
+      part of a sustained excursion. On Gaussian noise this cuts false alarms more than tenfold against a lone
+      3-sigma z-score (about 0.02% vs 0.27% of points), while a CUSUM alarm alone (h = 5) would fire about as
+      often as the z-score. confirm=() makes it plain quorum voting.
     Severity: "warning" from `threshold`, "critical" from `critical`."""
 
     threshold: float = 3.0
     critical: float = 6.0
-    quorum: int = 2
+    quorum: int = 3
     confirm: tuple[str, ...] = ("cusum",)
 
     def severity(self, score: float) -> str | None:
@@ -94,7 +95,7 @@ def alerts(scores: np.ndarray, combined: np.ndarray, policy: AlertPolicy = Alert
     """Which points raise an alert under `policy`; `names` (the columns' detector names) locate the confirmers."""
     agree = agreement(scores, combined, policy)
     mag = np.nan_to_num(np.abs(combined), nan=0.0)
-    voted = (mag >= policy.threshold) & (agree.sum(axis=1) >= policy.quorum)
+    voted = (mag >= policy.threshold) & (agree.sum(axis=1) >= min(policy.quorum, scores.shape[1]))
     confirmers = [j for j, name in enumerate(names) if name in policy.confirm]
     if confirmers:
         voted &= agree[:, confirmers].any(axis=1)
@@ -109,7 +110,7 @@ def alert_strength(scores: np.ndarray, names: Sequence[str], policy: AlertPolicy
     with np.errstate(invalid="ignore"):
         same = np.nan_to_num(np.where(np.sign(scores) == np.sign(combined)[:, None], np.abs(scores), 0.0))
     n, d = same.shape
-    q = max(policy.quorum, 1)
+    q = max(min(policy.quorum, d), 1)
     confirmers = [j for j, name in enumerate(names) if name in policy.confirm]
     if q > d:
         vote = np.zeros(n)

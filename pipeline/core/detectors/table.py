@@ -21,16 +21,20 @@ class MetricSpec(NamedTuple):
     """How a metric is scored. log_offset set: detectors see log(value + log_offset), since latency, tokens,
     cost and lengths are positive and multiplicative (a right-skewed tail is normal there); sigma is then on the
     log scale, and the expected value is reported back in the metric's units. floor: the sigma floor's absolute
-    part, on the scale the detectors see (0.01 on a log scale is a 1% change)."""
+    part, on the scale the detectors see (0.01 on a log scale is a 1% change). direction: which side alerts
+    ("both", "up", "down"); detectors always learn from both sides. A request that is cheaper or uses fewer
+    tokens than usual is not an incident, so cost and token counts alert upwards only; latency and output length
+    alert both ways (a too-fast or too-short answer is often a silent failure)."""
 
     floor: float
     log_offset: float | None = None
+    direction: str = "both"
 
 
 METRICS: dict[str, MetricSpec] = {
-    "latency_ms": MetricSpec(0.01, 1.0), "prompt_tokens": MetricSpec(0.01, 1.0),
-    "completion_tokens": MetricSpec(0.01, 1.0), "cost_usd": MetricSpec(0.01, 1e-6),
-    "output_chars": MetricSpec(0.01, 1.0), "tool_calls": MetricSpec(1.0),
+    "latency_ms": MetricSpec(0.01, 1.0), "prompt_tokens": MetricSpec(0.01, 1.0, "up"),
+    "completion_tokens": MetricSpec(0.01, 1.0, "up"), "cost_usd": MetricSpec(0.01, 1e-6, "up"),
+    "output_chars": MetricSpec(0.01, 1.0), "tool_calls": MetricSpec(1.0, None, "up"),
 }
 SEGMENT_COLUMNS = ("service", "model", "version")
 ANOMALY_SCHEMA = pa.schema([
@@ -41,8 +45,11 @@ ANOMALY_SCHEMA = pa.schema([
 ])
 
 
-def metric_arrays(entries: pa.Table, metrics: Sequence[str]) -> dict[str, np.ndarray]:
-    """Each metric as float64 (NaN where missing); output and tool_calls become their length and count."""
+def metric_arrays(entries: pa.Table, metrics: Sequence[str], skip_errors: bool = False) -> dict[str, np.ndarray]:
+    """Each metric as float64 (NaN where missing); output and tool_calls become their length and count.
+    skip_errors: failed requests (status 'error') are missing too; their latency, tokens and cost come from a
+    different population (a timeout is fast and cheap) and the error-rate detector is the one that watches them."""
+    failed = _error_flags(entries, np.arange(entries.num_rows)) if skip_errors else None
     derived = {"output_chars": ("output", pc.utf8_length), "tool_calls": ("tool_calls", pc.list_value_length)}
     out = {}
     for name in metrics:
@@ -51,7 +58,10 @@ def metric_arrays(entries: pa.Table, metrics: Sequence[str]) -> dict[str, np.nda
             continue
         col = entries.column(column)
         col = fn(col) if fn else col
-        out[name] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        arr = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        if failed is not None and failed.any():
+            arr[failed] = np.nan
+        out[name] = arr
     return out
 
 
@@ -98,10 +108,11 @@ class _Collector:
 def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
                      detectors: Sequence | Mapping = DEFAULT_DETECTORS, policy: AlertPolicy = AlertPolicy(),
                      metrics: Mapping[str, MetricSpec] = METRICS, segment_columns: Sequence[str] = SEGMENT_COLUMNS,
-                     bucket_seconds: float = 300.0, rates: bool = True,
+                     bucket_seconds: float = 300.0, rates: bool = True, skip_errors: bool = True,
                      embedder: Embedder | None = None) -> tuple[pa.Table, dict]:
     """Score a batch of canonical entries; returns (anomalies, state). Pass the state back with the next batch
-    (batches in time order). One anomaly per (entry, metric) at most; rate anomalies have no entry_id."""
+    (batches in time order). One anomaly per (entry, metric) at most; rate anomalies have no entry_id.
+    skip_errors: failed requests are left out of the per-request metrics (see `metric_arrays`)."""
     state = {k: dict(v) for k, v in (state or {}).items()}
     n = entries.num_rows
     out = _Collector()
@@ -112,7 +123,7 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     codes, names = seg.indices.to_numpy(zero_copy_only=False), seg.dictionary.to_pylist()
     order = np.lexsort((ts, codes))  # by segment, then time (stable)
     groups = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
-    values = metric_arrays(entries, list(metrics))
+    values = metric_arrays(entries, list(metrics), skip_errors)
     specs = detector_specs(detectors)
     for rows in groups:
         segment = names[codes[rows[0]]]
@@ -128,7 +139,10 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
             seg_state[metric] = run.state
             combined, winner = combine(run.scores)
             agree = agreement(run.scores, combined, policy)
-            for i in np.flatnonzero(alerts(run.scores, combined, policy, run.names)):
+            hit = alerts(run.scores, combined, policy, run.names)
+            if spec.direction != "both":
+                hit &= (combined > 0) if spec.direction == "up" else (combined < 0)
+            for i in np.flatnonzero(hit):
                 r, who = rows[i], [run.names[j] for j in np.flatnonzero(agree[i])]
                 exp, score = float(run.expected[i, winner[i]]), float(combined[i])
                 exp = exp if spec.log_offset is None else float(np.exp(exp) - spec.log_offset)
