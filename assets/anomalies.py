@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.core.baselines import compute_baselines, store_baselines
 from pipeline.core.detectors import detect_anomalies, dumps_state, loads_state
+from pipeline.core.detectors.priming import primed_state
 from pipeline.core.invariant_store import markdown_table
 from pipeline.core.lake import read_entries, read_window
 from pipeline.partitions import log_drops
@@ -55,6 +56,18 @@ def _previous_state(context, lake: LakeResource, drop: str) -> tuple[dict | None
     return None, None
 
 
+def _baseline_state(warehouse: DuckDBResource) -> tuple[dict | None, str | None]:
+    """No earlier drop has state: prime the detectors from the newest stored baselines, when there are any."""
+    with warehouse.get_connection() as con:
+        if not con.sql("SELECT 1 FROM duckdb_views() WHERE view_name = 'latest_baselines'").fetchall():
+            return None, None
+        rows = con.sql("SELECT * FROM latest_baselines").to_arrow_table().to_pylist()
+    state = primed_state(rows)
+    if not state:
+        return None, None
+    return state, f"baselines computed {rows[0]['computed_at']:%Y-%m-%d %H:%M} UTC"
+
+
 @dg.asset(partitions_def=log_drops, group_name="monitor", deps=[log_entries], kinds={"duckdb"}, pool="duckdb",
           description="Anomalies in the drop: every metric of every segment scored against the past only, in sigma units.")
 def anomalies(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: DuckDBResource) -> dg.MaterializeResult:
@@ -62,6 +75,8 @@ def anomalies(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: 
     entries = read_entries(lake.lake_url, drop, lake.storage_options())
     entries = entries.take(pc.sort_indices(entries, [("ts", "ascending"), ("line", "ascending")]))
     state, state_from = _previous_state(context, lake, drop)
+    if state is None:
+        state, state_from = _baseline_state(warehouse)
     found, new_state = detect_anomalies(entries, state)
     fs, path = fsspec.core.url_to_fs(_state_url(lake.artifacts_url, drop), **lake.storage_options())
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)

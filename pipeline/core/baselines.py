@@ -19,6 +19,28 @@ METRIC_SQL = {
 }
 SEGMENT_COLUMNS = ("service", "model", "version")
 HISTOGRAM_BINS = 20
+MAX_ATTRIBUTE_METRICS = 10
+
+
+def numeric_attributes(con, table: str = "e", min_share: float = 0.95, min_rows: int = 20,
+                       limit: int = MAX_ATTRIBUTE_METRICS) -> list[str]:
+    """Top-level keys of the raw fields kept in `attributes` that are numbers in at least `min_share` of the
+    entries that have them (a field the schema found but no role took: queue_ms, retries, score...). Keys are
+    plain identifiers only, so they are safe as JSON paths and column names."""
+    rows = con.sql(f"""
+        WITH k AS (SELECT attributes AS a, unnest(json_keys(attributes)) AS key FROM {table}
+                   WHERE attributes IS NOT NULL AND json_valid(attributes) AND json_type(attributes) = 'OBJECT')
+        SELECT key, count(*) FILTER (WHERE json_type(a, '$.' || key) IN ('BIGINT', 'UBIGINT', 'DOUBLE')) AS numeric,
+               count(*) AS n
+        FROM k WHERE regexp_full_match(key, '[A-Za-z_][A-Za-z0-9_]{{0,63}}')
+        GROUP BY key HAVING numeric >= {min_rows} AND numeric >= {min_share} * n
+        ORDER BY numeric DESC, key LIMIT {limit}""").fetchall()
+    return [r[0] for r in rows]
+
+
+def _attribute_sql(key: str) -> str:
+    return (f"TRY_CAST(json_extract_string(CASE WHEN json_valid(attributes) THEN attributes END, '$.{key}') "
+            "AS DOUBLE)")
 
 
 def segment_sql(columns=SEGMENT_COLUMNS) -> str:
@@ -27,15 +49,19 @@ def segment_sql(columns=SEGMENT_COLUMNS) -> str:
 
 
 def compute_baselines(entries: pa.Table, segment_columns=SEGMENT_COLUMNS, bins: int = HISTOGRAM_BINS) -> pa.Table:
-    """One row per (segment, metric), plus the segment `all`; histogram = equal-width counts between min and max."""
+    """One row per (segment, metric), plus the segment `all`; histogram = equal-width counts between min and max.
+    Metrics: the canonical ones, plus `attr.<key>` for each numeric field left in `attributes`."""
     con = connect()
     con.register("e", entries)
-    values = ", ".join(f"{sql} AS {name}" for name, sql in METRIC_SQL.items())
+    metric_sql = dict(METRIC_SQL)
+    if "attributes" in entries.column_names:
+        metric_sql.update({f"attr.{k}": _attribute_sql(k) for k in numeric_attributes(con)})
+    values = ", ".join(f'{sql} AS "{name}"' for name, sql in metric_sql.items())
     seg = segment_sql(segment_columns)
     con.execute(f"""
         CREATE TEMP TABLE v AS
         UNPIVOT (SELECT {seg} AS segment, {values} FROM e UNION ALL BY NAME SELECT 'all' AS segment, {values} FROM e)
-        ON {', '.join(METRIC_SQL)} INTO NAME metric VALUE value""")
+        ON {', '.join(f'"{m}"' for m in metric_sql)} INTO NAME metric VALUE value""")
     stats = con.sql(f"""
         WITH s AS (
             SELECT segment, metric, count(*) AS n, avg(value) AS mean, stddev_samp(value) AS std,

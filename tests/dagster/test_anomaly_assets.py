@@ -61,3 +61,19 @@ def test_baselines_per_segment(deployment):
     (n, med, mad) = con.sql("SELECT count, median, mad FROM latest_baselines WHERE segment = 'all' AND metric = 'latency_ms'").fetchall()[0]
     con.close()
     assert n == 4000 and med > 0 and mad > 0
+
+
+def test_first_drop_is_primed_from_stored_baselines(deployment):
+    res = deployment["resources"]
+    history = generate_entries(4000, seed=4, start="2025-01-06", days=2.0)
+    today = generate_entries(500, seed=5, start="2025-01-08", days=0.2)
+    pq.write_table(history, deployment["drops"] / "history.parquet")
+    pq.write_table(today, deployment["drops"] / "today.parquet")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(log_drops.name, ["history.parquet", "today.parquet"])
+    assert dg.materialize([log_entries], partition_key="history.parquet", instance=instance, resources=res).success
+    assert dg.materialize([baselines], instance=instance, resources=res).success
+    assert dg.materialize([log_entries], partition_key="today.parquet", instance=instance, resources=res).success
+    # no anomalies state was saved for history.parquet, so today's detectors start from the baselines
+    out = dg.materialize([anomalies], partition_key="today.parquet", instance=instance, resources=res)
+    assert md(out, "anomalies")["state_from"].startswith("baselines computed")

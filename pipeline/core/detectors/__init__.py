@@ -14,6 +14,7 @@ from .reference import CUSUM, EWMA, RollingIQR, RollingMAD, ZScore
 from .semantic import Embedder, HashingEmbedder, SemanticNovelty, score_texts, semantic_scores
 from .state import dumps_state, loads_state
 from .table import ANOMALY_SCHEMA, METRICS, MetricSpec, detect_anomalies
+from .priming import primed_state
 
 
 class Registered(NamedTuple):
@@ -55,7 +56,7 @@ __all__ = [
     "ANOMALY_SCHEMA", "AlertPolicy", "Baseline", "CUSUM", "DEFAULT_DETECTORS", "EWMA", "Embedder", "ErrorRate",
     "HashingEmbedder", "IQR_TO_SIGMA", "MAD_TO_SIGMA", "METRICS", "MetricSpec", "REGISTRY", "Registered", "RequestRate",
     "RollingIQR", "RollingMAD", "Scored", "SemanticNovelty", "SeriesRun", "ZScore", "agreement", "alert_strength", "alerts",
-    "bucketize", "combine", "detect_anomalies", "dumps_state", "error_rate_scores", "explain", "initial_states",
+    "bucketize", "combine", "detect_anomalies", "primed_state", "dumps_state", "error_rate_scores", "explain", "initial_states",
     "loads_state", "make_detector", "request_rate_scores", "restore_detector", "run_series", "score_array",
     "score_series", "score_texts", "semantic_scores",
 ]
