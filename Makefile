@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: setup demo test dev bench clean
+.PHONY: setup demo test dev bench bench-evidently-env clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -28,6 +28,10 @@ dev: setup
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+bench-evidently-env:  # Evidently for bench/drift_quality.py's comparison (needs pandas < 3, so its own venv)
+	test -x .venv-evidently/bin/python || $(PYTHON) -m venv .venv-evidently
+	.venv-evidently/bin/python -m pip install --quiet "evidently>=0.7" "pandas<3" pyarrow
 
 clean:
 	rm -rf data .dagster_home

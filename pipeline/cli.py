@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_watch import register as register_watch
 
     register_watch(sub, source_cmd)
+    from .cli_diff import register as register_diff
+
+    register_diff(sub)
     return p
 
 

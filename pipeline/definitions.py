@@ -8,17 +8,19 @@ from pipeline.core.settings import apply_defaults
 apply_defaults()  # unset settings get local defaults; bad values fail the load with the variable's name
 load_config()  # a broken strata.yml fails the load naming the file and setting, not the first run
 
-from assets import anomalies, ingest, ingest_checks, invariant_checks, invariants  # noqa: E402
+from assets import anomalies, drift, ingest, ingest_checks, invariant_checks, invariants  # noqa: E402
 from pipeline.jobs import ingest_job, learn_job, staleness_job  # noqa: E402
 from pipeline.schedules import schedules  # noqa: E402
+from resources.alerts import alert_resources  # noqa: E402
 from resources.storage import LakeResource, ObjectStoreResource, StrataConfigResource  # noqa: E402
+from sensors.alerts import alert_sensors  # noqa: E402
 from sensors.new_drop import new_log_drop_sensor  # noqa: E402
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest, invariants, anomalies]),
+    assets=dg.load_assets_from_modules([ingest, invariants, anomalies, drift]),
     asset_checks=dg.load_asset_checks_from_modules([ingest_checks, invariant_checks]),
     jobs=[ingest_job, learn_job, staleness_job],
-    sensors=[new_log_drop_sensor],
+    sensors=[new_log_drop_sensor, *alert_sensors],
     schedules=schedules,
     resources={
         "object_store": ObjectStoreResource(
@@ -35,5 +37,6 @@ defs = dg.Definitions(
         ),
         "warehouse": DuckDBResource(database=dg.EnvVar("STRATA_WAREHOUSE_PATH")),
         "strata_config": StrataConfigResource(config_path=dg.EnvVar("STRATA_CONFIG")),
+        **alert_resources(),
     },
 )

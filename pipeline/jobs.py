@@ -1,19 +1,22 @@
-"""Jobs: ingest_job (one drop, through anomalies), learn_job (invariants, suite, baselines), staleness_job (daily check)."""
+"""Jobs: ingest_job (one drop, through anomalies and drift), learn_job (invariants, suite, baselines, version drift),
+staleness_job (daily check)."""
 import dagster as dg
 
 from pipeline.partitions import log_drops
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.groups("ingest") | dg.AssetSelection.assets("anomalies"),
+    selection=dg.AssetSelection.groups("ingest") | dg.AssetSelection.assets("anomalies", "drop_drift"),
     partitions_def=log_drops,
-    description="Normalize one log drop into the lake, record its schema, check it against the invariants, score anomalies.",
+    description="Normalize one log drop into the lake, record its schema, check it against the invariants, score "
+                "anomalies and drift against the baseline window.",
 )
 
 learn_job = dg.define_asset_job(
     "learn_job",
-    selection=dg.AssetSelection.groups("learn"),
-    description="Mine invariants and per-segment baselines over the baseline window and regenerate the pytest suite.",
+    selection=dg.AssetSelection.groups("learn") | dg.AssetSelection.assets("version_drift"),
+    description="Mine invariants and per-segment baselines over the baseline window, regenerate the pytest suite and "
+                "diff the newest version against the previous one.",
 )
 
 staleness_job = dg.define_asset_job(

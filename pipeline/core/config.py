@@ -58,6 +58,29 @@ class Invariants(_Strict):
     staleness_window_days: float = Field(default=1.0, gt=0)  # the daily staleness check looks at this much data
 
 
+class DriftVerdict(_Strict):
+    """SHIP / MONITOR / REVIEW / BLOCK: the stricter of the composite score's and the strongest dimension's verdict."""
+
+    monitor: float = Field(default=0.05, ge=0, le=1)  # composite score from which to MONITOR
+    review: float = Field(default=0.15, ge=0, le=1)
+    block: float = Field(default=0.30, ge=0, le=1)
+    dimension_review: float = Field(default=0.30, ge=0, le=1)  # one significant dimension this strong: REVIEW
+    dimension_block: float = Field(default=0.80, ge=0, le=1)  # ... and this strong: BLOCK
+
+
+class DriftSettings(_Strict):
+    weights: dict[str, float] = Field(default_factory=dict)  # dimension name or group -> weight (overrides defaults)
+    floors: dict[str, float] = Field(default_factory=dict)  # effect name -> practical-significance floor
+    alpha: float = Field(default=0.05, gt=0, lt=1)  # after Benjamini-Hochberg
+    bootstrap: int = Field(default=1000, ge=0)  # resamples for the 95% CI (0 = no CI)
+    seed: int = 0
+    window_days: float = Field(default=7.0, gt=0)  # drop_drift: baseline = this many days before the drop
+    by: str = "version"  # version_drift compares values of this column
+    baseline: str | None = None  # version_drift: a configured pair; unset = the two newest values found
+    current: str | None = None
+    verdict: DriftVerdict = Field(default_factory=DriftVerdict)
+
+
 class StrataConfig(_Strict):
     roles: dict[str, str | list[str | RoleSource] | RoleSource] = Field(default_factory=dict)
     constants: dict[str, str] = Field(default_factory=dict)
@@ -66,6 +89,7 @@ class StrataConfig(_Strict):
     sampling: Sampling = Field(default_factory=Sampling)
     reading: Reading = Field(default_factory=Reading)
     invariants: Invariants = Field(default_factory=Invariants)
+    drift: DriftSettings = Field(default_factory=DriftSettings)
 
     @field_validator("roles", "constants")
     @classmethod

@@ -38,6 +38,21 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "STRATA_MAX_DROPS_PER_TICK": ("20", "new drops the sensor requests per tick at most"),
     "STRATA_MIN_DROP_AGE_SECONDS": ("0", "ignore drops modified more recently than this (still uploading)"),
 }
+# Alert delivery (resources/alerts.py); empty means disabled.
+ALERT_ENV: dict[str, tuple[str, str]] = {
+    "STRATA_SLACK_BOT_TOKEN": ("", "Slack bot token (chat.postMessage); empty: use the Slack incoming webhooks"),
+    "STRATA_SLACK_WEBHOOK_URL": ("", "Slack incoming webhook for critical alerts"),
+    "STRATA_SLACK_WARNING_WEBHOOK_URL": ("", "Slack incoming webhook for warnings"),
+    "STRATA_SLACK_CRITICAL_CHANNEL": ("", "Slack channel for critical alerts (with a bot token)"),
+    "STRATA_SLACK_WARNING_CHANNEL": ("", "Slack channel for warnings (with a bot token)"),
+    "STRATA_ALERT_WEBHOOK_URL": ("", "URL receiving critical alerts as signed JSON"),
+    "STRATA_ALERT_WEBHOOK_WARNING_URL": ("", "URL receiving warnings as signed JSON"),
+    "STRATA_ALERT_WEBHOOK_SECRET": ("", "HMAC secret signing the alert webhook"),
+    "STRATA_DAGSTER_URL": ("", "Dagster UI base URL for links in alerts, e.g. http://localhost:3000"),
+    "STRATA_PROMETHEUS_TEXTFILE": ("", "textfile-collector path for Strata's Prometheus gauges"),
+    "STRATA_PUSHGATEWAY_URL": ("", "Prometheus Pushgateway URL"),
+}
+DEFAULTS.update(ALERT_ENV)
 _INTS = ("STRATA_DROP_DEPTH", "STRATA_MAX_DROPS_PER_TICK")
 _FLOATS = ("STRATA_MIN_DROP_AGE_SECONDS",)
 

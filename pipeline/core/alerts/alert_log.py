@@ -1,0 +1,97 @@
+"""Warehouse tables for alerting: `alert_log` (every delivery attempt, its status and error) and `alert_state` (the
+dedup state per key, so the window, re-notify and pending retries survive across sensor ticks and restarts)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from .dedup import KeyState, Notification
+from .dispatch import Sent
+from .findings import Finding
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS alert_log (
+        attempted_at TIMESTAMPTZ, notification_id VARCHAR, key VARCHAR, action VARCHAR, severity VARCHAR, kind VARCHAR,
+        title VARCHAR, target VARCHAR, attempt INTEGER, status VARCHAR, http_status INTEGER, error VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS alert_state (
+        key VARCHAR PRIMARY KEY, kind VARCHAR, severity VARCHAR, active BOOLEAN, opened_at TIMESTAMPTZ,
+        last_seen TIMESTAMPTZ, last_sent_at TIMESTAMPTZ, sent_severity VARCHAR, notified_open BOOLEAN,
+        pending VARCHAR, pending_since TIMESTAMPTZ, finding VARCHAR)""",
+]
+STATE_COLUMNS = ["key", "kind", "severity", "active", "opened_at", "last_seen", "last_sent_at", "sent_severity",
+                 "notified_open", "pending", "pending_since", "finding"]
+KEEP_RESOLVED = timedelta(days=30)  # quiet resolved keys older than this are forgotten
+
+
+def ensure_tables(con) -> None:
+    for stmt in DDL:
+        con.execute(stmt)
+
+
+def load_states(con) -> dict[str, KeyState]:
+    ensure_tables(con)
+    rows = con.sql(f"SELECT {', '.join(STATE_COLUMNS)} FROM alert_state ORDER BY key").to_arrow_table().to_pylist()
+    out = {}
+    for r in rows:
+        out[r["key"]] = KeyState(
+            key=r["key"], finding=Finding.from_dict(json.loads(r["finding"])), active=bool(r["active"]),
+            opened_at=r["opened_at"], last_seen=r["last_seen"], last_sent_at=r["last_sent_at"],
+            sent_severity=r["sent_severity"], notified_open=bool(r["notified_open"]), pending=r["pending"],
+            pending_since=r["pending_since"])
+    return out
+
+
+def save_states(con, states: dict[str, KeyState], now: datetime, keep_resolved: timedelta = KEEP_RESOLVED) -> int:
+    """Replace the stored state in one transaction; returns the number of keys kept."""
+    ensure_tables(con)
+    rows = [[s.key, s.finding.kind, s.finding.severity, s.active, s.opened_at, s.last_seen, s.last_sent_at,
+             s.sent_severity, s.notified_open, s.pending, s.pending_since, json.dumps(s.finding.to_dict())]
+            for s in states.values()
+            if s.active or s.pending or s.last_seen is None or now - s.last_seen < keep_resolved]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM alert_state")
+        if rows:
+            con.executemany(f"INSERT INTO alert_state VALUES ({', '.join('?' * len(STATE_COLUMNS))})", rows)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return len(rows)
+
+
+def _row(at, n: Notification, target: str, attempt: int, status: str, http_status, error) -> list:
+    return [at, n.id, n.key, n.action, n.severity, n.finding.kind, n.finding.title, target, attempt, status,
+            http_status, error]
+
+
+def record(con, sent: Iterable[Sent], unrouted: Iterable[Notification] = (), at: datetime | None = None) -> int:
+    """One row per notification per attempt: delivered, retrying (another attempt follows), failed (left pending for
+    the next tick) or skipped (no target configured for its severity). Returns the rows written."""
+    ensure_tables(con)
+    rows = []
+    for s in sent:
+        last = len(s.result.attempts)
+        for a in s.result.attempts:
+            status = "delivered" if a.outcome.ok else ("failed" if a.number == last else "retrying")
+            rows += [_row(a.at, n, s.target, a.number, status, a.outcome.status_code, a.outcome.error) for n in s.batch]
+    for n in unrouted:
+        rows.append(_row(at, n, "none", 0, "skipped", None, f"no target configured for {n.severity} alerts"))
+    if rows:
+        con.executemany("INSERT INTO alert_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def delivered_targets(con, notification_ids: Iterable[str]) -> dict[str, set[str]]:
+    """Targets each notification already reached (a retry skips them)."""
+    ids = list(notification_ids)
+    if not ids:
+        return {}
+    ensure_tables(con)
+    rows = con.sql("SELECT DISTINCT notification_id, target FROM alert_log WHERE status = 'delivered' "
+                   "AND list_contains(?, notification_id)", params=[ids]).fetchall()
+    out: dict[str, set[str]] = {}
+    for nid, target in rows:
+        out.setdefault(nid, set()).add(target)
+    return out

@@ -1,0 +1,1 @@
+"""Drift: a statistically grounded diff of behavior between two sets of entries (versions, a drop and its baseline)."""

@@ -1,0 +1,57 @@
+"""drop_drift (each drop against the window before it) and version_drift (newest version against the previous one)."""
+import json
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from assets.drift import drop_drift, version_drift
+from assets.ingest import log_entries
+from pipeline.core.invariants.synthetic import Drift, generate_entries
+from pipeline.partitions import log_drops
+
+CLEAN = Drift(pii_rate=0.0, latency_factor=1.0, removed_tool=None, added_json_key=None, model_switch=None,
+              escalation_factor=1.0)
+CHANGED = Drift(pii_rate=0.0, latency_factor=1.0, removed_tool="lookup_order", added_json_key=None,
+                model_switch=None, escalation_factor=1.0)
+
+
+def md(result, asset):
+    (m,) = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)]
+    return {k: v.value for k, v in m.materialization.metadata.items()}
+
+
+def _with_version(t: pa.Table, v: str) -> pa.Table:
+    return t.set_column(t.schema.get_field_index("version"), "version", pa.array([v] * t.num_rows, pa.string()))
+
+
+def test_drop_and_version_drift(deployment):
+    res = deployment["resources"]
+    day1 = _with_version(generate_entries(5000, seed=1, drift=CLEAN, start="2025-01-06", days=2.0), "v1")
+    day2 = _with_version(generate_entries(5000, seed=2, drift=CHANGED, start="2025-01-08", days=1.0), "v2")
+    pq.write_table(day1, deployment["drops"] / "day1.parquet")
+    pq.write_table(day2, deployment["drops"] / "day2.parquet")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(log_drops.name, ["day1.parquet", "day2.parquet"])
+    assert dg.materialize([log_entries], partition_key="day1.parquet", instance=instance, resources=res).success
+    first = dg.materialize([drop_drift], partition_key="day1.parquet", instance=instance, resources=res)
+    assert "no earlier data" in md(first, "drop_drift")["skipped"]
+    skipped = dg.materialize([version_drift], instance=instance, resources=res)
+    assert "need two distinct values" in md(skipped, "version_drift")["skipped"]
+
+    assert dg.materialize([log_entries], partition_key="day2.parquet", instance=instance, resources=res).success
+    second = md(dg.materialize([drop_drift], partition_key="day2.parquet", instance=instance, resources=res),
+                "drop_drift")
+    assert second["verdict"] in ("REVIEW", "BLOCK") and second["ci_lo"] <= second["score"] <= second["ci_hi"]
+    assert isinstance(second["score"], float) and second["dim_tool_usage"] > 0 and second["n_current"] == 5000
+    assert "lookup_order" in second["summary"]
+    versions = md(dg.materialize([version_drift], instance=instance, resources=res), "version_drift")
+    assert versions["verdict"] in ("REVIEW", "BLOCK")
+
+    con = duckdb.connect(str(deployment["root"] / "warehouse.duckdb"), read_only=True)
+    rows = con.sql("SELECT kind, subject, verdict, score, hypotheses FROM drift_results ORDER BY kind").fetchall()
+    dims = con.sql("SELECT count(*) FROM drift_dimensions WHERE kind = 'drop' AND significant").fetchall()[0][0]
+    con.close()
+    assert [(r[0], r[1]) for r in rows] == [("drop", "day2.parquet"), ("version", "v1 -> v2")]
+    assert any("lookup_order" in h for h in json.loads(rows[0][4])) and dims >= 1
