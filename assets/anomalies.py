@@ -7,6 +7,7 @@ import fsspec
 import pyarrow.compute as pc
 from dagster_duckdb import DuckDBResource
 
+from pipeline.core.anomaly_store import store_anomalies
 from pipeline.core.baselines import compute_baselines, store_baselines
 from pipeline.core.detectors import detect_anomalies, dumps_state, loads_state
 from pipeline.core.detectors.priming import primed_state
@@ -83,11 +84,7 @@ def anomalies(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: 
     with fs.open(path, "w") as f:
         f.write(dumps_state(new_state))
     with warehouse.get_connection() as con:
-        con.register("_a", found)
-        con.execute("CREATE TABLE IF NOT EXISTS anomalies AS SELECT ''::VARCHAR AS drop, * FROM _a LIMIT 0")
-        con.execute("DELETE FROM anomalies WHERE drop = ?", [drop])
-        con.execute("INSERT INTO anomalies SELECT ?, * FROM _a", [drop])
-        con.unregister("_a")
+        store_anomalies(con, drop, found)
     rows = found.to_pylist()
     sev, by_metric = Counter(r["severity"] for r in rows), Counter(r["metric"] for r in rows)
     top = sorted(rows, key=lambda r: -abs(r["score"]))[:15]

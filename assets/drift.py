@@ -31,6 +31,16 @@ def _metadata(report: dict) -> dict:
     }
 
 
+def same_services(baseline, current):
+    """The baseline rows of the services the drop holds (a missing service is its own kind): a billing agent's drop
+    is compared with the billing agent's past, not with the support bot's."""
+    services = pc.unique(current.column("service"))
+    keep = pc.is_in(baseline.column("service"), value_set=services.drop_null())
+    if services.null_count:
+        keep = pc.or_(pc.fill_null(keep, False), pc.is_null(baseline.column("service")))
+    return baseline.filter(pc.fill_null(keep, False))
+
+
 @dg.asset(partitions_def=log_drops, group_name="monitor", deps=[log_entries], kinds={"duckdb"}, pool="duckdb",
           description="Behavioral drift of the drop against the baseline window before it: score, 95% CI, verdict, why.")
 def drop_drift(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: DuckDBResource,
@@ -44,10 +54,11 @@ def drop_drift(context: dg.AssetExecutionContext, lake: LakeResource, warehouse:
                                               "n_current": int(current.num_rows)})
     baseline, window = read_window(lake.lake_url, days=cfg.drift.window_days, drops=others, storage_options=opts,
                                    end=first)
-    baseline = baseline.filter(pc.fill_null(pc.less(baseline.column("ts"), first), False))
+    baseline = same_services(baseline.filter(pc.fill_null(pc.less(baseline.column("ts"), first), False)), current)
     if baseline.num_rows == 0:
-        return dg.MaterializeResult(metadata={"skipped": f"no entries in the {cfg.drift.window_days:g} days before "
-                                                         f"{first:%Y-%m-%d %H:%M}", "n_current": int(current.num_rows)})
+        return dg.MaterializeResult(metadata={"skipped": f"no entries of the drop's services in the "
+                                                         f"{cfg.drift.window_days:g} days before {first:%Y-%m-%d %H:%M}",
+                                                         "n_current": int(current.num_rows)})
     result = diff_entries(baseline, current, cfg.drift, cfg.price_table(),
                           baseline_label=f"{cfg.drift.window_days:g} days before", current_label=drop)
     report = to_dict(result)

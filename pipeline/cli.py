@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_diff import register as register_diff
 
     register_diff(sub)
+    from .cli_report import register as register_report
+
+    register_report(sub)
     return p
 
 

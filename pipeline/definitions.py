@@ -8,8 +8,8 @@ from pipeline.core.settings import apply_defaults
 apply_defaults()  # unset settings get local defaults; bad values fail the load with the variable's name
 load_config()  # a broken strata.yml fails the load naming the file and setting, not the first run
 
-from assets import anomalies, drift, ingest, ingest_checks, invariant_checks, invariants  # noqa: E402
-from pipeline.jobs import ingest_job, learn_job, staleness_job  # noqa: E402
+from assets import anomalies, drift, ingest, ingest_checks, invariant_checks, invariants, report  # noqa: E402
+from pipeline.jobs import ingest_job, learn_job, publish_job, staleness_job  # noqa: E402
 from pipeline.schedules import schedules  # noqa: E402
 from resources.alerts import alert_resources  # noqa: E402
 from resources.storage import LakeResource, ObjectStoreResource, StrataConfigResource  # noqa: E402
@@ -17,9 +17,9 @@ from sensors.alerts import alert_sensors  # noqa: E402
 from sensors.new_drop import new_log_drop_sensor  # noqa: E402
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest, invariants, anomalies, drift]),
+    assets=dg.load_assets_from_modules([ingest, invariants, anomalies, drift, report]),
     asset_checks=dg.load_asset_checks_from_modules([ingest_checks, invariant_checks]),
-    jobs=[ingest_job, learn_job, staleness_job],
+    jobs=[ingest_job, learn_job, staleness_job, publish_job],
     sensors=[new_log_drop_sensor, *alert_sensors],
     schedules=schedules,
     resources={

@@ -52,12 +52,20 @@ def main() -> int:
         print("anomalies: " + (", ".join(f"{s} {n}" for s, n in an) or "none"))
         st = con.sql("SELECT status, count(*) FROM staleness GROUP BY 1 ORDER BY 1").fetchall()
         print("staleness over the last day: " + ", ".join(f"{s} {n}" for s, n in st))
+        tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "drift_results" in tables:
+            for kind, subject, score, lo, hi, verdict in con.sql(
+                    "SELECT kind, subject, score, ci_lo, ci_hi, verdict FROM drift_results "
+                    "ORDER BY kind, computed_at").fetchall():
+                print(f"drift {kind:<7} {subject:<34} score {score:.3f} [{lo:.3f}, {hi:.3f}]  {verdict}")
         con.close()
     print(f"\nlake:       {os.path.abspath(os.environ['STRATA_LAKE_URL'])}")
     print(f"quarantine: {os.path.abspath(os.environ['STRATA_LAKE_URL'])}/quarantine")
-    print(f"warehouse:  {os.path.abspath(wh)}  (tables: drops, log_schemas, schema_changes, invariants, staleness, baselines, anomalies; views: lake_entries, lake_quarantine)")
+    print(f"warehouse:  {os.path.abspath(wh)}  (tables: drops, log_schemas, schema_changes, invariants, staleness, baselines, anomalies, "
+          "drift_results, drift_dimensions, alert_log; views: lake_entries, lake_quarantine)")
     art = os.path.abspath(os.environ["STRATA_ARTIFACTS_URL"])
     print(f"artifacts:  {art}/baselines/invariants.strata.json, {art}/suites/test_invariants.py")
+    print(f"report:     {art}/reports/report.html  (also report.md, report.json)")
     print("UI:         make dev, then open http://127.0.0.1:3000")
     return 1 if failed else 0
 

@@ -1,5 +1,5 @@
 """Jobs: ingest_job (one drop, through anomalies and drift), learn_job (invariants, suite, baselines, version drift),
-staleness_job (daily check)."""
+staleness_job (daily check, then the report), publish_job (the report alone)."""
 import dagster as dg
 
 from pipeline.partitions import log_drops
@@ -21,6 +21,12 @@ learn_job = dg.define_asset_job(
 
 staleness_job = dg.define_asset_job(
     "staleness_job",
-    selection=dg.AssetSelection.assets("invariant_staleness"),
-    description="Check every baseline invariant against the last day of data and store the result.",
+    selection=dg.AssetSelection.assets("invariant_staleness") | dg.AssetSelection.groups("publish"),
+    description="Check every baseline invariant against the last day of data, store the result and publish the report.",
+)
+
+publish_job = dg.define_asset_job(
+    "publish_job",
+    selection=dg.AssetSelection.groups("publish"),
+    description="Rewrite the team report (HTML, Markdown, JSON) from what the warehouse holds now.",
 )

@@ -36,11 +36,18 @@ SHARED = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "vendors"
 
 
 def _row(rng: random.Random, i: int, t0: datetime, version: str) -> dict:
+    """One support-bot request. v2 (the deploy on day two) is the demo's planted change: slower, wordier, escalates
+    three times as often, adds a `sources` key to its JSON answer and no longer searches the knowledge base."""
+    v2 = version == "v2"
     q = rng.randrange(len(QUESTIONS))
     model = "gpt-4o-mini-2024-07-18" if rng.random() < MODELS[0][1] else "gpt-4o-2024-08-06"
-    escalate = rng.random() < 0.05
+    escalate = rng.random() < (0.15 if v2 else 0.05)
     answer = {"answer": ANSWERS[q], "escalate": escalate, "confidence": round(rng.uniform(0.55, 0.99), 2)}
+    if v2:
+        answer["sources"] = ["kb"]
     tools = rng.sample(TOOLS[:3], k=rng.randint(0, 2)) + (["issue_refund"] if q == 2 else [])
+    if v2:
+        tools = [t for t in tools if t != "search_kb"]
     status = "error" if rng.random() < 0.02 else "ok"
     return {
         "timestamp": (t0 + timedelta(seconds=i * 7 + rng.random())).isoformat().replace("+00:00", "Z"),
@@ -52,8 +59,9 @@ def _row(rng: random.Random, i: int, t0: datetime, version: str) -> dict:
         "env": "production",
         "prompt": QUESTIONS[q],
         "response": {"text": json.dumps(answer) if status == "ok" else None, "finish_reason": "stop"},
-        "latency_ms": round(rng.lognormvariate(6.6, 0.35), 1),
-        "usage": {"prompt_tokens": rng.randint(180, 420), "completion_tokens": rng.randint(30, 160)},
+        "latency_ms": round(rng.lognormvariate(6.6, 0.35) * (1.35 if v2 else 1.0), 1),
+        "usage": {"prompt_tokens": rng.randint(180, 420),
+                  "completion_tokens": round(rng.randint(30, 160) * (1.3 if v2 else 1.0))},
         "status": status,
         "error": "upstream timeout after 30s" if status == "error" else None,
         "tools": tools,

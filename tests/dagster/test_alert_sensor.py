@@ -63,7 +63,8 @@ def test_delivers_advances_cursor_then_dedups(tmp_path, instance, httpserver, wa
     ((ok, body),) = got
     assert ok and body["notifications"][0]["key"] == "anomaly:latency_ms:support-bot|gpt-4o|v2"
     assert body["notifications"][0]["links"] == {
-        "dagster": "http://dagster.local:3000/assets/anomalies?view=partitions&partition=d2"}
+        "dagster": "http://dagster.local:3000/assets/anomalies?view=partitions&partition=d2",
+        "report": f"{tmp_path / 'artifacts'}/reports/report.html"}
     assert "1 deliveries ok, 0 failed, 0 pending" in first.skip_message
     assert "strata_anomalies{severity=\"critical\"} 1.0" in (tmp_path / "strata.prom").read_text()
 

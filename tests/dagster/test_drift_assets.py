@@ -6,7 +6,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from assets.drift import drop_drift, version_drift
+from assets.drift import drop_drift, same_services, version_drift
+from assets.report import strata_report
 from assets.ingest import log_entries
 from pipeline.core.invariants.synthetic import Drift, generate_entries
 from pipeline.partitions import log_drops
@@ -55,3 +56,22 @@ def test_drop_and_version_drift(deployment):
     con.close()
     assert [(r[0], r[1]) for r in rows] == [("drop", "day2.parquet"), ("version", "v1 -> v2")]
     assert any("lookup_order" in h for h in json.loads(rows[0][4])) and dims >= 1
+
+    report = md(dg.materialize([strata_report], instance=instance, resources=res), "strata_report")
+    html = (deployment["root"] / "artifacts" / "reports" / "report.html").read_text(encoding="utf-8")
+    assert report["path"] == str(deployment["root"] / "artifacts" / "reports" / "report.html")
+    # only log_entries ran (no drops table yet): ingest counts are 0, the drift figures are there
+    assert report["rows_kept"] == 0 and report["html_bytes"] > 10_000
+    assert isinstance(report["drift_score"], float) and report["drift_score"] > 0
+    assert "Version diff: v1" in html
+    assert "lookup_order" in html and "<svg" in html and "http://" not in html.split("<body", 1)[1].split("xmlns")[0]
+    data = json.loads((deployment["root"] / "artifacts" / "reports" / "report.json").read_text())
+    assert data["drift"]["version"]["verdict"] == versions["verdict"]
+    assert (deployment["root"] / "artifacts" / "reports" / "report.md").read_text().startswith("# Strata report")
+
+
+def test_drop_drift_compares_a_drop_with_its_own_services_past():
+    base = pa.table({"service": ["bot", "bot", None, "billing"], "x": [1, 2, 3, 4]})
+    assert same_services(base, pa.table({"service": ["bot", "bot"]})).column("x").to_pylist() == [1, 2]
+    assert same_services(base, pa.table({"service": [None, "billing"]})).column("x").to_pylist() == [3, 4]
+    assert same_services(base, pa.table({"service": ["new"]})).num_rows == 0

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from pipeline.core.invariant_store import baseline_url
 
 SEVERITY_RANK = {"warning": 1, "critical": 2}
 KIND_SOURCE = {"invariant_violated": "staleness", "staleness_violated": "staleness", "anomaly_critical": "anomalies",
@@ -103,8 +102,9 @@ class Links:
     def run(self, run_id: str) -> str | None:
         return f"{self.dagster_url.rstrip('/')}/runs/{quote(run_id)}" if self.dagster_url and run_id else None
 
-    def invariants_report(self) -> str | None:
-        return baseline_url(self.artifacts_url) if self.artifacts_url else None
+    def report(self) -> str | None:
+        """The team report the strata_report asset writes (it is rewritten daily, after the staleness check)."""
+        return f"{self.artifacts_url.rstrip('/')}/reports/report.html" if self.artifacts_url else None
 
 
 def _loads(text, default):
@@ -175,7 +175,7 @@ def staleness_findings(con, links: Links) -> list[Finding]:
                 f"confidence {then:.1%} → {now:.1%}" if then is not None and now is not None else None,
                 f"{violations:,} of {total:,} rows violate it" if isinstance(violations, int) and total else None,
                 f"redacted samples: {', '.join(samples)}" if samples else None),
-            links={"dagster": links.asset("invariant_staleness"), "report": links.invariants_report()},
+            links={"dagster": links.asset("invariant_staleness"), "report": links.report()},
             observed_at=_iso(r["checked_at"])))
     return out
 
@@ -204,7 +204,7 @@ def anomaly_findings(con, drops: list[str], links: Links) -> list[Finding]:
             evidence=(f"{r['n']:,} critical anomal{'y' if r['n'] == 1 else 'ies'} in {r['drops']} drop(s)",
                       f"worst: {value:g} vs expected {expected:g}" if value is not None and expected is not None else None,
                       r["explanation"]),
-            links={"dagster": links.asset("anomalies", r["drop"])}, observed_at=_iso(r["last_ts"])))
+            links={"dagster": links.asset("anomalies", r["drop"]), "report": links.report()}, observed_at=_iso(r["last_ts"])))
     return out
 
 
@@ -235,7 +235,8 @@ def drift_findings(con, drops: list[str], links: Links) -> list[Finding]:
                       else None,
                       *[h for h in _loads(r["hypotheses"], [])[:3] if isinstance(h, str)],
                       impact.get("text") if isinstance(impact.get("text"), str) else None),
-            links={"dagster": links.asset("drop_drift", r["subject"]) if is_drop else links.asset("version_drift")},
+            links={"dagster": links.asset("drop_drift", r["subject"]) if is_drop else links.asset("version_drift"),
+                   "report": links.report()},
             observed_at=_iso(r["computed_at"])))
     return out
 

@@ -33,7 +33,7 @@ def test_first_evaluation_covers_newest_drop_and_newest_checks(con):
     assert pii.drop_pp == 3.0 and "3 of 100 rows violate it" in pii.evidence
     assert "redacted samples: j***@e***.com, ü***@ö***.de" in pii.evidence
     assert pii.links == {"dagster": "http://dagster:3000/assets/invariant_staleness",
-                         "report": "/art/baselines/invariants.strata.json"}
+                         "report": "/art/reports/report.html"}
     lat = found["invariant:lat-p95"]
     assert (lat.kind, lat.severity, lat.drop_pp) == ("staleness_violated", "warning", 45.0)
     anomaly = found[f"anomaly:latency_ms:{SEGMENT}"]
@@ -43,6 +43,7 @@ def test_first_evaluation_covers_newest_drop_and_newest_checks(con):
     assert anomaly.where == {"drop": "d3", "segment": SEGMENT, "service": "support-bot", "model": "gpt-4o",
                              "version": "v2", "metric": "latency_ms"}
     assert anomaly.links["dagster"] == "http://dagster:3000/assets/anomalies?view=partitions&partition=d3"
+    assert anomaly.links["report"] == "/art/reports/report.html"
     assert found["anomaly:total_tokens:*"].title == "total_tokens anomalies in all traffic"
     drift = found["drift:drop"]
     assert (drift.kind, drift.severity, drift.verdict, drift.score) == ("drift_review", "warning", "REVIEW", 0.4)

@@ -32,7 +32,7 @@ def check_limits(blocks):
 
 def test_alert_blocks_carry_what_where_how_bad_evidence_and_links():
     n = note(where={"invariant": "pii", "family": "pii"}, drop_pp=3.0, evidence=("3 of 100 rows", "a <b> & c"),
-             links={"dagster": "http://dagster:3000/assets/x", "report": "/art/baselines/invariants.strata.json"})
+             links={"dagster": "http://dagster:3000/assets/x", "report": "/art/reports/report.html"})
     text, blocks = slack_alert(n)
     assert text == "[CRITICAL] PII leak: e-mails (invariant=pii, family=pii)"
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "PII leak: e-mails", "emoji": True}}
@@ -40,7 +40,7 @@ def test_alert_blocks_carry_what_where_how_bad_evidence_and_links():
     assert fields == ["*Severity*\n:rotating_light: critical", "*Kind*\ninvariant_violated",
                       "*Where*\ninvariant=pii, family=pii", "*How bad*\nconfidence −3.0 pp"]
     assert blocks[2]["text"]["text"] == ("• 3 of 100 rows\n• a &lt;b&gt; &amp; c\n"
-                                         "report: `/art/baselines/invariants.strata.json`")
+                                         "report: `/art/reports/report.html`")
     assert blocks[3]["elements"][0]["url"] == "http://dagster:3000/assets/x"
     assert "`invariant:pii`" in blocks[-1]["elements"][0]["text"]
 
