@@ -4,6 +4,7 @@ import os
 import dagster as dg
 
 from assets.anomalies import anomalies
+from assets.drift import drop_drift
 from assets.ingest import log_entries, log_schema
 from pipeline.jobs import ingest_job
 from sensors.new_drop import new_log_drop_sensor
@@ -14,7 +15,7 @@ INSTANCE: list = []  # set per test by the `instance` fixture
 
 
 def sensor_defs(resources):
-    return dg.Definitions(assets=[log_entries, log_schema, anomalies], jobs=[ingest_job], sensors=[new_log_drop_sensor],
+    return dg.Definitions(assets=[log_entries, log_schema, anomalies, drop_drift], jobs=[ingest_job], sensors=[new_log_drop_sensor],
                           resources=resources)
 
 from .conftest import write_drop

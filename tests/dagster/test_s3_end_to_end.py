@@ -8,6 +8,7 @@ import s3fs
 from moto.server import ThreadedMotoServer
 
 from assets.anomalies import anomalies
+from assets.drift import drop_drift
 from assets.ingest import log_entries, log_schema
 from assets.invariants import invariant_staleness, invariant_suite, invariants
 from pipeline.core.invariant_store import baseline_url, suite_url
@@ -24,7 +25,7 @@ INSTANCE: list = []  # set per test by the `instance` fixture
 
 
 def sensor_defs(resources):
-    return dg.Definitions(assets=[log_entries, log_schema, anomalies], jobs=[ingest_job], sensors=[new_log_drop_sensor],
+    return dg.Definitions(assets=[log_entries, log_schema, anomalies, drop_drift], jobs=[ingest_job], sensors=[new_log_drop_sensor],
                           resources=resources)
 
 from .conftest import ROWS
