@@ -1,5 +1,5 @@
 """alert_sensor (findings from the warehouse → dedup against stored state → Slack/webhook delivery → alert_log, plus
-Prometheus output) and slack_run_failure_sensor (posts failed runs to Slack)."""
+Prometheus output) and run_failure_alert_sensor (posts failed runs to Slack and the webhook's critical targets)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -98,19 +98,21 @@ def run_failure_notification(run, message: str | None, dagster_url: str, now: da
     return Notification(key=finding.key, action="new", finding=finding, since=now)
 
 
-@dg.run_failure_sensor(name="slack_run_failure_sensor", default_status=dg.DefaultSensorStatus.RUNNING,
-                       minimum_interval_seconds=30, description="Posts every failed run to the critical Slack target.")
-def slack_run_failure_sensor(context: dg.RunFailureSensorContext, slack_alerts: SlackAlertResource,
-                             alert_settings: AlertSettings, warehouse: DuckDBResource):
-    if not slack_alerts.enabled():
-        return dg.SkipReason("no Slack bot token or webhook configured")
+@dg.run_failure_sensor(name="run_failure_alert_sensor", default_status=dg.DefaultSensorStatus.RUNNING,
+                       minimum_interval_seconds=30,
+                       description="Posts every failed run to the critical Slack target and the critical webhook.")
+def run_failure_alert_sensor(context: dg.RunFailureSensorContext, slack_alerts: SlackAlertResource,
+                             alert_webhook: WebhookAlertResource, alert_settings: AlertSettings,
+                             warehouse: DuckDBResource):
+    if not (slack_alerts.enabled() or alert_webhook.enabled()):
+        return dg.SkipReason("no Slack or webhook target configured")
     try:
         now = utc_now()
         n = run_failure_notification(context.dagster_run, context.failure_event.message, alert_settings.dagster_url, now)
-        with slack_alerts.open_targets() as targets:
-            critical = [t for t in targets if t.severity == "critical"]
+        with slack_alerts.open_targets() as slack_targets, alert_webhook.open_targets() as hook_targets:
+            critical = [t for t in slack_targets + hook_targets if t.severity == "critical"]
             if not critical:
-                context.log.warning("Slack is configured without a critical channel or webhook: run failure not posted")
+                context.log.warning("alerts are configured without a critical target: run failure not posted")
             sent, _ = dispatch([n], critical, alert_settings.policy(), False)
         for s in sent:
             (context.log.info if s.result.ok else context.log.warning)(
@@ -118,8 +120,8 @@ def slack_run_failure_sensor(context: dg.RunFailureSensorContext, slack_alerts: 
         with warehouse.get_connection() as con:
             record(con, sent, at=now)
     except Exception:  # a broken alert path must not fail the sensor daemon
-        context.log.exception("posting the run failure to Slack failed")
+        context.log.exception("posting the run failure alert failed")
     return None
 
 
-alert_sensors = [alert_sensor, slack_run_failure_sensor]
+alert_sensors = [alert_sensor, run_failure_alert_sensor]

@@ -1,5 +1,5 @@
 """alert_sensor through build_sensor_context against a loopback webhook and a real warehouse file, and
-slack_run_failure_sensor on a real failed run."""
+run_failure_alert_sensor on a real failed run."""
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -12,7 +12,7 @@ from werkzeug import Response
 from pipeline.core.alerts import verify_signature
 from resources.alerts import AlertSettings, PrometheusResource, SlackAlertResource, WebhookAlertResource
 from resources.storage import LakeResource
-from sensors.alerts import alert_sensor, alert_sensors, parse_cursor, slack_run_failure_sensor
+from sensors.alerts import alert_sensor, alert_sensors, parse_cursor, run_failure_alert_sensor
 from tests.core.alerts import add_anomaly, add_drop, create_tables
 
 SECRET = "sensor-secret-42"
@@ -121,27 +121,33 @@ def failing_job():
     explode()
 
 
-def test_run_failure_posts_to_slack(tmp_path, instance, httpserver):
+def test_run_failure_posts_to_slack_and_the_webhook(tmp_path, instance, httpserver):
     httpserver.expect_request("/api/chat.postMessage").respond_with_json({"ok": True})
+    httpserver.expect_request("/hook").respond_with_data("", status=204)
     result = failing_job.execute_in_process(instance=instance, raise_on_error=False)
     assert not result.success
     res = {"slack_alerts": SlackAlertResource(bot_token="xoxb-t", base_url=httpserver.url_for("/api/"),
                                               critical_channel="#ops"),
+           "alert_webhook": WebhookAlertResource(critical_url=httpserver.url_for("/hook"), secret=SECRET),
            "alert_settings": AlertSettings(dagster_url="http://dagster.local:3000", max_attempts=1),
            "warehouse": DuckDBResource(database=str(tmp_path / "w.duckdb"))}
     ctx = dg.build_run_status_sensor_context(
-        sensor_name="slack_run_failure_sensor", dagster_instance=instance, dagster_run=result.dagster_run,
+        sensor_name="run_failure_alert_sensor", dagster_instance=instance, dagster_run=result.dagster_run,
         dagster_event=result.get_run_failure_event(), resources=res).for_run_failure()
-    slack_run_failure_sensor(ctx)
-    ((req, _),) = httpserver.log
-    body = req.get_json()
+    run_failure_alert_sensor(ctx)
+    (slack_req, _), (hook_req, _) = sorted(httpserver.log, key=lambda e: e[0].path)
+    body = slack_req.get_json()
     assert body["channel"] == "#ops" and body["text"].startswith("[CRITICAL] Run failed: failing_job")
     assert f"http://dagster.local:3000/runs/{result.run_id}" in json.dumps(body["blocks"])
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    assert con.sql("SELECT target, status FROM alert_log").fetchall() == [("slack:critical", "delivered")]
+    assert verify_signature(SECRET, hook_req.headers, hook_req.get_data())
+    hook = json.loads(hook_req.get_data())["notifications"][0]
+    assert hook["kind"] == "run_failed" and hook["where"]["run_id"] == result.run_id
+    assert sorted(con.sql("SELECT target, status FROM alert_log").fetchall()) == [
+        ("slack:critical", "delivered"), ("webhook:critical", "delivered")]
     con.close()
 
 
 def test_exported_sensors():
-    assert [s.name for s in alert_sensors] == ["alert_sensor", "slack_run_failure_sensor"]
+    assert [s.name for s in alert_sensors] == ["alert_sensor", "run_failure_alert_sensor"]
     assert parse_cursor("garbage") is None and parse_cursor("2026-01-01T00:00:00") is None
