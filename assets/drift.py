@@ -62,6 +62,8 @@ def drop_drift(context: dg.AssetExecutionContext, lake: LakeResource, warehouse:
     result = diff_entries(baseline, current, cfg.drift, cfg.price_table(),
                           baseline_label=f"{cfg.drift.window_days:g} days before", current_label=drop)
     report = to_dict(result)
+    last = pc.max(current.column("ts")).as_py()
+    report["current_window"] = {"start": first.isoformat(), "end": last.isoformat()}  # the report plots drops by it
     with warehouse.get_connection() as con:
         store_drift(con, "drop", drop, report, datetime.now(timezone.utc))
     return dg.MaterializeResult(metadata=_metadata(report))

@@ -33,22 +33,22 @@ INVARIANTS = [  # id, family, description, confidence, severity, status today, c
      "degraded", 0.9991, ["**** **** **** 4242"]),
     ("pii:output:regex_absent:markdown", "pii", "Outputs never contain markdown formatting", 0.97, "info", "holds",
      0.968, []),
-    ("structure:output:json_valid", "structure", "Output is valid JSON", 0.994, "error", "holds", 0.991, []),
-    ("structure:output:json_keys:answer", "structure", "Output JSON always has the keys answer, escalate, confidence",
+    ("structural:output:json_valid", "structural", "Output is valid JSON", 0.994, "error", "holds", 0.991, []),
+    ("structural:output:json_keys:answer", "structural", "Output JSON always has the keys answer, escalate, confidence",
      0.993, "error", "degraded", 0.874, []),
-    ("structure:status:in_set", "structure", "Status is one of ok, error", 1.0, "warning", "holds", 1.0, []),
-    ("statistics:latency_ms:quantile_between", "statistics", "p95 of latency_ms stays between 1,020 and 1,480 ms",
+    ("structural:status:in_set", "structural", "Status is one of ok, error", 1.0, "warning", "holds", 1.0, []),
+    ("statistical:latency_ms:quantile_between", "statistical", "p95 of latency_ms stays between 1,020 and 1,480 ms",
      0.95, "warning", "violated", 0.41, []),
-    ("statistics:completion_tokens:mean_between", "statistics", "Mean completion_tokens stays between 88 and 104",
+    ("statistical:completion_tokens:mean_between", "statistical", "Mean completion_tokens stays between 88 and 104",
      0.97, "warning", "holds", 0.96, []),
-    ("statistics:cost_usd:max", "statistics", "cost_usd never exceeds $0.012 per request", 0.999, "error", "holds",
+    ("statistical:cost_usd:max", "statistical", "cost_usd never exceeds $0.012 per request", 0.999, "error", "holds",
      0.999, []),
-    ("relations:tool_calls:implies:issue_refund", "relations", "Refund questions call issue_refund", 0.92, "warning",
+    ("relational:tool_calls:implies:issue_refund", "relational", "Refund questions call issue_refund", 0.92, "warning",
      "holds", 0.93, []),
-    ("semantics:output:answers_question", "semantics", "The answer is on topic for the question", 0.9, "info",
+    ("semantic:output:answers_question", "semantic", "The answer is on topic for the question", 0.9, "info",
      "unknown", 0.0, []),
     ("temporal:ts:monotonic", "temporal", "Timestamps increase within a session", 0.999, "warning", "holds", 1.0, []),
-    ("sessions:session_id:turns_between", "sessions", "A session has 1 to 8 turns", 0.98, "info", "holds", 0.978, []),
+    ("session:session_id:turns_between", "session", "A session has 1 to 8 turns", 0.98, "info", "holds", 0.978, []),
 ]
 
 
@@ -223,10 +223,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--out", default="docs/report.png", help="PNG to write (relative to the repository)")
     p.add_argument("--template", choices=["default", "eu-ai-act"], default="default")
     p.add_argument("--height", type=int, default=2600, help="window height in pixels (the page is cut there)")
+    p.add_argument("--html", help="screenshot this report (e.g. make demo's data/artifacts/reports/report.html) "
+                                  "instead of one built from the sample warehouse")
     args = p.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not found", file=sys.stderr)
         return 2
+    if args.html:
+        target = ROOT / args.out
+        done = screenshot(Path(args.html), target, height=args.height)
+        print(done.stderr if done.returncode else target, file=sys.stderr if done.returncode else sys.stdout)
+        return done.returncode
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     entries = populate_warehouse(con)

@@ -18,7 +18,7 @@ SCHEMA_VERSION = 1
 SEVERITY_ORDER = ("critical", "error", "warning", "info")
 STATUS_ORDER = ("violated", "degraded", "unknown", "holds")
 VERDICT_ORDER = ("SHIP", "MONITOR", "REVIEW", "BLOCK")
-FAMILY_ORDER = ("pii", "structure", "statistics", "relations", "semantics", "temporal", "sessions")
+FAMILY_ORDER = ("pii", "structural", "statistical", "relational", "semantic", "temporal", "session")
 TOP_DIMENSIONS = 12
 MAX_SAMPLES = 5
 FINANCIAL_KEYS = ("currency", "per_10k_baseline", "per_10k_current", "delta_per_10k", "delta_pct", "text")
@@ -153,9 +153,13 @@ def _rank(value, order: tuple) -> int:
 def _drift(con, present: set[str], max_points: int) -> dict:
     if "drift_results" not in present:
         return {"computed": False, "history": [], "latest": None, "version": None}
-    history = rows(con, f"""SELECT * FROM (SELECT computed_at, subject, score, ci_lo, ci_hi, verdict FROM drift_results
-                            WHERE kind = 'drop' ORDER BY computed_at DESC NULLS LAST LIMIT {max_points})
-                            ORDER BY computed_at""")
+    # a drop is placed at its last entry (stored by drop_drift), else at the time it was scored
+    history = rows(con, f"""SELECT * FROM (
+                              SELECT computed_at, coalesce(TRY_CAST(CASE WHEN json_valid(report) THEN
+                                     json_extract_string(report, '$.current_window.end') END AS TIMESTAMPTZ),
+                                     computed_at) AS placed_at, subject, score, ci_lo, ci_hi, verdict
+                              FROM drift_results WHERE kind = 'drop' ORDER BY placed_at DESC NULLS LAST LIMIT {max_points})
+                            ORDER BY placed_at""")
     latest = _drift_row(con, "drop")
     version = _drift_row(con, "version")
     return {"computed": True, "history": history, "latest": latest, "version": version}

@@ -66,6 +66,8 @@ def duration(seconds) -> str:
     s = number(seconds)
     if s is None:
         return DASH
+    if s >= 10 * 86400:  # long spans: whole days (a card has room for "455 days", not "455.1 days")
+        return f"{s / 86400:,.0f} days"
     for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
         if s >= size:
             return f"{s / size:.1f} {unit}"

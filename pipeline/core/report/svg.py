@@ -132,8 +132,18 @@ def _legend(items: list[tuple[str, str]], x: float, y: float) -> list[str]:
     return out
 
 
-def _path(points: list[tuple[float, float]]) -> str:
-    return "M" + " L".join(f"{x},{y}" for x, y in points)
+def _path(points: list[tuple[float, float]], breaks: set[int] = frozenset()) -> str:
+    """An SVG path through the points; a new subpath starts at each index in `breaks` (no line across a gap)."""
+    return "".join(("M" if i == 0 or i in breaks else " L") + f"{x},{y}" for i, (x, y) in enumerate(points))
+
+
+def gap_breaks(times: list[float], span: float) -> set[int]:
+    """Indexes after a silence: a gap over 5x the median spacing and over 2% of the chart's time span."""
+    if len(times) < 3:
+        return set()
+    gaps = sorted(b - a for a, b in zip(times, times[1:]))
+    limit = max(5 * gaps[len(gaps) // 2], 0.02 * span)
+    return {i + 1 for i, (a, b) in enumerate(zip(times, times[1:])) if b - a > limit}
 
 
 def _epoch(value) -> float | None:
@@ -186,7 +196,8 @@ def time_series_svg(chart: dict, chart_id: str, width: int = 760, height: int = 
         legend.append((f'<rect x="0" y="-5" width="12" height="10" fill="{BAND}"/>'
                        f'<line x1="0" x2="12" y1="0" y2="0" stroke="{MID}" stroke-dasharray="3 2"/>', band["label"]))
     if pts:
-        out.append(f'<path class="series" d="{_path([(f.x(t), f.y(v)) for t, v in pts])}" fill="none" '
+        breaks = gap_breaks([t for t, _ in pts], t1 - t0)
+        out.append(f'<path class="series" d="{_path([(f.x(t), f.y(v)) for t, v in pts], breaks)}" fill="none" '
                    f'stroke="{LINE}" stroke-width="1.4" stroke-linejoin="round"/>')
     for t, v, m in sorted(marks, key=lambda k: k[2].get("severity") == "critical"):
         sev = str(m.get("severity") or "")
@@ -206,9 +217,10 @@ def time_series_svg(chart: dict, chart_id: str, width: int = 760, height: int = 
 
 
 def drift_svg(history: list[dict], chart_id: str, width: int = 760, height: int = 230) -> str:
-    """Drift score per drop over time: the score line, its 95% CI band, points colored by verdict."""
+    """Drift score per drop over time (at the drop's last entry, `placed_at`, else when it was scored): the score line,
+    its 95% CI band, points colored by verdict."""
     pts = [(t, s, number(h.get("ci_lo")), number(h.get("ci_hi")), h) for h in history
-           if (t := _epoch(h.get("computed_at"))) is not None and (s := number(h.get("score"))) is not None]
+           if (t := _epoch(h.get("placed_at") or h.get("computed_at"))) is not None and (s := number(h.get("score"))) is not None]
     verdicts = [str(h.get("verdict")) for *_, h in pts]
     desc = f"{len(pts)} drift results" + (f"; latest score {pts[-1][1]:.3f} ({verdicts[-1]})" if pts else "")
     out = _open(chart_id, width, height, "Drift score per drop over time", desc, "drift")

@@ -70,10 +70,10 @@ def test_window_spans_entries_and_checks(populated):
 def test_invariants_grouped_by_family_with_latest_staleness(populated):
     _, _, d = populated
     inv = d["invariants"]
-    assert [f["family"] for f in inv["families"]] == ["pii", "structure", "statistics", "relations", "semantics",
-                                                     "temporal", "sessions"]
+    assert [f["family"] for f in inv["families"]] == ["pii", "structural", "statistical", "relational", "semantic",
+                                                     "temporal", "session"]
     assert sum(f["count"] for f in inv["families"]) == inv["total"] == len(INVARIANTS)
-    latency = next(i for f in inv["families"] for i in f["invariants"] if i["id"].startswith("statistics:latency"))
+    latency = next(i for f in inv["families"] for i in f["invariants"] if i["id"].startswith("statistical:latency"))
     assert (latency["status"], latency["confidence_then"], latency["confidence_now"]) == ("violated", 0.95, 0.41)
     assert latency["drop_pp"] == pytest.approx(54.0)
     assert inv["checked_at"] == "2025-03-10T02:00:00Z"
@@ -247,3 +247,20 @@ def test_downsampling_is_the_median_per_time_bucket(points, max_points):
     assert chart["series"]["value"] == pytest.approx(clean(expected), rel=1e-9, abs=1e-9)
     assert chart["series"]["downsampled"] == (len(t) > max_points)
     assert all(math.isfinite(v) for v in chart["series"]["value"])
+
+
+def test_drift_history_places_each_drop_at_its_last_entry():
+    """Drops scored in one run (a backfill, the demo) still spread over the time their data covers."""
+    con = _con()
+    populate_warehouse(con, _entries([]))
+    con.execute("DELETE FROM drift_results")
+    for subject, end in (("late", "2025-03-05T10:00:00+00:00"), ("early", "2025-03-04T10:00:00+00:00")):
+        report = json.dumps({"current_window": {"start": end, "end": end}})
+        con.execute("INSERT INTO drift_results VALUES (now(), 'drop', ?, 'a', 'b', 0.2, 0.1, 0.3, 'MONITOR', 1, 1, "
+                    "'[]', ?)", [subject, report])
+    con.execute("INSERT INTO drift_results VALUES (now(), 'drop', 'old-style', 'a', 'b', 0.2, 0.1, 0.3, 'SHIP', 1, 1, "
+                "'[]', '{}')")
+    history = build_report_data(con, now=NOW)["drift"]["history"]
+    assert [h["subject"] for h in history] == ["early", "late", "old-style"]
+    assert history[0]["placed_at"].startswith("2025-03-04T10:00:00")
+    assert history[2]["placed_at"] == history[2]["computed_at"]

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.core.report.svg import bar_svg, drift_svg, format_number, nice_ticks, time_series_svg, time_ticks
+from pipeline.core.report.svg import (bar_svg, drift_svg, format_number, gap_breaks, nice_ticks, time_series_svg,
+                                      time_ticks)
 
 EVIL = '<script>alert(1)</script></style>"><img onerror=x> & ü'
 
@@ -128,3 +129,14 @@ def test_time_tick_labels():
     day = datetime(2025, 3, 3, tzinfo=timezone.utc).timestamp()
     assert [label for _, label in time_ticks(day, day + 6 * 86400)][:2] == ["Mar 3", "Mar 4"]
     assert [label for _, label in time_ticks(day, day + 6 * 3600)][:2] == ["00:00", "01:00"]
+
+
+def test_the_line_breaks_across_a_silence_instead_of_bridging_it():
+    times = [0, 60, 120, 180, 86_400, 86_460, 86_520]  # a day without data between two bursts
+    assert gap_breaks(times, times[-1] - times[0]) == {4}
+    assert gap_breaks([0, 60, 120, 180, 240], 240) == set()
+    chart = _chart([], values=[1.0] * 7)
+    chart["series"]["ts"] = [datetime.fromtimestamp(1_741_000_000 + t, timezone.utc).isoformat() for t in times]
+    root = ET.fromstring(time_series_svg(chart, "c"))
+    path = next(p for p in root.iter() if p.tag.endswith("path") and "series" in p.get("class", ""))
+    assert path.get("d").count("M") == 2 and path.get("d").count("L") == 5
