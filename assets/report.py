@@ -8,13 +8,12 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.core.lake import read_window
 from pipeline.core.report import build_report_data, render_html, render_json, render_markdown
+from pipeline.core.report.data import CHART_DAYS
 from resources.storage import LakeResource
 
 from .anomalies import anomalies, baselines
 from .drift import drop_drift, version_drift
 from .invariants import invariant_staleness, invariants
-
-CHART_DAYS = 7  # lake entries behind the charts: the last week
 
 
 def report_url(artifacts_url: str, fmt: str) -> str:

@@ -2,11 +2,12 @@
 Markdown or JSON written to a file. `register(subparsers)` adds the command."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 ERROR_EXIT = 2
-LAKE_DROPS = 7  # the newest drops whose local lake entries feed the charts
+LAKE_DROPS = 7  # without a lake: the newest drops whose local entries (drops.entries_path) feed the charts
 ENTRY_COLUMNS = ("ts", "latency_ms", "prompt_tokens", "completion_tokens", "cost_usd", "output", "status", "tool_calls",
                  "attributes")
 
@@ -21,6 +22,8 @@ def register(sub) -> None:
                     help="HTML layout; eu-ai-act arranges it as Article 72 post-market monitoring evidence")
     sp.add_argument("--sign", action="store_true", help="write the SHA-256 of the HTML body into the report")
     sp.add_argument("--title", default="Strata report", help="report title")
+    sp.add_argument("--lake", help="warehouse only: the lake whose last week of entries feeds the charts "
+                                   "(default $STRATA_LAKE_URL, else ./data/lake)")
     sp.add_argument("--input-format", choices=["jsonl", "json", "csv", "tsv", "logfmt", "access_log", "parquet", "avro"],
                     help="logs only: skip content sniffing and read as this format")
     sp.add_argument("--vendor", help="logs only: skip vendor detection")
@@ -47,7 +50,8 @@ def cmd_report(args) -> int:
             return _fail(f"{source}: not a readable DuckDB warehouse ({str(exc).splitlines()[0]})")
         try:
             con.execute("SET TimeZone = 'UTC'")
-            data = build_report_data(con, _lake_entries(con), title=args.title)
+            entries = _window_entries(args.lake or os.environ.get("STRATA_LAKE_URL") or "./data/lake")
+            data = build_report_data(con, entries if entries is not None else _lake_entries(con), title=args.title)
         except duckdb.Error as exc:
             return _fail(f"{source}: {str(exc).splitlines()[0]}")
         finally:
@@ -95,6 +99,22 @@ def _report_of_logs(args, build_report_data) -> dict:
         con.execute("SET TimeZone = 'UTC'")
         analyze_entries(con, entries, result.summary(), cfg, Path(str(args.source).rstrip("/")).name or "source")
         return build_report_data(con, entries, title=args.title)
+
+
+def _window_entries(lake_url: str):
+    """The lake's last CHART_DAYS of entries, as the strata_report asset reads them; None when there is no lake."""
+    from .cli import _storage_options
+    from .core.lake import list_lake_drops, read_window
+    from .core.report.data import CHART_DAYS
+
+    try:
+        if not list_lake_drops(lake_url, _storage_options()):
+            return None
+        entries, _ = read_window(lake_url, days=CHART_DAYS, storage_options=_storage_options())
+    except (OSError, ValueError) as exc:
+        print(f"strata: warning: lake {lake_url} not read ({exc}); charts show anomalies only", file=sys.stderr)
+        return None
+    return entries if entries.num_rows else None
 
 
 def _lake_entries(con):

@@ -28,6 +28,12 @@ def run(argv, monkeypatch) -> int:
     return cli.main(argv)
 
 
+@pytest.fixture(autouse=True)
+def no_default_lake(tmp_path, monkeypatch):
+    """Reports read ./data/lake by default: point that at nothing, so a developer's demo data never leaks in."""
+    monkeypatch.setenv("STRATA_LAKE_URL", str(tmp_path / "no-lake"))
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("wh")
@@ -123,3 +129,18 @@ def test_a_missing_log_source_exits_2_naming_it(tmp_path, capsys, monkeypatch):
     assert run(["report", str(missing), "-o", str(tmp_path / "r.html")], monkeypatch) == 2
     assert str(missing) in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_warehouse_report_reads_the_lake_for_its_charts(warehouse, tmp_path, monkeypatch):
+    """--lake (default $STRATA_LAKE_URL) supplies the last week of entries, as the strata_report asset does."""
+    lake = tmp_path / "lake"
+    entries = sample_entries(days=3, per_hour=12)
+    folder = lake / "log_entries" / "drop=all"  # the lake's layout: log_entries/drop=<key>/*.parquet
+    folder.mkdir(parents=True)
+    pq.write_table(entries, folder / "part-00000.parquet")
+    out = tmp_path / "r.json"
+    monkeypatch.setenv("STRATA_LAKE_URL", str(lake))
+    assert run(["report", str(warehouse), "-o", str(out), "--format", "json"], monkeypatch) == 0
+    charts = json.loads(out.read_text())["anomalies"]["charts"]
+    latency = next(c for c in charts if c["metric"] == "latency_ms")
+    assert latency["series"]["points_in"] == entries.num_rows

@@ -20,6 +20,7 @@ STATUS_ORDER = ("violated", "degraded", "unknown", "holds")
 VERDICT_ORDER = ("SHIP", "MONITOR", "REVIEW", "BLOCK")
 FAMILY_ORDER = ("pii", "structural", "statistical", "relational", "semantic", "temporal", "session")
 TOP_DIMENSIONS = 12
+CHART_DAYS = 7  # the charts show the lake's last week of entries (the asset and the CLI read that much)
 MAX_SAMPLES = 5
 FINANCIAL_KEYS = ("currency", "per_10k_baseline", "per_10k_current", "delta_per_10k", "delta_pct", "text")
 LATEST_STALENESS = "(SELECT * FROM staleness QUALIFY row_number() OVER (PARTITION BY id ORDER BY checked_at DESC) = 1)"
