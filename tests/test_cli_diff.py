@@ -54,8 +54,8 @@ def test_by_version_in_one_source_and_output_file(pair, capsys):
 
 
 def test_errors_exit_2_and_name_the_cause(pair, capsys):
-    assert main(["diff", str(pair / "both.parquet"), "--by", "prompt_version"]) == 2
-    assert "prompt_version" in capsys.readouterr().err
+    assert main(["diff", str(pair / "both.parquet"), "--by", "release_train"]) == 2
+    assert "release_train" in capsys.readouterr().err
     assert main(["diff", str(pair / "a.parquet"), str(pair / "b.parquet"), "--by", "version"]) == 2
     assert "not both" in capsys.readouterr().err
     assert main(["diff", str(pair / "missing.jsonl"), str(pair / "b.parquet")]) == 2

@@ -54,9 +54,7 @@ def split_by(entries: pa.Table, column: str, baseline: str | None = None,
              current: str | None = None) -> tuple[pa.Table, pa.Table, str, str]:
     """Rows where `column` == baseline and == current. Unset values: the newest value (by its latest ts) is
     current and the one before it baseline. Errors name the column and the values that exist."""
-    if column not in entries.column_names:
-        raise ValueError(f"--by {column}: the entries have no such column; columns are {', '.join(entries.column_names)}")
-    col = pc.cast(entries.column(column), pa.string())
+    col = by_column(entries, column)
     if baseline is None or current is None:
         order = _values_by_recency(entries, col)
         if len(order) < 2:
@@ -71,6 +69,34 @@ def split_by(entries: pa.Table, column: str, baseline: str | None = None,
             raise ValueError(f"--by {column}: no entries with {column} = {value!r}; values are {', '.join(known)}")
         out.append(rows)
     return out[0], out[1], baseline, current
+
+
+ROLE_ALIASES = {"prompt_version": "version", "app_version": "version", "release": "version",
+                "model_name": "model", "service_name": "service", "env": "environment"}
+
+
+def by_column(entries: pa.Table, column: str) -> pa.ChunkedArray:
+    """The values to split on, as strings: a canonical column; else a top-level field of `attributes` (fields no
+    role took); else the role the name usually maps to (`prompt_version` is read into `version`)."""
+    if column in entries.column_names:
+        return pc.cast(entries.column(column), pa.string())
+    if "attributes" in entries.column_names and column.replace("_", "").isalnum():
+        from ..normalize import connect
+
+        con = connect()
+        try:
+            con.register("t", entries.select(["attributes"]))
+            values = con.sql(f"""SELECT CASE WHEN json_valid(attributes) THEN
+                                   json_extract_string(attributes, '$."{column}"') END AS v FROM t""").to_arrow_table()
+        finally:
+            con.close()
+        if values.column("v").null_count < values.num_rows:
+            return values.column("v")
+    alias = ROLE_ALIASES.get(column)
+    if alias in entries.column_names:
+        return pc.cast(entries.column(alias), pa.string())
+    raise ValueError(f"--by {column}: the entries have no such column or attribute; columns are "
+                     f"{', '.join(c for c in entries.column_names if c != 'attributes')}")
 
 
 def _values_by_recency(entries: pa.Table, col: pa.ChunkedArray) -> list[str]:

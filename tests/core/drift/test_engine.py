@@ -53,10 +53,21 @@ def test_split_by_errors_name_the_column_and_the_values():
     t = _versions(["v1", "v1"], [1, 2])
     with pytest.raises(ValueError, match="--by version: need two distinct values"):
         split_by(t, "version")
-    with pytest.raises(ValueError, match="no such column; columns are version, ts, x"):
-        split_by(t, "prompt_version")
+    with pytest.raises(ValueError, match="no such column or attribute; columns are version, ts, x"):
+        split_by(t, "release_train")
     with pytest.raises(ValueError, match="no entries with version = 'v9'; values are v1"):
         split_by(t, "version", baseline="v1", current="v9")
+
+
+def test_split_by_reads_attributes_then_the_role_a_name_maps_to():
+    t = _versions(["v1", "v1", "v2", "v2"], [1, 2, 3, 4]).append_column(
+        "attributes", pa.array(['{"prompt_version": "p1"}', '{"prompt_version": "p1"}', '{"prompt_version": "p2"}',
+                                "not json"]))
+    a, b, base, cur = split_by(t, "prompt_version")  # a field no role took stays in attributes
+    assert (base, cur) == ("p1", "p2") and a.num_rows == 2 and b.column("x").to_pylist() == [2]
+    plain = _versions(["v1", "v2"], [1, 2])
+    a, b, base, cur = split_by(plain, "prompt_version")  # read into the version role by ingest
+    assert (base, cur) == ("v1", "v2")
 
 
 @pytest.fixture(scope="module")
