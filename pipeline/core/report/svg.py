@@ -31,7 +31,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> tuple[list[float], float
         lo, hi = 0.0, 1.0
     if hi < lo:
         lo, hi = hi, lo
-    if hi - lo <= max(abs(lo), abs(hi)) * 1e-9:  # flat (or flat up to float noise): a band around the value
+    if hi - lo <= max(abs(lo), abs(hi)) * 1e-9 or hi - lo < 1e-290:  # flat, up to float noise or denormals
         pad = abs(lo) * 0.1 or 1.0
         lo, hi = lo - pad, hi + pad
     raw = (hi - lo) / max(1, count)
