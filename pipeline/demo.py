@@ -62,7 +62,8 @@ def main() -> int:
     print(f"\nlake:       {os.path.abspath(os.environ['STRATA_LAKE_URL'])}")
     print(f"quarantine: {os.path.abspath(os.environ['STRATA_LAKE_URL'])}/quarantine")
     print(f"warehouse:  {os.path.abspath(wh)}  (tables: drops, log_schemas, schema_changes, invariants, staleness, baselines, anomalies, "
-          "drift_results, drift_dimensions, alert_log; views: lake_entries, lake_quarantine)")
+          "drift_results, drift_dimensions; views: lake_entries, lake_quarantine; alert_log and alert_state once "
+          "alert_sensor runs under make dev)")
     art = os.path.abspath(os.environ["STRATA_ARTIFACTS_URL"])
     print(f"artifacts:  {art}/baselines/invariants.strata.json, {art}/suites/test_invariants.py")
     print(f"report:     {art}/reports/report.html  (also report.md, report.json)")
