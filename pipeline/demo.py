@@ -39,6 +39,7 @@ def main() -> int:
         res = defs.resolve_job_def(name).execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
         failed += 0 if res.success else 1
         print(f"{'ok  ' if res.success else 'FAIL'} {name} run {res.run_id[:8]}")
+    alerts = _alert_tick(dg, instance, defs)
     wh = os.environ["STRATA_WAREHOUSE_PATH"]
     if Path(wh).exists():
         con = duckdb.connect(wh, read_only=True)
@@ -62,13 +63,27 @@ def main() -> int:
     print(f"\nlake:       {os.path.abspath(os.environ['STRATA_LAKE_URL'])}")
     print(f"quarantine: {os.path.abspath(os.environ['STRATA_LAKE_URL'])}/quarantine")
     print(f"warehouse:  {os.path.abspath(wh)}  (tables: drops, log_schemas, schema_changes, invariants, staleness, baselines, anomalies, "
-          "drift_results, drift_dimensions; views: lake_entries, lake_quarantine; alert_log and alert_state once "
-          "alert_sensor runs under make dev)")
+          "drift_results, drift_dimensions, alert_log, alert_state; views: lake_entries, lake_quarantine)")
     art = os.path.abspath(os.environ["STRATA_ARTIFACTS_URL"])
     print(f"artifacts:  {art}/baselines/invariants.strata.json, {art}/suites/test_invariants.py")
     print(f"report:     {art}/reports/report.html  (also report.md, report.json)")
+    print(f"alerts:     {alerts}")
     print("UI:         make dev, then open http://127.0.0.1:3000")
     return 1 if failed else 0
+
+
+def _alert_tick(dg, instance, defs) -> str:
+    """One alert_sensor tick over what the jobs just wrote (no settle wait: the demo's drops are complete)."""
+    from sensors.alerts import alert_sensor
+
+    resources = {**defs.resources, "alert_settings": defs.resources["alert_settings"].model_copy(
+        update={"settle_seconds": 0})}
+    tick = alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources))
+    configured = any(os.environ.get(k) for k in ("STRATA_SLACK_BOT_TOKEN", "STRATA_SLACK_WEBHOOK_URL",
+                                                  "STRATA_SLACK_WARNING_WEBHOOK_URL", "STRATA_ALERT_WEBHOOK_URL",
+                                                  "STRATA_ALERT_WEBHOOK_WARNING_URL"))
+    targets = "" if configured else " (nothing configured to deliver to: see README, Alerts)"
+    return f"{tick.skip_message or 'alert_sensor ran'}{targets}"
 
 
 if __name__ == "__main__":
