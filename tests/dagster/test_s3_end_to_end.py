@@ -9,6 +9,7 @@ from moto.server import ThreadedMotoServer
 
 from assets.anomalies import anomalies
 from assets.drift import drop_drift
+from assets.report import strata_report
 from assets.ingest import log_entries, log_schema
 from assets.invariants import invariant_staleness, invariant_suite, invariants
 from pipeline.core.invariant_store import baseline_url, suite_url
@@ -109,7 +110,8 @@ def test_invariants_through_s3(s3, deployment, tmp_path):
     instance.add_dynamic_partitions(log_drops.name, ["d.parquet"])
     resources = {**deployment["resources"], "object_store": store, "lake": lake}
     assert dg.materialize([log_entries], partition_key="d.parquet", instance=instance, resources=resources).success
-    res = dg.materialize([invariants, invariant_staleness, invariant_suite], instance=instance, resources=resources)
+    res = dg.materialize([invariants, invariant_staleness, invariant_suite, strata_report], instance=instance,
+                         resources=resources)
     assert res.success
     mined = load_baseline(baseline_url(lake.artifacts_url), lake.storage_options())
     assert len(mined) > 20 and any(i.severity == "critical" for i in mined)
@@ -117,3 +119,6 @@ def test_invariants_through_s3(s3, deployment, tmp_path):
         code = f.read()
     compile(code, "test_invariants.py", "exec")
     assert code.count("\ndef test_") == len(mined)
+    with fs.open(f"{bucket}/artifacts/reports/report.html", "r") as f:  # the report, written to S3 too
+        html = f.read()
+    assert html.startswith("<!doctype html>") and "Invariants by family" in html and "<svg" in html
