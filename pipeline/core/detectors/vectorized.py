@@ -9,7 +9,8 @@ import numpy as np
 from scipy.signal import lfilter
 
 from .base import IQR_TO_SIGMA, MAD_TO_SIGMA, MEANAD_TO_SIGMA, Scored, sigma_floor_array
-from .window import window_order_stats
+from .compiled import cusum_path_fast
+from .window import FAST, FAST_MIN_POINTS, window_order_stats
 
 
 def _split(values) -> tuple[np.ndarray, np.ndarray]:
@@ -131,6 +132,15 @@ def ewma(values, state: dict) -> Scored:
 
 
 def cusum_path(z: np.ndarray, k: float, h: float, hi: float, lo: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Both CUSUM sides after each point (before any reset) and the final (hi, lo): compiled when numba is there
+    (the reference's recursion), else `cusum_path_numpy`."""
+    if FAST is not None and z.size > FAST_MIN_POINTS:
+        return cusum_path_fast(z, k, h, hi, lo)
+    return cusum_path_numpy(z, k, h, hi, lo)
+
+
+def cusum_path_numpy(z: np.ndarray, k: float, h: float, hi: float,
+                     lo: float) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Both CUSUM sides after each point (before any reset) and the final (hi, lo). Each side is a Lindley
     recursion S_t = max(0, S_{t-1} + inc_t), in closed form S_t = C_t - min(-S_0, min_{s<=t} C_s) with
     C = cumsum(inc); it runs on blocks that double while quiet, and an alarm resets both sides to 0 and starts

@@ -3,16 +3,32 @@ windows are rows of a sliding-window view sorted in chunks, then their deviation
 again. Same values and formulas as the reference, so the results are bit-identical."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .compiled import njit as _numba_available
+from .compiled import window_order_stats_fast
+
+FAST = window_order_stats_fast if _numba_available is not None and not os.environ.get("STRATA_NO_NUMBA") else None
+FAST_MIN_POINTS = 256  # below this the numpy path is as fast and needs no compiled code
 CHUNK_VALUES = 32_768  # windows are sorted a chunk at a time (256 KB): the follow-up passes stay in cache
 
 
 def window_order_stats(buf: np.ndarray, start: int, window: int, *, mad: bool = False,
                        quartiles: bool = False) -> dict[str, np.ndarray]:
     """For every i in [start, len(buf)): statistics of buf[max(0, i - window):i] (NaN where that is empty).
-    Returns median, and mad and/or q25/q75 when asked, plus meanad (mean |v - median|) where MAD or IQR is 0."""
+    Returns median, and mad and/or q25/q75 when asked, plus meanad (mean |v - median|) where MAD or IQR is 0.
+    With numba installed (the `fast` extra) the compiled sliding window computes the same values."""
+    if FAST is not None and len(buf) - start > FAST_MIN_POINTS:
+        return FAST(buf, start, window, mad=mad, quartiles=quartiles)
+    return window_order_stats_numpy(buf, start, window, mad=mad, quartiles=quartiles)
+
+
+def window_order_stats_numpy(buf: np.ndarray, start: int, window: int, *, mad: bool = False,
+                             quartiles: bool = False) -> dict[str, np.ndarray]:
+    """window_order_stats by sorting sliding-window views in chunks (numpy only)."""
     m = len(buf) - start
     names = ["median", "meanad"] + (["mad"] if mad else []) + (["q25", "q75"] if quartiles else [])
     out = {k: np.full(m, np.nan) for k in names}
