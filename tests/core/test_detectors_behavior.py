@@ -166,6 +166,19 @@ def test_table_of_anomalies_finds_the_spike_and_resumes():
     assert_close_states(loads_state(dumps_state(end)), state)
 
 
+def test_segments_on_threads_give_exactly_the_sequential_result(monkeypatch):
+    import pipeline.core.detectors.table as table
+
+    entries = canonical_entries(8_000, spike_at=6_000)
+    monkeypatch.setattr(table, "PARALLEL_MIN_ROWS", 10**9)
+    sequential, seq_state = detect_anomalies(entries)
+    monkeypatch.setattr(table, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(table.os, "cpu_count", lambda: 4)
+    threaded, thr_state = detect_anomalies(entries)
+    assert threaded.equals(sequential) and dumps_state(thr_state) == dumps_state(seq_state)
+    assert len({r["segment"] for r in sequential.to_pylist()}) > 1  # several segments really ran side by side
+
+
 def assert_close_states(a, b) -> None:
     if isinstance(a, dict):
         assert a.keys() == b.keys()

@@ -3,7 +3,9 @@ by the detector ensemble, request and error rates per time bucket, optionally se
 returns an Arrow table of anomalies and the state (keyed by segment, then metric) the next batch resumes from."""
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -37,6 +39,7 @@ METRICS: dict[str, MetricSpec] = {
     "output_chars": MetricSpec(0.01, 1.0), "tool_calls": MetricSpec(1.0, None, "up"),
 }
 SEGMENT_COLUMNS = ("service", "model", "version")
+PARALLEL_MIN_ROWS = 50_000  # below this, threads cost more than they save
 ANOMALY_SCHEMA = pa.schema([
     ("ts", pa.timestamp("us", tz="UTC")), ("entry_id", pa.string()), ("line", pa.int64()),
     ("segment", pa.string()), ("metric", pa.string()), ("value", pa.float64()), ("expected", pa.float64()),
@@ -95,6 +98,11 @@ class _Collector:
         for k, v in kw.items():
             self.cols[k].append(v)
 
+    def extend(self, other: "_Collector") -> None:
+        self.rows += other.rows
+        for k, v in other.cols.items():
+            self.cols[k] += v
+
     def table(self, entries: pa.Table) -> pa.Table:
         rows = pa.array(self.rows, pa.int64())
         taken = {c: entries.column(c).take(rows) if c in entries.column_names else pa.nulls(len(rows))
@@ -125,36 +133,52 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     groups = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
     values = metric_arrays(entries, list(metrics), skip_errors)
     specs = detector_specs(detectors)
-    for rows in groups:
-        segment = names[codes[rows[0]]]
-        seg_state = state.setdefault(segment, {})
+    segments = [(names[codes[rows[0]]], rows) for rows in groups]
+    for segment, _ in segments:
+        state.setdefault(segment, {})
+
+    def score_segment(segment: str, rows: np.ndarray) -> _Collector:
+        found, seg_state = _Collector(), state[segment]
         for metric, arr in values.items():
-            spec = metrics[metric]
-            seen = arr[rows]
-            if spec.log_offset is not None:
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    seen = np.log(seen + spec.log_offset)
-            run = run_series(seen, {k: {"abs_floor": spec.floor, **v} for k, v in specs.items()},
-                             seg_state.get(metric))
-            seg_state[metric] = run.state
-            combined, winner = combine(run.scores)
-            agree = agreement(run.scores, combined, policy)
-            hit = alerts(run.scores, combined, policy, run.names)
-            if spec.direction != "both":
-                hit &= (combined > 0) if spec.direction == "up" else (combined < 0)
-            for i in np.flatnonzero(hit):
-                r, who = rows[i], [run.names[j] for j in np.flatnonzero(agree[i])]
-                exp, score = float(run.expected[i, winner[i]]), float(combined[i])
-                exp = exp if spec.log_offset is None else float(np.exp(exp) - spec.log_offset)
-                out.add(r, ts=int(ts[r]), segment=segment, metric=metric,
-                        value=float(arr[r]), expected=exp, score=score, detectors=who,
-                        severity=policy.severity(score), explanation=explain(metric, float(arr[r]), exp, score, who))
+            _score_metric(metric, metrics[metric], arr, rows, ts, seg_state, segment, specs, policy, found)
         if rates and "ts" in entries.column_names:
-            _rates(entries, rows[ts[rows] != _NO_TS], ts, seg_state, segment, bucket_seconds,
-                   policy, out)
-        if embedder is not None and "output" in entries.column_names:
-            _semantic(entries, rows, ts, seg_state, segment, embedder, policy, out)
+            _rates(entries, rows[ts[rows] != _NO_TS], ts, seg_state, segment, bucket_seconds, policy, found)
+        return found
+
+    # segments are independent and the heavy parts (numpy, the compiled kernels) release the GIL
+    workers = min(os.cpu_count() or 1, len(segments)) if n >= PARALLEL_MIN_ROWS else 1
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda item: score_segment(*item), segments))
+    else:
+        parts = [score_segment(segment, rows) for segment, rows in segments]
+    for part in parts:
+        out.extend(part)
+    if embedder is not None and "output" in entries.column_names:  # the embedder need not be thread-safe
+        for segment, rows in segments:
+            _semantic(entries, rows, ts, state[segment], segment, embedder, policy, out)
     return out.table(entries), state
+
+
+def _score_metric(metric, spec, arr, rows, ts, seg_state, segment, specs, policy, out) -> None:
+    """One metric of one segment through the ensemble; its alerts into `out`, its state into `seg_state`."""
+    seen = arr[rows]
+    if spec.log_offset is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            seen = np.log(seen + spec.log_offset)
+    run = run_series(seen, {k: {"abs_floor": spec.floor, **v} for k, v in specs.items()}, seg_state.get(metric))
+    seg_state[metric] = run.state
+    combined, winner = combine(run.scores)
+    agree = agreement(run.scores, combined, policy)
+    hit = alerts(run.scores, combined, policy, run.names)
+    if spec.direction != "both":
+        hit &= (combined > 0) if spec.direction == "up" else (combined < 0)
+    for i in np.flatnonzero(hit):
+        r, who = rows[i], [run.names[j] for j in np.flatnonzero(agree[i])]
+        exp, score = float(run.expected[i, winner[i]]), float(combined[i])
+        exp = exp if spec.log_offset is None else float(np.exp(exp) - spec.log_offset)
+        out.add(r, ts=int(ts[r]), segment=segment, metric=metric, value=float(arr[r]), expected=exp, score=score,
+                detectors=who, severity=policy.severity(score), explanation=explain(metric, float(arr[r]), exp, score, who))
 
 
 def _error_flags(entries: pa.Table, rows: np.ndarray) -> np.ndarray:
