@@ -6,9 +6,8 @@ import dagster as dg
 import fsspec
 from dagster_duckdb import DuckDBResource
 
-from pipeline.core.lake import read_window
 from pipeline.core.report import build_report_data, render_html, render_json, render_markdown
-from pipeline.core.report.data import CHART_DAYS
+from pipeline.core.report.data import chart_entries
 from resources.storage import LakeResource
 
 from .anomalies import anomalies, baselines
@@ -26,11 +25,10 @@ def report_url(artifacts_url: str, fmt: str) -> str:
                       "verdict, version diff, PII (redacted). One self-contained HTML file, also as Markdown and JSON.")
 def strata_report(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: DuckDBResource) -> dg.MaterializeResult:
     opts = lake.storage_options()
-    entries, _ = read_window(lake.lake_url, days=CHART_DAYS, storage_options=opts)
+    entries = chart_entries(lake.lake_url, opts)
     with warehouse.get_connection() as con:
         con.execute("SET TimeZone = 'UTC'")
-        data = build_report_data(con, entries if entries.num_rows else None, title="Strata report",
-                                 now=datetime.now(timezone.utc))
+        data = build_report_data(con, entries, title="Strata report", now=datetime.now(timezone.utc))
     written = {}
     for fmt, render in (("html", render_html), ("md", render_markdown), ("json", render_json)):
         fs, path = fsspec.core.url_to_fs(report_url(lake.artifacts_url, fmt), **opts)

@@ -102,19 +102,15 @@ def _report_of_logs(args, build_report_data) -> dict:
 
 
 def _window_entries(lake_url: str):
-    """The lake's last CHART_DAYS of entries, as the strata_report asset reads them; None when there is no lake."""
+    """The lake's last week of entries, as the strata_report asset reads them; None (with a warning) without one."""
     from .cli import _storage_options
-    from .core.lake import list_lake_drops, read_window
-    from .core.report.data import CHART_DAYS
+    from .core.report.data import chart_entries
 
     try:
-        if not list_lake_drops(lake_url, _storage_options()):
-            return None
-        entries, _ = read_window(lake_url, days=CHART_DAYS, storage_options=_storage_options())
+        return chart_entries(lake_url, _storage_options())
     except (OSError, ValueError) as exc:
         print(f"strata: warning: lake {lake_url} not read ({exc}); charts show anomalies only", file=sys.stderr)
         return None
-    return entries if entries.num_rows else None
 
 
 def _lake_entries(con):

@@ -51,6 +51,16 @@ def build_report_data(con, entries: pa.Table | None = None, *, title: str = "Str
     }
 
 
+def chart_entries(lake_url: str, storage_options: dict | None = None) -> pa.Table | None:
+    """The lake's last CHART_DAYS of entries (what the charts draw); None when the lake has none."""
+    from ..lake import list_lake_drops, read_window
+
+    if not list_lake_drops(lake_url, storage_options):
+        return None
+    entries, _ = read_window(lake_url, days=CHART_DAYS, storage_options=storage_options)
+    return entries if entries.num_rows else None
+
+
 def _guard(section, con, present, *args) -> dict:
     """A section, or a not-computed one naming the error when its table has an unexpected shape."""
     try:

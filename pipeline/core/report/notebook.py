@@ -18,9 +18,14 @@ class Report:
         self.data, self.template, self.sign, self.height = data, template, sign, int(height)
 
     @classmethod
-    def from_warehouse(cls, warehouse, entries: pa.Table | None = None, *, template: str = "default",
-                       sign: bool = False, **options) -> "Report":
-        """From a DuckDB connection or the path of a warehouse file (opened read-only)."""
+    def from_warehouse(cls, warehouse, entries: pa.Table | None = None, *, lake: str | None = None,
+                       template: str = "default", sign: bool = False, **options) -> "Report":
+        """From a DuckDB connection or the path of a warehouse file (opened read-only); the charts draw `entries`,
+        else the last week of the `lake` (a path or fsspec URL, e.g. "data/lake") when given."""
+        if entries is None and lake is not None:
+            from .data import chart_entries
+
+            entries = chart_entries(lake)
         if isinstance(warehouse, (str, Path)):
             import duckdb
 

@@ -54,3 +54,19 @@ def test_save_follows_the_suffix(warehouse, tmp_path):
     assert json.loads(report.save(tmp_path / "r.json").read_text())["schema_version"] == 1
     assert "Article 72" in report.save(tmp_path / "r.txt", fmt="html").read_text()
     assert repr(report) == "Report('Strata report', template='eu-ai-act', sign=False)"
+
+
+def test_from_warehouse_draws_the_lakes_last_week(warehouse, tmp_path):
+    import pyarrow.parquet as pq
+
+    from tests.report_screenshot import sample_entries
+
+    entries = sample_entries(days=3, per_hour=10)
+    folder = tmp_path / "lake" / "log_entries" / "drop=d1"
+    folder.mkdir(parents=True)
+    pq.write_table(entries, folder / "part-00000.parquet")
+    charts = Report.from_warehouse(warehouse, lake=str(tmp_path / "lake")).data["anomalies"]["charts"]
+    latency = next(c for c in charts if c["metric"] == "latency_ms")
+    assert latency["series"]["points_in"] == entries.num_rows
+    bare = Report.from_warehouse(warehouse, lake=str(tmp_path / "no-lake")).data["anomalies"]["charts"]
+    assert all(not c.get("series") or not c["series"].get("ts") for c in bare)
