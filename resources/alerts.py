@@ -16,7 +16,7 @@ from pipeline.core.alerts.delivery import RetryPolicy, slack_api_attempt, slack_
 from pipeline.core.alerts.dispatch import Target
 from pipeline.core.alerts.messages import slack_alert, slack_digest, webhook_body
 from pipeline.core.alerts.prometheus import StrataMetrics
-from pipeline.core.settings import ALERT_ENV
+from pipeline.core.settings import ALERT_ENV, TRUE
 
 SEVERITIES = ("critical", "warning")
 
@@ -149,7 +149,12 @@ def alert_resources(env: dict | None = None) -> dict[str, dg.ConfigurableResourc
         "alert_webhook": WebhookAlertResource(
             critical_url=dg.EnvVar("STRATA_ALERT_WEBHOOK_URL"), warning_url=dg.EnvVar("STRATA_ALERT_WEBHOOK_WARNING_URL"),
             secret=dg.EnvVar("STRATA_ALERT_WEBHOOK_SECRET")),
-        "alert_settings": AlertSettings(dagster_url=dg.EnvVar("STRATA_DAGSTER_URL")),
+        "alert_settings": AlertSettings(
+            dagster_url=dg.EnvVar("STRATA_DAGSTER_URL"),
+            dedup_window_minutes=float(env["STRATA_ALERT_DEDUP_MINUTES"]),
+            renotify_hours=float(env["STRATA_ALERT_RENOTIFY_HOURS"]),
+            digest_warnings=env["STRATA_ALERT_DIGEST_WARNINGS"].strip().lower() in TRUE,
+            max_attempts=int(env["STRATA_ALERT_MAX_ATTEMPTS"])),
         "prometheus": PrometheusResource(textfile_path=dg.EnvVar("STRATA_PROMETHEUS_TEXTFILE"),
                                          pushgateway_url=dg.EnvVar("STRATA_PUSHGATEWAY_URL")),
     }

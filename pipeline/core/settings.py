@@ -51,10 +51,16 @@ ALERT_ENV: dict[str, tuple[str, str]] = {
     "STRATA_DAGSTER_URL": ("", "Dagster UI base URL for links in alerts, e.g. http://localhost:3000"),
     "STRATA_PROMETHEUS_TEXTFILE": ("", "textfile-collector path for Strata's Prometheus gauges"),
     "STRATA_PUSHGATEWAY_URL": ("", "Prometheus Pushgateway URL"),
+    "STRATA_ALERT_DEDUP_MINUTES": ("60", "the same finding within this many minutes is sent once"),
+    "STRATA_ALERT_RENOTIFY_HOURS": ("4", "remind about a finding that stays open this often"),
+    "STRATA_ALERT_DIGEST_WARNINGS": ("true", "send warnings as one digest per target per tick"),
+    "STRATA_ALERT_MAX_ATTEMPTS": ("3", "HTTP attempts per delivery within one tick"),
 }
 DEFAULTS.update(ALERT_ENV)
-_INTS = ("STRATA_DROP_DEPTH", "STRATA_MAX_DROPS_PER_TICK")
-_FLOATS = ("STRATA_MIN_DROP_AGE_SECONDS",)
+_INTS = ("STRATA_DROP_DEPTH", "STRATA_MAX_DROPS_PER_TICK", "STRATA_ALERT_MAX_ATTEMPTS")
+_FLOATS = ("STRATA_MIN_DROP_AGE_SECONDS", "STRATA_ALERT_DEDUP_MINUTES", "STRATA_ALERT_RENOTIFY_HOURS")
+_BOOLS = ("STRATA_ALERT_DIGEST_WARNINGS",)
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def apply_defaults(env: dict | None = None) -> None:
@@ -67,7 +73,11 @@ def apply_defaults(env: dict | None = None) -> None:
             raise ValueError(f"{name}={env[name]!r}: expected a positive whole number")
     for name in _FLOATS:
         try:
-            float(env[name])
+            if float(env[name]) < 0:
+                raise ValueError
         except ValueError:
-            raise ValueError(f"{name}={env[name]!r}: expected a number of seconds") from None
+            raise ValueError(f"{name}={env[name]!r}: expected a number >= 0") from None
+    for name in _BOOLS:
+        if env[name].strip().lower() not in TRUE + FALSE:
+            raise ValueError(f"{name}={env[name]!r}: expected true or false")
     storage_options_from_env(env)

@@ -47,6 +47,25 @@ def test_env_settings_are_validated_by_name():
     env = {"STRATA_STORAGE_OPTIONS": "{not json"}
     with pytest.raises(ValueError, match="STRATA_STORAGE_OPTIONS: not valid JSON"):
         apply_defaults(env)
+    for name, bad, expected in (("STRATA_ALERT_DEDUP_MINUTES", "-5", "a number >= 0"),
+                                ("STRATA_ALERT_DIGEST_WARNINGS", "sometimes", "true or false"),
+                                ("STRATA_ALERT_MAX_ATTEMPTS", "0", "a positive whole number")):
+        with pytest.raises(ValueError, match=f"{name}='{bad}': expected {expected}"):
+            apply_defaults({name: bad})
+
+
+def test_alert_settings_come_from_the_environment():
+    from resources.alerts import alert_resources
+
+    env = {"STRATA_ALERT_DEDUP_MINUTES": "15", "STRATA_ALERT_RENOTIFY_HOURS": "0.5",
+           "STRATA_ALERT_DIGEST_WARNINGS": "No", "STRATA_ALERT_MAX_ATTEMPTS": "5"}
+    apply_defaults(env)
+    settings = alert_resources(env)["alert_settings"]
+    assert (settings.dedup_window_minutes, settings.renotify_hours, settings.digest_warnings,
+            settings.max_attempts) == (15.0, 0.5, False, 5)
+    defaults = alert_resources({})["alert_settings"]
+    assert (defaults.dedup_window_minutes, defaults.renotify_hours, defaults.digest_warnings,
+            defaults.max_attempts) == (60.0, 4.0, True, 3)
 
 
 def test_costs_filled_only_where_missing_and_model_known():
