@@ -1,8 +1,10 @@
-"""A populated sample warehouse for the report (used by the report tests) and `python -m tests.report_screenshot`,
-which renders it and saves a headless-Chromium screenshot to docs/report.png."""
+"""A populated sample warehouse for the report (used by the report tests), hostile rows for the escaping tests, and
+`python -m tests.report_screenshot`, which renders the sample and saves a screenshot to docs/report.png (headless
+Debian chromium driven by Playwright, 1280 px wide, the top 2600 px of the page)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -181,27 +183,82 @@ def _drift_report(score: float, verdict: str, base: str, cur: str, seed: int) ->
 
 
 HOSTILE = '<script>document.title="pwned"</script></style>"><img src=x onerror="document.title=1"> ü 💥 שלום'
+# What the browser tests plant in log-derived text: each must show as text, never run, never be templated.
+PAYLOADS = ("<script>window.__pwned=1</script>", '"><img src=x onerror="window.__pwned=2">', "{{ 7*7 }}")
 
 
-def add_hostile_rows(con) -> None:
-    """User-derived text that must show as text: in an anomaly, an invariant, a PII sample, a drift hypothesis."""
+def add_hostile_rows(con, text: str = HOSTILE) -> None:
+    """User-derived text that must show as text: in an anomaly (segment, explanation), a PII invariant (kind,
+    description, a sample next to a clear e-mail address), a version diff (labels, hypothesis, dimension)."""
     con.execute("INSERT INTO anomalies SELECT drop, ts + INTERVAL 1 SECOND, 'evil', 1, ?, metric, value, expected, "
-                "99.0, ['zscore'], 'critical', ? FROM anomalies ORDER BY ts LIMIT 1", [HOSTILE, HOSTILE])
+                "99.0, ['zscore'], 'critical', ? FROM anomalies ORDER BY ts LIMIT 1", [text, text])
     con.execute("INSERT INTO invariants VALUES (?, 'pii', ?, 1.0, 10, 10, 'critical', ?, ?, NULL, NULL, now())",
-                ["pii:output:regex_absent:" + HOSTILE, HOSTILE, json.dumps({"kind": "regex_absent", "pattern": HOSTILE}),
-                 json.dumps({"samples": [HOSTILE, "leak: alice.smith@example.org"]})])
-    report = _drift_report(0.9, "BLOCK", HOSTILE, HOSTILE, 3)
-    report["hypotheses"] = [{"text": HOSTILE, "dimension": HOSTILE, "contribution": 1.0}]
-    report["financial_impact"]["text"] = HOSTILE
-    report["dimensions"][0]["name"] = HOSTILE
+                ["pii:output:regex_absent:" + text, text, json.dumps({"kind": "regex_absent", "pattern": text}),
+                 json.dumps({"samples": [text, "leak: alice.smith@example.org"]})])
+    report = _drift_report(0.9, "BLOCK", text, text, 3)
+    report["hypotheses"] = [{"text": text, "dimension": text, "contribution": 1.0}]
+    report["financial_impact"]["text"] = text
+    report["dimensions"][0]["name"] = text
     con.execute("INSERT INTO drift_results VALUES (now(), 'version', ?, ?, ?, 0.9, 0.8, 0.95, 'BLOCK', 10, 10, ?, ?)",
-                [HOSTILE, HOSTILE, HOSTILE, json.dumps([HOSTILE]), json.dumps(report)])
+                [text, text, text, json.dumps([text]), json.dumps(report)])
 
 
-def screenshot(html_path: Path, png_path: Path, width: int = 1280, height: int = 2000) -> subprocess.CompletedProcess:
-    """Headless Chromium's screenshot of a local HTML file (no network, throwaway profile)."""
+def add_payload_rows(con, payloads: tuple[str, ...] = PAYLOADS) -> None:
+    """Every payload through `add_hostile_rows`, plus a drop whose formats and vendors are named by them and a newest
+    drop drift whose hypotheses are them (so the summary and the latest-drop block show them too)."""
+    for text in payloads:
+        add_hostile_rows(con, text)
+    last = con.execute("SELECT max(ingested_at) FROM drops").fetchone()[0]
+    names = json.dumps({text: 1 for text in payloads})
+    con.execute("INSERT INTO drops VALUES ('hostile', 10, 10, 0, 1.0, 100, 1, ?, ?, 'data/lake/hostile', ?)",
+                [names, names, last + timedelta(minutes=5)])
+    subject = con.execute("SELECT max(subject) FROM drift_results WHERE kind = 'drop'").fetchone()[0]
+    report = _drift_report(0.31, "REVIEW", subject, "hostile", 5)
+    report["hypotheses"] = [{"text": text, "dimension": "latency_ms", "contribution": 0.3} for text in payloads]
+    at = con.execute("SELECT max(computed_at) + INTERVAL 1 HOUR FROM drift_results WHERE kind = 'drop'").fetchone()[0]
+    con.execute("INSERT INTO drift_results VALUES (?, 'drop', 'hostile', ?, 'hostile', 0.31, 0.27, 0.36, 'REVIEW', "
+                "6048, 10, ?, ?)", [at, subject, json.dumps(list(payloads)), json.dumps(report)])
+
+
+# --- the browser ----------------------------------------------------------------------------------------------
+def chromium_path() -> str:
+    """Debian's chromium (or $STRATA_CHROMIUM): never a browser Playwright downloads."""
+    return os.environ.get("STRATA_CHROMIUM") or CHROMIUM
+
+
+def launch(playwright):
+    """Headless Chromium through Playwright, from `chromium_path()`, with nothing running in the background that
+    could reach the network."""
+    return playwright.chromium.launch(executable_path=chromium_path(), args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"])
+
+
+def screenshot(html_path: Path, png_path: Path, width: int = 1280, height: int = 2600) -> None:
+    """A PNG of a local HTML file in a `width`-wide viewport: the full page, cut at `height` pixels (Playwright
+    driving `chromium_path()`; Chromium's own --screenshot when Playwright is not installed)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        done = _cli_screenshot(html_path, png_path, width, height)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr)
+        return
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            page.goto(html_path.resolve().as_uri(), wait_until="load")
+            full = page.evaluate("document.documentElement.scrollHeight")
+            page.screenshot(path=str(png_path), full_page=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": min(full, height)})
+        finally:
+            browser.close()
+
+
+def _cli_screenshot(html_path: Path, png_path: Path, width: int, height: int) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as profile:
-        return subprocess.run([CHROMIUM, *chromium_flags(profile), f"--screenshot={png_path}",
+        return subprocess.run([chromium_path(), *chromium_flags(profile), f"--screenshot={png_path.resolve()}",
                                f"--window-size={width},{height}", html_path.resolve().as_uri()],
                               capture_output=True, text=True, timeout=120)
 
@@ -222,31 +279,30 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("-o", "--out", default="docs/report.png", help="PNG to write (relative to the repository)")
     p.add_argument("--template", choices=["default", "eu-ai-act"], default="default")
-    p.add_argument("--height", type=int, default=2600, help="window height in pixels (the page is cut there)")
+    p.add_argument("--width", type=int, default=1280, help="viewport width in pixels")
+    p.add_argument("--height", type=int, default=2600, help="the page is cut at this many pixels")
     p.add_argument("--html", help="screenshot this report (e.g. make demo's data/artifacts/reports/report.html) "
                                   "instead of one built from the sample warehouse")
     args = p.parse_args(argv)
-    if not Path(CHROMIUM).exists():
-        print(f"{CHROMIUM} not found", file=sys.stderr)
+    if not Path(chromium_path()).exists():
+        print(f"{chromium_path()} not found (apt-get install chromium, or set STRATA_CHROMIUM)", file=sys.stderr)
         return 2
-    if args.html:
-        target = ROOT / args.out
-        done = screenshot(Path(args.html), target, height=args.height)
-        print(done.stderr if done.returncode else target, file=sys.stderr if done.returncode else sys.stdout)
-        return done.returncode
-    con = duckdb.connect(":memory:")
-    con.execute("SET TimeZone = 'UTC'")
-    entries = populate_warehouse(con)
-    data = build_report_data(con, entries, title="Support bot — daily report", now=START + timedelta(days=7, hours=6))
     target = ROOT / args.out
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        page = Path(tmp) / "report.html"
-        page.write_text(render_html(data, template=args.template, sign=True), encoding="utf-8")
-        done = screenshot(page, target, height=args.height)
-    if done.returncode != 0 or not target.exists():
-        print(done.stderr, file=sys.stderr)
-        return 1
+        page = Path(args.html) if args.html else Path(tmp) / "report.html"
+        if not args.html:
+            con = duckdb.connect(":memory:")
+            con.execute("SET TimeZone = 'UTC'")
+            entries = populate_warehouse(con)
+            data = build_report_data(con, entries, title="Support bot — daily report",
+                                     now=START + timedelta(days=7, hours=6))
+            page.write_text(render_html(data, template=args.template, sign=True), encoding="utf-8")
+        try:
+            screenshot(page, target, width=args.width, height=args.height)
+        except Exception as exc:  # noqa: BLE001 - the browser's own message is the useful part
+            print(f"screenshot failed: {exc}", file=sys.stderr)
+            return 1
     print(target)
     return 0
 

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from .format import FILTERS
 from .svg import SEVERITY_COLORS, bar_svg, drift_svg, time_series_svg
-from .values import clean
+from .values import clean, parse_time
 
 TEMPLATES = {"default": "default.html.j2", "eu-ai-act": "eu-ai-act.html.j2"}
 BODY_START, BODY_END = "<!--strata-body-start-->", "<!--strata-body-end-->"
@@ -24,6 +24,7 @@ _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_nam
                           autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 _ENV.filters.update(FILTERS)
+_ENV.filters["stamp"] = lambda value: "–" if (t := parse_time(value)) is None else f"{t:%Y-%m-%d %H:%M}"  # UTC
 METRIC_BAR = "#6366f1"
 
 
@@ -84,7 +85,9 @@ def _charts(data: dict) -> dict:
     status_colors = {"holds": "#16a34a", "degraded": "#f59e0b", "violated": "#dc2626", "unknown": "#94a3b8",
                      "unchecked": "#cbd5e1"}
     return {
-        "metrics": [Markup(time_series_svg(c, f"chart-metric-{i}")) for i, c in enumerate(anomalies.get("charts", []))],
+        # a metric without anomalies is context, not news: a shorter chart
+        "metrics": [Markup(time_series_svg(c, f"chart-metric-{i}", height=250 if c.get("markers") else 190))
+                    for i, c in enumerate(anomalies.get("charts", []))],
         "drift": Markup(drift_svg(drift.get("history", []), "chart-drift")) if drift.get("history") else None,
         "by_metric": Markup(bar_svg([(m, n, METRIC_BAR) for m, n in (anomalies.get("by_metric") or {}).items()][:10],
                                     "Anomalies per metric", "chart-by-metric")) if anomalies.get("by_metric") else None,
@@ -123,7 +126,7 @@ def render_json(data: dict) -> str:
                             band {kind: "iqr"|"sigma", lo, mid, hi, label, computed_at} | null,
                             markers [{ts, value, score, severity, segment}], markers_total}],
                    top [{drop, ts, segment, metric, value, expected, score, severity, explanation}]}
-      drift       {computed, history [{computed_at, subject, score, ci_lo, ci_hi, verdict}],
+      drift       {computed, history [{computed_at, placed_at, subject, score, ci_lo, ci_hi, verdict}],
                    latest | version: {computed_at, subject, baseline_label, current_label, score, ci_lo, ci_hi,
                    verdict, n_baseline, n_current, hypotheses [text], financial_impact {currency, per_10k_baseline,
                    per_10k_current, delta_per_10k, delta_pct, text} | null, dimensions [{name, kind, group, test,

@@ -114,7 +114,9 @@ def _axes(f: Frame, y_ticks: list[float], y_step: float, x_ticks: list[tuple[flo
     for t, label in x_ticks:
         x = f.x(t)
         out.append(f'<line x1="{x}" x2="{x}" y1="{f.y1}" y2="{f.y1 + 4}" stroke="{MUTED}"/>')
-        out.append(f'<text x="{x}" y="{f.y1 + 16}" text-anchor="middle" fill="{MUTED}">{esc(label)}</text>')
+        half = len(label) * CHAR_W / 2
+        if x - half >= f.x0 - 4 and x + half <= f.w:  # a label over the "UTC" one or off the edge: tick only
+            out.append(f'<text x="{x}" y="{f.y1 + 16}" text-anchor="middle" fill="{MUTED}">{esc(label)}</text>')
     out.append(f'<line x1="{f.x0}" x2="{f.x1}" y1="{f.y1}" y2="{f.y1}" stroke="{MUTED}" stroke-width="1"/>')
     if y_label:
         out.append(f'<text x="{f.x0 - 6}" y="{f.y0 - 14}" text-anchor="end" fill="{MUTED}">{esc(y_label)}</text>')
@@ -122,14 +124,22 @@ def _axes(f: Frame, y_ticks: list[float], y_step: float, x_ticks: list[tuple[flo
     return out
 
 
-def _legend(items: list[tuple[str, str]], x: float, y: float) -> list[str]:
-    """Legend entries (svg swatch markup at the origin, label) laid out left to right."""
-    out = []
+def _legend(items: list[tuple[str, str]], x: float, y: float,
+            right: float = math.inf) -> tuple[list[str], float, float]:
+    """Legend entries (svg swatch markup at the origin, label) laid out left to right, on a second row past `right`
+    (a label too long for one row is cut with an ellipsis, whole in its tooltip); also where the last entry ends."""
+    out, left = [], x
+    room = max(8, int((right - left - 16) / CHAR_W)) if math.isfinite(right) else 10 ** 6
     for swatch, label in items:
-        out.append(f'<g transform="translate({round(x, 1)},{y})">{swatch}'
-                   f'<text x="16" y="4" fill="{INK}">{esc(label)}</text></g>')
-        x += 16 + len(label) * CHAR_W + 14
-    return out
+        shown = label if len(label) <= room else label[:room - 1] + "…"
+        width = 16 + len(shown) * CHAR_W
+        if x > left and x + width > right:
+            x, y = left, y + 16
+        tip = f"<title>{esc(label)}</title>" if shown != label else ""
+        out.append(f'<g transform="translate({round(x, 1)},{y})">{tip}{swatch}'
+                   f'<text x="16" y="4" fill="{INK}">{esc(shown)}</text></g>')
+        x += width + 14
+    return out, x, y
 
 
 def _path(points: list[tuple[float, float]], breaks: set[int] = frozenset()) -> str:
@@ -182,10 +192,21 @@ def time_series_svg(chart: dict, chart_id: str, width: int = 760, height: int = 
     t0, t1 = min(times), max(times)
     if t1 - t0 < 1:
         t0, t1 = t0 - 3600, t1 + 3600
-    f = Frame(width, height, 64, 18, 46, 30, (t0, t1), (y_ticks[0], y_ticks[-1]))
-    out += _axes(f, y_ticks, y_step, time_ticks(t0, t1), unit)
     legend = [(f'<line x1="0" x2="12" y1="0" y2="0" stroke="{LINE}" stroke-width="2"/>',
-               "values, median per time bucket" if series.get("downsampled") else "values")] if pts else []
+               "all segments, bucket median" if series.get("downsampled") else "all segments")] if pts else []
+    if band and None not in band_vals:
+        legend.append((f'<rect x="0" y="-5" width="12" height="10" fill="{BAND}"/>'
+                       f'<line x1="0" x2="12" y1="0" y2="0" stroke="{MID}" stroke-dasharray="3 2"/>', band["label"]))
+    legend += [(f'<circle cx="6" cy="0" r="4.5" fill="{SEVERITY_COLORS[s]}"/>', f"{s} ({n})")
+               for s, n in counts.items() if n]
+    hidden = int(chart.get("markers_total") or 0) - len(marks)
+    note = f"+{hidden} lower-score anomalies not drawn" if hidden > 0 else ""
+    left, right = 64, width - 18
+    drawn, end, row = _legend(legend, left, 14, right)
+    note_y = row + 4 if end + len(note) * CHAR_W <= right - 8 else row + 20  # else on a row of its own
+    top = 46 + max(row - 14, (note_y - 18 if note else 0))  # a taller legend pushes the plot down
+    f = Frame(width, height, left, 18, top, 30, (t0, t1), (y_ticks[0], y_ticks[-1]))
+    out += _axes(f, y_ticks, y_step, time_ticks(t0, t1), unit)
     if band and None not in band_vals:
         lo, mid, hi = band_vals
         yl, yh = f.y(max(lo, f.yd[0])), f.y(min(hi, f.yd[1]))
@@ -193,26 +214,22 @@ def time_series_svg(chart: dict, chart_id: str, width: int = 760, height: int = 
                    f'fill="{BAND}" fill-opacity="0.55"/>')
         out.append(f'<line class="band-mid" x1="{f.x0}" x2="{f.x1}" y1="{f.y(mid)}" y2="{f.y(mid)}" stroke="{MID}" '
                    f'stroke-width="1.2" stroke-dasharray="5 4"/>')
-        legend.append((f'<rect x="0" y="-5" width="12" height="10" fill="{BAND}"/>'
-                       f'<line x1="0" x2="12" y1="0" y2="0" stroke="{MID}" stroke-dasharray="3 2"/>', band["label"]))
     if pts:
         breaks = gap_breaks([t for t, _ in pts], t1 - t0)
         out.append(f'<path class="series" d="{_path([(f.x(t), f.y(v)) for t, v in pts], breaks)}" fill="none" '
                    f'stroke="{LINE}" stroke-width="1.4" stroke-linejoin="round"/>')
+    radius = 4.5 if len(marks) <= 40 else 3.5  # many markers: smaller, so a burst stays a column, not a blot
     for t, v, m in sorted(marks, key=lambda k: k[2].get("severity") == "critical"):
         sev = str(m.get("severity") or "")
         score = number(m.get("score"))
         label = (f"{datetime.fromtimestamp(t, timezone.utc):%Y-%m-%d %H:%M} UTC · {metric} {format_number(v)} {unit}"
                  f" · {format_number(score)}σ · {sev} · {m.get('segment') or ''}")
-        out.append(f'<circle class="marker marker-{esc(sev)}" cx="{f.x(t)}" cy="{f.y(v)}" r="4.5" '
-                   f'fill="{SEVERITY_COLORS.get(sev, OTHER)}" stroke="#fff" stroke-width="1.2">'
+        out.append(f'<circle class="marker marker-{esc(sev)}" cx="{f.x(t)}" cy="{f.y(v)}" r="{radius}" '
+                   f'fill="{SEVERITY_COLORS.get(sev, OTHER)}" stroke="#fff" stroke-width="1">'
                    f'<title>{esc(label)}</title></circle>')
-    legend += [(f'<circle cx="6" cy="0" r="4.5" fill="{SEVERITY_COLORS[s]}"/>', f"{s} ({n})")
-               for s, n in counts.items() if n]
-    out += _legend(legend, f.x0, 14)
-    hidden = int(chart.get("markers_total") or 0) - len(marks)
-    if hidden > 0:
-        out.append(f'<text x="{f.x1}" y="14" text-anchor="end" fill="{MUTED}">+{hidden} lower-score not shown</text>')
+    out += drawn
+    if note:
+        out.append(f'<text x="{right}" y="{note_y}" text-anchor="end" fill="{MUTED}">{esc(note)}</text>')
     return "".join(out) + "</svg>"
 
 
@@ -252,7 +269,7 @@ def drift_svg(history: list[dict], chart_id: str, width: int = 760, height: int 
     legend = [(f'<line x1="0" x2="12" y1="0" y2="0" stroke="{LINE}" stroke-width="2"/>', "score"),
               (f'<rect x="0" y="-5" width="12" height="10" fill="{BAND}"/>', "95% CI")]
     legend += [(f'<circle cx="6" cy="0" r="4.5" fill="{c}"/>', v) for v, c in VERDICT_COLORS.items() if v in verdicts]
-    out += _legend(legend, f.x0, 14)
+    out += _legend(legend, f.x0, 14, f.x1)[0]
     return "".join(out) + "</svg>"
 
 
