@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.core.detectors import detect_anomalies  # noqa: E402
 from pipeline.core.invariants.synthetic import Drift, generate_entries  # noqa: E402
 
-N, SPIKES, SHIFT_LEN, SHIFT_FACTOR, SEEDS = 60_000, 12, 1_500, 1.6, (11, 12, 13)
+N, SPIKES, SHIFT_LEN, SHIFT_FACTOR, SEEDS = 60_000, 12, 1_500, 1.6, tuple(range(11, 21))
 CLEAN = Drift(pii_rate=0.0, latency_factor=1.0, removed_tool=None, added_json_key=None, model_switch=None, escalation_factor=1.0)
 
 

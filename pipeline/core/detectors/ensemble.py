@@ -9,10 +9,15 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .calibration import calibrate_scores
 from .reference import NUMERIC_DETECTORS
 from .vectorized import run_detectors
 
-DEFAULT_DETECTORS = ("zscore", "ewma", "mad", "iqr", "cusum")
+# Four point detectors, CUSUM (k = 0.5, h = 5) as their confirmer, and "shift": a CUSUM with a long memory
+# (h = 14: about one alarm in 4 million points of Gaussian noise, a 1-sigma shift found in ~30 points) that alerts
+# on a sustained shift by itself.
+DEFAULT_DETECTORS = ("zscore", "ewma", "mad", "iqr", "cusum", ("shift", {"kind": "cusum", "h": 14.0}))
+SHIFT_DETECTORS = {"cusum", "shift"}  # CUSUM alone means an excursion that lasts, not one odd point
 UNITS = {"latency_ms": "ms", "prompt_tokens": "tokens", "completion_tokens": "tokens", "cost_usd": "USD",
          "output_chars": "chars", "tool_calls": "calls", "request_rate": "requests", "error_rate": ""}
 
@@ -21,18 +26,20 @@ UNITS = {"latency_ms": "ms", "prompt_tokens": "tokens", "completion_tokens": "to
 class AlertPolicy:
     """When the detectors of one metric raise an alert (at most one per point):
     - any detector alone at >= `critical` sigma, or
-    - max |sigma| >= `threshold` with `quorum` detectors agreeing (>= threshold, same side; capped at the number
-      of detectors running), one of which is a `confirm` detector when any of those is running. By default a
-      majority of the five (3) must agree and one of them must be CUSUM: a deviation that is both large now and
-      part of a sustained excursion. On Gaussian noise this cuts false alarms more than tenfold against a lone
-      3-sigma z-score (about 0.02% vs 0.27% of points), while a CUSUM alarm alone (h = 5) would fire about as
-      often as the z-score. confirm=() makes it plain quorum voting.
+    - an `alone` detector (a sustained-shift CUSUM) at >= `threshold`, or
+    - max |sigma| >= `threshold` with `quorum` of the other detectors agreeing (>= threshold, same side; capped at
+      their number), one of which is a `confirm` detector when any of those is running.
+    By default 4 of the 5 point detectors must agree and CUSUM must be one of them: a deviation that is large now
+    against every baseline and part of an excursion; a shift that lasts is the `shift` detector's. Scores are
+    sigma-equivalent (see calibration.py). On Gaussian noise this alerts on about 1 point in 18,000 (a lone
+    3-sigma z-score: 1 in 370). confirm=() and alone=() make it plain quorum voting.
     Severity: "warning" from `threshold`, "critical" from `critical`."""
 
     threshold: float = 3.0
     critical: float = 6.0
-    quorum: int = 3
+    quorum: int = 4
     confirm: tuple[str, ...] = ("cusum",)
+    alone: tuple[str, ...] = ("shift",)
 
     def severity(self, score: float) -> str | None:
         a = abs(score)
@@ -63,13 +70,34 @@ def initial_states(detectors: Sequence | Mapping = DEFAULT_DETECTORS) -> dict[st
     return states
 
 
-def run_series(values, detectors: Sequence | Mapping = DEFAULT_DETECTORS, state: dict | None = None) -> SeriesRun:
-    """All detectors over one series (vectorized); a given state wins over `detectors` (it carries the params)."""
-    states = state if state else initial_states(detectors)
+def resume_states(state: dict | None, detectors: Sequence | Mapping = DEFAULT_DETECTORS) -> dict[str, dict]:
+    """The given state (it carries each detector's params), plus a fresh state for each detector it lacks (a state
+    saved before that detector existed). A missing CUSUM starts from the running mean/std of a saved z-score or
+    CUSUM, so it scores at once."""
+    if not state:
+        return initial_states(detectors)
+    states = dict(state)
+    for name, fresh in initial_states(detectors).items():
+        if name in states:
+            continue
+        donor = next((s for s in state.values() if s.get("kind") in ("zscore", "cusum")), None)
+        if fresh["kind"] == "cusum" and donor is not None:
+            fresh.update(n=donor["n"], mean=donor["mean"], m2=donor["m2"])
+        states[name] = fresh
+    return states
+
+
+def run_series(values, detectors: Sequence | Mapping = DEFAULT_DETECTORS, state: dict | None = None,
+               calibrate: bool = True) -> SeriesRun:
+    """All detectors over one series (vectorized); a given state wins over `detectors` (it carries the params).
+    calibrate: scores in sigma-equivalent units (calibration.py); False gives each detector's raw score."""
+    states = resume_states(state, detectors)
     runs = run_detectors(values, states)
     names = list(states)
     n = len(values)
-    scores = np.column_stack([runs[k].scores for k in names]) if names else np.empty((n, 0))
+    x = np.asarray(values, dtype=np.float64)
+    cols = [calibrate_scores(runs[k].scores, x, states[k]) if calibrate else runs[k].scores for k in names]
+    scores = np.column_stack(cols) if names else np.empty((n, 0))
     expected = np.column_stack([runs[k].expected for k in names]) if names else np.empty((n, 0))
     return SeriesRun(names, scores, expected, {k: runs[k].state for k in names})
 
@@ -90,15 +118,26 @@ def agreement(scores: np.ndarray, combined: np.ndarray, policy: AlertPolicy = Al
         return (np.abs(scores) >= policy.threshold) & (np.sign(scores) == np.sign(combined)[:, None])
 
 
+def _columns(names: Sequence[str], d: int, policy: AlertPolicy) -> tuple[list[int], list[int], list[int]]:
+    """(voting columns, confirmer columns among them, alone columns); without names every column votes."""
+    alone = [j for j, name in enumerate(names) if name in policy.alone]
+    voting = [j for j in range(d) if j not in alone]
+    return voting, [j for j in voting if j < len(names) and names[j] in policy.confirm], alone
+
+
 def alerts(scores: np.ndarray, combined: np.ndarray, policy: AlertPolicy = AlertPolicy(),
            names: Sequence[str] = ()) -> np.ndarray:
-    """Which points raise an alert under `policy`; `names` (the columns' detector names) locate the confirmers."""
+    """Which points raise an alert under `policy`; `names` (the columns' detector names) locate the confirmers
+    and the detectors that alert alone."""
     agree = agreement(scores, combined, policy)
     mag = np.nan_to_num(np.abs(combined), nan=0.0)
-    voted = (mag >= policy.threshold) & (agree.sum(axis=1) >= min(policy.quorum, scores.shape[1]))
-    confirmers = [j for j, name in enumerate(names) if name in policy.confirm]
+    voting, confirmers, alone = _columns(names, scores.shape[1], policy)
+    voted = (mag >= policy.threshold) & (agree[:, voting].sum(axis=1) >= min(policy.quorum, len(voting)))
     if confirmers:
         voted &= agree[:, confirmers].any(axis=1)
+    if alone:
+        with np.errstate(invalid="ignore"):
+            voted |= (np.abs(scores[:, alone]) >= policy.threshold).any(axis=1)
     return voted | (mag >= policy.critical)
 
 
@@ -109,19 +148,23 @@ def alert_strength(scores: np.ndarray, names: Sequence[str], policy: AlertPolicy
     combined, _ = combine(scores)
     with np.errstate(invalid="ignore"):
         same = np.nan_to_num(np.where(np.sign(scores) == np.sign(combined)[:, None], np.abs(scores), 0.0))
-    n, d = same.shape
+    voting, confirmers, alone = _columns(names, scores.shape[1], policy)
+    n = len(same)
+    own = same[:, voting]
+    d = own.shape[1]
     q = max(min(policy.quorum, d), 1)
-    confirmers = [j for j, name in enumerate(names) if name in policy.confirm]
     if q > d:
         vote = np.zeros(n)
     elif not confirmers:
-        vote = np.sort(same, axis=1)[:, d - q]
+        vote = np.sort(own, axis=1)[:, d - q]
     else:  # a confirmer plus q - 1 others
         vote = np.zeros(n)
-        for j in confirmers:
-            others = np.delete(same, j, axis=1)
+        for j in (voting.index(c) for c in confirmers):
+            others = np.delete(own, j, axis=1)
             kth = np.sort(others, axis=1)[:, others.shape[1] - (q - 1)] if q > 1 else np.full(n, np.inf)
-            vote = np.maximum(vote, np.minimum(same[:, j], kth))
+            vote = np.maximum(vote, np.minimum(own[:, j], kth))
+    if alone:
+        vote = np.maximum(vote, np.nan_to_num(np.abs(scores[:, alone])).max(axis=1))
     override = np.nan_to_num(np.abs(combined)) * (policy.threshold / policy.critical)
     return np.maximum(vote, override)
 
@@ -151,6 +194,6 @@ def explain(metric: str, value: float, expected: float, score: float, detectors:
     side = "above" if score >= 0 else "below"
     who = ", ".join(detectors)
     who = f"{who} agree" if len(detectors) > 1 else who
-    shift = "; a sustained shift" if "cusum" in detectors and len(detectors) == 1 else ""
+    shift = "; a sustained shift" if detectors and set(detectors) <= SHIFT_DETECTORS else ""
     return (f"{metric} {format_value(value, unit)} is {abs(score):.1f}σ {side} the expected "
             f"{format_value(expected, unit)} ({who}){shift}")

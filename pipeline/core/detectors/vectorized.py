@@ -240,24 +240,23 @@ VECTORIZED = {"zscore": zscore, "ewma": ewma, "cusum": cusum, "mad": mad, "iqr":
 
 def run_detectors(values, states: dict[str, dict]) -> dict[str, Scored]:
     """Run several detectors on one series, sharing work: MAD and IQR over the same window sort it once;
-    z-score and CUSUM with the same running stats and floors standardize once."""
+    z-scores and CUSUMs with the same running stats and floors standardize once."""
     windowed = [s for s in states.values() if s["kind"] in ("mad", "iqr")]
     stats = None
     if len(windowed) == 2 and windowed[0]["values"] == windowed[1]["values"] and \
             windowed[0]["params"]["window"] == windowed[1]["params"]["window"]:
         stats = window_stats(values, windowed[0], mad=True, quartiles=True)
-    welford = [s for s in states.values() if s["kind"] in ("zscore", "cusum")]
-    standardized = None
-    if len(welford) == 2 and all(welford[0][k] == welford[1][k] for k in ("n", "mean", "m2")) and \
-            all(welford[0]["params"][k] == welford[1]["params"][k] for k in ("abs_floor", "rel_floor")):
-        standardized = standardize(_split(values)[1], welford[0])
+    standardized: dict[tuple, Standardized] = {}
     out = {}
     for name, st in states.items():
         kind = st["kind"]
         if kind in ("mad", "iqr") and stats is not None:
             out[name] = VECTORIZED[kind](values, st, stats)
-        elif kind in ("zscore", "cusum") and standardized is not None:
-            out[name] = VECTORIZED[kind](values, st, standardized)
+        elif kind in ("zscore", "cusum"):
+            key = (st["n"], st["mean"], st["m2"], st["params"]["abs_floor"], st["params"]["rel_floor"])
+            if key not in standardized:
+                standardized[key] = standardize(_split(values)[1], st)
+            out[name] = VECTORIZED[kind](values, st, standardized[key])
         else:
             out[name] = VECTORIZED[kind](values, st)
     return out
