@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from pipeline.core.detectors import AlertPolicy, alert_strength, alerts, combine, make_detector, run_series
+from pipeline.core.detectors import DEFAULT_DETECTORS, AlertPolicy, alert_strength, alerts, combine, make_detector, run_series
 from pipeline.core.detectors.calibration import calibration, seen_before, sigma_equivalent
 from pipeline.core.detectors.ensemble import initial_states, resume_states
 
@@ -102,6 +102,7 @@ def test_a_state_saved_before_shift_existed_gains_it_warm():
     assert set(states) == {"zscore", "ewma", "mad", "iqr", "cusum", "shift"}
     assert states["shift"]["n"] == old["zscore"]["n"] == 500 and states["shift"]["params"]["h"] == 14.0
     assert states["shift"]["mean"] == old["zscore"]["mean"] and states["shift"]["hi"] == 0.0
-    run = run_series(x[500:], state=old)
+    run = run_series(x[500:], DEFAULT_DETECTORS, state=old)  # as detect_anomalies resumes a saved state
     assert not np.isnan(run.scores[:, run.names.index("shift")]).any()  # scores from the first new point
+    assert run_series(x[500:], state=old).names == list(old)  # a state alone is taken as it is
     assert list(resume_states(None)) == list(initial_states())

@@ -70,28 +70,34 @@ def initial_states(detectors: Sequence | Mapping = DEFAULT_DETECTORS) -> dict[st
     return states
 
 
-def resume_states(state: dict | None, detectors: Sequence | Mapping = DEFAULT_DETECTORS) -> dict[str, dict]:
+def resume_states(state: dict | None, detectors: Sequence | Mapping = DEFAULT_DETECTORS,
+                  fresh: dict[str, dict] | None = None) -> dict[str, dict]:
     """The given state (it carries each detector's params), plus a fresh state for each detector it lacks (a state
     saved before that detector existed). A missing CUSUM starts from the running mean/std of a saved z-score or
-    CUSUM, so it scores at once."""
+    CUSUM, so it scores at once. `fresh`: initial_states(detectors), when the caller has it already (states are
+    never modified in place, so one can serve many series)."""
+    fresh = initial_states(detectors) if fresh is None else fresh
     if not state:
-        return initial_states(detectors)
+        return dict(fresh)
     states = dict(state)
-    for name, fresh in initial_states(detectors).items():
+    for name, new in fresh.items():
+        new = dict(new)
         if name in states:
             continue
         donor = next((s for s in state.values() if s.get("kind") in ("zscore", "cusum")), None)
-        if fresh["kind"] == "cusum" and donor is not None:
-            fresh.update(n=donor["n"], mean=donor["mean"], m2=donor["m2"])
-        states[name] = fresh
+        if new["kind"] == "cusum" and donor is not None:
+            new.update(n=donor["n"], mean=donor["mean"], m2=donor["m2"])
+        states[name] = new
     return states
 
 
-def run_series(values, detectors: Sequence | Mapping = DEFAULT_DETECTORS, state: dict | None = None,
+def run_series(values, detectors: Sequence | Mapping | None = None, state: dict | None = None,
                calibrate: bool = True) -> SeriesRun:
-    """All detectors over one series (vectorized); a given state wins over `detectors` (it carries the params).
+    """All detectors over one series (vectorized): `detectors` (default DEFAULT_DETECTORS) from scratch, or
+    resuming `state` (it carries the params; with `detectors` too, those it lacks are added, see resume_states).
     calibrate: scores in sigma-equivalent units (calibration.py); False gives each detector's raw score."""
-    states = resume_states(state, detectors)
+    states = resume_states(state, DEFAULT_DETECTORS if detectors is None else detectors) \
+        if not state or detectors is not None else state
     runs = run_detectors(values, states)
     names = list(states)
     n = len(values)
@@ -169,7 +175,7 @@ def alert_strength(scores: np.ndarray, names: Sequence[str], policy: AlertPolicy
     return np.maximum(vote, override)
 
 
-def score_series(values: np.ndarray, detectors: Sequence | Mapping = DEFAULT_DETECTORS,
+def score_series(values: np.ndarray, detectors: Sequence | Mapping | None = None,
                  state: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """(scores n x d in sigma, combined signed score per point, new state). Columns follow `detectors`
     (or the order of `state` when resuming); feed new_state back to continue with the next values."""

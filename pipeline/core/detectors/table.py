@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .ensemble import DEFAULT_DETECTORS, AlertPolicy, agreement, alerts, combine, detector_specs, explain, \
-    run_series
+    initial_states, resume_states, run_series
+from .fused import score_hits
 from .rates import ErrorRate, RequestRate, bucketize, error_rate_scores, request_rate_scores
 from .semantic import Embedder, SemanticNovelty, semantic_scores
 
@@ -129,10 +130,14 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     ts = _ts_micros(entries) if "ts" in entries.column_names else np.zeros(n, np.int64)
     seg = segment_keys(entries, segment_columns).combine_chunks().dictionary_encode()
     codes, names = seg.indices.to_numpy(zero_copy_only=False), seg.dictionary.to_pylist()
-    order = np.lexsort((ts, codes))  # by segment, then time (stable)
+    in_time_order = n < 2 or bool((ts[1:] >= ts[:-1]).all())  # usual for logs: then a stable sort by segment does
+    small = codes.astype(np.uint16) if len(names) <= 65_536 else codes  # numpy radix-sorts 16-bit keys
+    order = np.argsort(small, kind="stable") if in_time_order else np.lexsort((ts, codes))  # segment, then time
     groups = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
     values = metric_arrays(entries, list(metrics), skip_errors)
     specs = detector_specs(detectors)
+    floored = {m: {k: {"abs_floor": metrics[m].floor, **v} for k, v in specs.items()} for m in values}
+    fresh = {m: initial_states(floored[m]) for m in values}
     segments = [(names[codes[rows[0]]], rows) for rows in groups]
     for segment, _ in segments:
         state.setdefault(segment, {})
@@ -140,7 +145,8 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     def score_segment(segment: str, rows: np.ndarray) -> _Collector:
         found, seg_state = _Collector(), state[segment]
         for metric, arr in values.items():
-            _score_metric(metric, metrics[metric], arr, rows, ts, seg_state, segment, specs, policy, found)
+            _score_metric(metric, metrics[metric], arr, rows, ts, seg_state, segment, floored[metric], fresh[metric],
+                          policy, found)
         if rates and "ts" in entries.column_names:
             _rates(entries, rows[ts[rows] != _NO_TS], ts, seg_state, segment, bucket_seconds, policy, found)
         return found
@@ -160,22 +166,32 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     return out.table(entries), state
 
 
-def _score_metric(metric, spec, arr, rows, ts, seg_state, segment, specs, policy, out) -> None:
-    """One metric of one segment through the ensemble; its alerts into `out`, its state into `seg_state`."""
-    seen = arr[rows]
+def _score_metric(metric, spec, arr, rows, ts, seg_state, segment, detectors, fresh, policy, out) -> None:
+    """One metric of one segment through the ensemble; its alerts into `out`, its state into `seg_state`.
+    The compiled pass (fused.py) when it covers the detectors, else run_series and alerts over all points."""
+    seen = arr[rows]  # a copy: transformed in place
     if spec.log_offset is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
-            seen = np.log(seen + spec.log_offset)
-    run = run_series(seen, {k: {"abs_floor": spec.floor, **v} for k, v in specs.items()}, seg_state.get(metric))
-    seg_state[metric] = run.state
-    combined, winner = combine(run.scores)
-    agree = agreement(run.scores, combined, policy)
-    hit = alerts(run.scores, combined, policy, run.names)
-    if spec.direction != "both":
-        hit &= (combined > 0) if spec.direction == "up" else (combined < 0)
-    for i in np.flatnonzero(hit):
-        r, who = rows[i], [run.names[j] for j in np.flatnonzero(agree[i])]
-        exp, score = float(run.expected[i, winner[i]]), float(combined[i])
+            seen += spec.log_offset
+            np.log(seen, out=seen)
+    states = resume_states(seg_state.get(metric), detectors, fresh)
+    fast = score_hits(seen, states, policy, spec.direction)
+    if fast is not None:
+        names, hit, scores, expected, seg_state[metric] = fast
+    else:
+        run = run_series(seen, state=states)
+        seg_state[metric], names = run.state, run.names
+        combined, _ = combine(run.scores)
+        mask = alerts(run.scores, combined, policy, run.names)
+        if spec.direction != "both":
+            mask &= (combined > 0) if spec.direction == "up" else (combined < 0)
+        hit = np.flatnonzero(mask)
+        scores, expected = run.scores[hit], run.expected[hit]
+    combined, winner = combine(scores)
+    agree = agreement(scores, combined, policy)
+    for i, h in enumerate(hit):
+        r, who = rows[h], [names[j] for j in np.flatnonzero(agree[i])]
+        exp, score = float(expected[i, winner[i]]), float(combined[i])
         exp = exp if spec.log_offset is None else float(np.exp(exp) - spec.log_offset)
         out.add(r, ts=int(ts[r]), segment=segment, metric=metric, value=float(arr[r]), expected=exp, score=score,
                 detectors=who, severity=policy.severity(score), explanation=explain(metric, float(arr[r]), exp, score, who))
