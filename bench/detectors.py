@@ -64,7 +64,8 @@ def run_compiled(segment: np.ndarray, ts: np.ndarray, values: np.ndarray, detect
     order = np.lexsort((ts, segment))
     groups = np.split(order, np.flatnonzero(np.diff(segment[order])) + 1)
     fresh = initial_states(detectors)
-    return sum(len(score_hits(values[rows, m], fresh, policy).rows) for rows in groups for m in range(values.shape[1]))
+    return sum(len(score_hits(values[rows, m], fresh, policy, min_points=0).rows)
+               for rows in groups for m in range(values.shape[1]))
 
 
 def as_entries(segment: np.ndarray, ts: np.ndarray, values: np.ndarray):

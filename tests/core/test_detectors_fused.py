@@ -72,7 +72,7 @@ def test_fused_equals_the_numpy_path(setup, prefix, x):
     detectors, policy, direction = setup
     states = run_series(prefix, detectors).state  # a resumed, partly warm state
     run, want, near = numpy_hits(x, states, policy, direction)
-    got = fused.score_hits(x, states, policy, direction)
+    got = fused.score_hits(x, states, policy, direction, min_points=0)
     assert got is not None and got.names == run.names
     differ = np.setxor1d(want, got.rows)
     assert near[differ].all(), (differ, want, got.rows)
@@ -87,18 +87,21 @@ def test_fused_equals_the_numpy_path(setup, prefix, x):
 def test_fused_batches_resume_exactly(setup, x, cut):
     detectors, policy, direction = setup
     states = initial_states(detectors)
-    whole = fused.score_hits(x, states, policy, direction)
-    first = fused.score_hits(x[:cut], states, policy, direction)
-    second = fused.score_hits(x[cut:], first.state, policy, direction)
+    whole = fused.score_hits(x, states, policy, direction, min_points=0)
+    first = fused.score_hits(x[:cut], states, policy, direction, min_points=0)
+    second = fused.score_hits(x[cut:], first.state, policy, direction, min_points=0)
     np.testing.assert_array_equal(whole.rows, np.concatenate((first.rows, second.rows + min(cut, len(x)))))
     np.testing.assert_array_equal(whole.scores, np.concatenate((first.scores, second.scores)))
     assert whole.state == second.state
 
 
 def test_unsupported_configurations_fall_back():
-    assert fused.score_hits(np.ones(5), initial_states({"ewma": {"scale_floor": 0.5}}), AlertPolicy()) is None
+    assert fused.score_hits(np.ones(5), initial_states({"ewma": {"scale_floor": 0.5}}), AlertPolicy(),
+                            min_points=0) is None
     mixed = initial_states({"mad": {"window": 32}, "iqr": {"window": 64}})
-    assert fused.score_hits(np.ones(5), mixed, AlertPolicy()) is None
+    assert fused.score_hits(np.ones(5), mixed, AlertPolicy(), min_points=0) is None
+    assert fused.score_hits(np.ones(5), initial_states(), AlertPolicy()) is None  # short: the numpy path
+    assert fused.score_hits(np.ones(500), initial_states(), AlertPolicy()) is not None
 
 
 def test_detect_anomalies_same_table_with_and_without_the_compiled_pass(monkeypatch):

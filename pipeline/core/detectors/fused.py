@@ -12,7 +12,7 @@ import numpy as np
 from .base import IQR_TO_SIGMA, MAD_TO_SIGMA, MEANAD_TO_SIGMA
 from .calibration import CENTRE_VARIANCE, ROBUST_SCALE_EFFICIENCY
 from .compiled import njit
-from .window import FAST
+from .window import FAST, FAST_MIN_POINTS
 
 KINDS = {"zscore": 0, "ewma": 1, "cusum": 2, "mad": 3, "iqr": 4}
 DIRECTIONS = {"both": 0, "up": 1, "down": -1}
@@ -320,10 +320,13 @@ def supported(states: dict[str, dict]) -> bool:
                for s in windows)
 
 
-def score_hits(values: np.ndarray, states: dict[str, dict], policy, direction: str = "both") -> Hits | None:
+def score_hits(values: np.ndarray, states: dict[str, dict], policy, direction: str = "both",
+               min_points: int = FAST_MIN_POINTS) -> Hits | None:
     """The points of one series that alert under `policy` (an AlertPolicy), their sigma-equivalent scores and
-    expected values per detector, and the states after the series; None when `supported` says no."""
-    if not supported(states):
+    expected values per detector, and the states after the series; None when `supported` says no, or for series
+    shorter than `min_points` (the numpy path is as fast there, and a process that only sees small batches, like
+    `strata watch`, never waits for the compiler)."""
+    if len(values) < min_points or not supported(states):
         return None
     names = list(states)
     d = len(names)
