@@ -12,11 +12,14 @@ import numpy as np
 from .base import IQR_TO_SIGMA, MAD_TO_SIGMA, MEANAD_TO_SIGMA
 from .calibration import CENTRE_VARIANCE, ROBUST_SCALE_EFFICIENCY
 from .compiled import njit
+from .sorted_window import mad_lower_bound, mad_sigma, mean_abs_dev, quantile, slide_in
 from .window import FAST, FAST_MIN_POINTS
 
 KINDS = {"zscore": 0, "ewma": 1, "cusum": 2, "mad": 3, "iqr": 4}
 DIRECTIONS = {"both": 0, "up": 1, "down": -1}
 NAN = math.nan
+CENTRE_VARIANCE_MAD, CENTRE_VARIANCE_IQR = CENTRE_VARIANCE["mad"], CENTRE_VARIANCE["iqr"]  # plain floats for numba
+ROBUST_EFFICIENCY = ROBUST_SCALE_EFFICIENCY
 
 
 class Hits(NamedTuple):
@@ -27,99 +30,61 @@ class Hits(NamedTuple):
     state: dict[str, dict]
 
 
-def _count_less(s, c, x):
-    """How many of s[:c] are below x: a branch-free scan, faster than a binary search for windows this small."""
-    n = 0
-    for t in range(c):
-        n += 1 if s[t] < x else 0
-    return n
-
-
-def _slide_in(s, ring, c, w, head, x):
-    """Learn x into the window (sorted s[:c], chronological ring); returns (count, head)."""
-    if c < w:
-        j = _count_less(s, c, x)
-        for t in range(c, j, -1):
-            s[t] = s[t - 1]
-        s[j] = x
-        ring[c] = x
-        return c + 1, head
-    old = ring[head]
-    ring[head] = x
-    head = head + 1 if head + 1 < w else 0
-    j = p = 0  # where the oldest value sits, where x goes once it is out: one branch-free scan
-    for t in range(c):
-        j += 1 if s[t] < old else 0
-        p += 1 if s[t] < x else 0
-    if old < x:
-        p -= 1
-        for t in range(j, p):
-            s[t] = s[t + 1]
-    else:
-        for t in range(j, p, -1):
-            s[t] = s[t - 1]
-    s[p] = x
-    return c, head
-
-
-def _mad(s, c, med):
-    """Median of |s - med| over the sorted s[:c]: the deviations are two ascending runs, A_t = med - s[h-1-t]
-    and B_t = s[h+t] - med (h = c // 2); one binary search finds the lower middle one, the upper is next."""
-    h = c >> 1
-    n_a, n_b = h, c - h
-    k = (c - 1) >> 1
-    lo_i, hi_i = max(0, k + 1 - n_b), min(k + 1, n_a)
-    while lo_i < hi_i:
-        i = (lo_i + hi_i) >> 1
-        if med - s[h - 1 - i] < s[h + k - i] - med:
-            lo_i = i + 1
-        else:
-            hi_i = i
-    i = lo_i  # the k + 1 smallest deviations: i from A, k + 1 - i from B
-    last_a = med - s[h - i] if i > 0 else -np.inf
-    last_b = s[h + k - i] - med if i <= k else -np.inf
-    lower = max(last_a, last_b)
-    if c & 1:
-        return lower
-    next_a = med - s[h - 1 - i] if i < n_a else np.inf
-    next_b = s[h + k + 1 - i] - med if k + 1 - i < n_b else np.inf
-    return (lower + min(next_a, next_b)) / 2
-
-
-def _mad_lower_bound(s, c, med):
-    """A lower bound of the MAD in O(1): of the k + 1 smallest deviations (k = (c - 1) // 2) at least k // 2 + 1
-    come from one run, so the k-th is at least min(A[k // 2], B[k // 2])."""
-    h = c >> 1
-    m = ((c - 1) >> 1) >> 1
-    return min(med - s[h - 1 - m], s[h + m] - med)
-
-
-def _mad_sigma(s, c, med):
-    """1.4826 x MAD, or 1.2533 x the mean absolute deviation when the MAD is 0."""
-    mad = _mad(s, c, med)
-    return MAD_TO_SIGMA * mad if mad > 0 else MEANAD_TO_SIGMA * _meanad(s, c, med)
-
-
-def _quantile(s, c, p):
-    pos = (c - 1) * p
-    i = int(math.floor(pos))
-    frac = pos - i
-    x0, x1 = s[i], s[min(i + 1, c - 1)]
-    return x0 + frac * (x1 - x0) if frac > 0 else x0
-
-
-def _meanad(s, c, med):
-    total = 0.0
-    for j in range(c):
-        total += abs(s[j] - med)
-    return total / c
-
-
 def _sigma_equivalent(t, dof, factor):
     v = max(dof, 1.0)
     u = t / factor
     z = math.sqrt(v * math.log1p(u * u / v)) * ((8.0 * v + 1.0) / (8.0 * v + 3.0))
     return math.copysign(z, u)
+
+
+def _decide(xi, kind, fp, st, raw, cal, deferred, s, c, med, policy, confirm, alone, direction):
+    """A candidate point: deferred MAD scores made exact, every score calibrated into `cal`, combined, and the
+    alert rule of ensemble.alerts applied (with the metric's direction). True when the point alerts."""
+    thr, crit, quorum = policy[0], policy[1], policy[2]
+    d = kind.shape[0]
+    best, combined = -1.0, NAN
+    msig = NAN
+    for j in range(d):
+        if deferred[j]:  # the exact MAD after all
+            if msig != msig:
+                msig = mad_sigma(s, c, med)
+            raw[j] = (xi - med) / max(msig, max(fp[j, 1], fp[j, 2] * abs(med)))
+        r = raw[j]
+        kj = kind[j]
+        if kj != 2 and r == r:
+            m = max(st[j, 0] - 1.0, 2.0)  # points learned before this one
+            if kj == 0:
+                r = _sigma_equivalent(r, m - 1.0, math.sqrt(1.0 + 1.0 / m))
+            elif kj == 1:
+                m = min(m, (2.0 - fp[j, 3]) / fp[j, 3])
+                r = _sigma_equivalent(r, m - 1.0, math.sqrt(1.0 + 1.0 / m))
+            else:
+                m = min(m, fp[j, 7])
+                cv = CENTRE_VARIANCE_MAD if kj == 3 else CENTRE_VARIANCE_IQR
+                r = _sigma_equivalent(r, ROBUST_EFFICIENCY * m, math.sqrt(1.0 + cv / m))
+        cal[j] = r
+        a = abs(r) if r == r else -1.0
+        if a > best:
+            best, combined = a, r
+    mag = abs(combined) if combined == combined else 0.0
+    agree, voting, confirmed, has_confirm, alone_hit = 0, 0, False, False, False
+    for j in range(d):
+        r = cal[j]
+        if alone[j]:
+            alone_hit = alone_hit or abs(r) >= thr
+            continue
+        voting += 1
+        ok = abs(r) >= thr and combined == combined and ((r > 0 and combined > 0) or (r < 0 and combined < 0))
+        agree += 1 if ok else 0
+        if confirm[j]:
+            has_confirm = True
+            confirmed = confirmed or ok
+    hit = (mag >= thr and agree >= min(quorum, voting) and (confirmed or not has_confirm)) or alone_hit or mag >= crit
+    if direction == 1:
+        return hit and combined > 0
+    if direction == -1:
+        return hit and combined < 0
+    return hit
 
 
 def _run(x, kind, share, fp, st, s, ring, wstate, policy, confirm, alone, direction, hit_rows, hit_scores,
@@ -128,7 +93,7 @@ def _run(x, kind, share, fp, st, s, ring, wstate, policy, confirm, alone, direct
     prior centre, prior sigma (prior q25/q75 for IQR). share[j]: the first z-score/CUSUM with the same running
     stats and floors (itself if none). wstate: window count, ring head. Returns the hit count."""
     d = kind.shape[0]
-    thr, crit, quorum = policy[0], policy[1], policy[2]
+    thr = policy[0]
     raw = np.empty(d)
     deferred = np.zeros(d, dtype=np.bool_)
     zbuf = np.empty(d)  # the standardized value and the mean before it, per group owner
@@ -140,17 +105,12 @@ def _run(x, kind, share, fp, st, s, ring, wstate, policy, confirm, alone, direct
     for j in range(d):
         if kind[j] >= 3:
             w = int(fp[j, 7])
-    n_voting = 0
-    for j in range(d):
-        if not alone[j]:
-            n_voting += 1
-    need = min(quorum, n_voting)
     hits = 0
     for i in range(x.shape[0]):
         xi = x[i]
         if not math.isfinite(xi):
             continue
-        med = q25 = q75 = mad_sigma = meanad = NAN
+        med = q25 = q75 = msig = meanad = NAN
         if c > 0:
             med = (s[(c - 1) >> 1] + s[c >> 1]) / 2
         candidate = False
@@ -203,25 +163,25 @@ def _run(x, kind, share, fp, st, s, ring, wstate, policy, confirm, alone, direct
                     if ready:
                         centre = med
                         floor = max(floor_abs, floor_rel * abs(med))
-                        if mad_sigma != mad_sigma and n >= fp[j, 0] and \
-                                abs(xi - med) < thr * max(MAD_TO_SIGMA * _mad_lower_bound(s, c, med), floor):
+                        if msig != msig and n >= fp[j, 0] and \
+                                abs(xi - med) < thr * max(MAD_TO_SIGMA * mad_lower_bound(s, c, med), floor):
                             deferred[j] = True  # its score is below the threshold: exact only if needed
                             sigma = np.inf
                         else:
-                            if mad_sigma != mad_sigma:
-                                mad_sigma = _mad_sigma(s, c, med)
-                            sigma = mad_sigma
+                            if msig != msig:
+                                msig = mad_sigma(s, c, med)
+                            sigma = msig
                     else:
                         centre, sigma = st[j, 6], MAD_TO_SIGMA * st[j, 7]
                 else:
                     if ready:
                         if q25 != q25:
-                            q25, q75 = _quantile(s, c, 0.25), _quantile(s, c, 0.75)
+                            q25, q75 = quantile(s, c, 0.25), quantile(s, c, 0.75)
                         if q75 > q25:
                             sigma = (q75 - q25) / IQR_TO_SIGMA
                         else:
                             if meanad != meanad:
-                                meanad = _meanad(s, c, med)
+                                meanad = mean_abs_dev(s, c, med)
                             sigma = MEANAD_TO_SIGMA * meanad
                         centre = (q25 + q75) / 2
                     else:
@@ -237,74 +197,22 @@ def _run(x, kind, share, fp, st, s, ring, wstate, policy, confirm, alone, direct
             exp[j] = e
             if abs(r) >= thr:  # calibration never makes a score louder: below this nothing can alert
                 candidate = True
-        if candidate:
-            best, combined = -1.0, NAN
+        if candidate and _decide(xi, kind, fp, st, raw, cal, deferred, s, c, med, policy, confirm, alone,
+                                 direction):
+            hit_rows[hits] = i
             for j in range(d):
-                if deferred[j]:  # the exact MAD after all
-                    if mad_sigma != mad_sigma:
-                        mad_sigma = _mad_sigma(s, c, med)
-                    raw[j] = (xi - med) / max(mad_sigma, max(fp[j, 1], fp[j, 2] * abs(med)))
-                r = raw[j]
-                kj = kind[j]
-                if kj != 2 and r == r:
-                    m = max(st[j, 0] - 1.0, 2.0)  # points learned before this one
-                    if kj == 0:
-                        r = _sigma_equivalent(r, m - 1.0, math.sqrt(1.0 + 1.0 / m))
-                    elif kj == 1:
-                        m = min(m, (2.0 - fp[j, 3]) / fp[j, 3])
-                        r = _sigma_equivalent(r, m - 1.0, math.sqrt(1.0 + 1.0 / m))
-                    else:
-                        m = min(m, fp[j, 7])
-                        cv = CENTRE_VARIANCE_MAD if kj == 3 else CENTRE_VARIANCE_IQR
-                        r = _sigma_equivalent(r, ROBUST_EFFICIENCY * m, math.sqrt(1.0 + cv / m))
-                cal[j] = r
-                a = abs(r) if r == r else -1.0
-                if a > best:
-                    best, combined = a, r
-            mag = abs(combined) if combined == combined else 0.0
-            agree, confirmed, has_confirm, alone_hit = 0, False, False, False
-            for j in range(d):
-                r = cal[j]
-                ok = abs(r) >= thr and r == r and combined == combined and \
-                    ((r > 0 and combined > 0) or (r < 0 and combined < 0))
-                if alone[j]:
-                    if abs(r) >= thr:
-                        alone_hit = True
-                    continue
-                if ok:
-                    agree += 1
-                if confirm[j]:
-                    has_confirm = True
-                    if ok:
-                        confirmed = True
-            hit = (mag >= thr and agree >= need and (confirmed or not has_confirm)) or alone_hit or mag >= crit
-            if direction == 1:
-                hit = hit and combined > 0
-            elif direction == -1:
-                hit = hit and combined < 0
-            if hit:
-                hit_rows[hits] = i
-                for j in range(d):
-                    hit_scores[hits, j] = cal[j]
-                    hit_expected[hits, j] = exp[j]
-                hits += 1
+                hit_scores[hits, j] = cal[j]
+                hit_expected[hits, j] = exp[j]
+            hits += 1
         if w > 0:
-            c, head = _slide_in(s, ring, c, w, head, xi)
+            c, head = slide_in(s, ring, c, w, head, xi)
     wstate[0], wstate[1] = c, head
     return hits
 
 
-CENTRE_VARIANCE_MAD, CENTRE_VARIANCE_IQR = CENTRE_VARIANCE["mad"], CENTRE_VARIANCE["iqr"]
-ROBUST_EFFICIENCY = ROBUST_SCALE_EFFICIENCY
 if njit is not None:
-    _count_less = njit(cache=True, nogil=True)(_count_less)
-    _slide_in = njit(cache=True, nogil=True)(_slide_in)
-    _mad = njit(cache=True, nogil=True)(_mad)
-    _quantile = njit(cache=True, nogil=True)(_quantile)
-    _mad_lower_bound = njit(cache=True, nogil=True)(_mad_lower_bound)
-    _mad_sigma = njit(cache=True, nogil=True)(_mad_sigma)
-    _meanad = njit(cache=True, nogil=True)(_meanad)
     _sigma_equivalent = njit(cache=True, nogil=True)(_sigma_equivalent)
+    _decide = njit(cache=True, nogil=True)(_decide)
     _run = njit(cache=True, nogil=True)(_run)
 
 
