@@ -8,8 +8,13 @@ from pathlib import Path
 from pipeline.core.settings import apply_defaults
 
 
+DERIVED = ("STRATA_LAKE_URL", "STRATA_WAREHOUSE_PATH", "STRATA_ARTIFACTS_URL")
+
+
 def main() -> int:
+    fresh = [name for name in DERIVED if name not in os.environ]
     apply_defaults()
+    _clear_last_demo(fresh)
     import dagster as dg
     import duckdb
 
@@ -70,6 +75,28 @@ def main() -> int:
     print(f"alerts:     {alerts}")
     print("UI:         make dev, then open http://127.0.0.1:3000")
     return 1 if failed else 0
+
+
+def _clear_last_demo(defaulted: list[str]) -> None:
+    """A re-run replays the demo from its drops: the lake, warehouse and artifacts of the last run are removed, but
+    only where they are the local defaults (a configured location is never touched). Otherwise the second run would
+    check the drops against invariants the first one mined (and the genuine Langfuse traces, which hold an e-mail
+    address, would fail the blocking PII check)."""
+    import shutil
+
+    cleared = []
+    for name in defaulted:
+        path = Path(os.environ[name])
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        else:
+            continue
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)  # DuckDB's write-ahead log
+        cleared.append(str(path))
+    if cleared:
+        print("demo: cleared the last run's " + ", ".join(cleared))
 
 
 def _alert_tick(dg, instance, defs) -> str:
