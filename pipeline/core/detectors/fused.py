@@ -11,8 +11,9 @@ import numpy as np
 
 from .base import IQR_TO_SIGMA, MAD_TO_SIGMA, MEANAD_TO_SIGMA
 from .calibration import CENTRE_VARIANCE, ROBUST_SCALE_EFFICIENCY
+from .compiled import _quantile as quantile
 from .compiled import njit
-from .sorted_window import mad_lower_bound, mad_sigma, mean_abs_dev, quantile, slide_in
+from .sorted_window import mad_lower_bound, mad_sigma, mean_abs_dev, slide_in
 from .window import FAST, FAST_MIN_POINTS
 
 KINDS = {"zscore": 0, "ewma": 1, "cusum": 2, "mad": 3, "iqr": 4}

@@ -1,9 +1,7 @@
 """Compiled helpers (numba) for one sorted sliding window shared by the MAD and IQR detectors of fused.py: learn a
-value (the oldest one out), the MAD by one binary search, an O(1) lower bound of the MAD, quantiles. The same
+value (the oldest one out), the MAD by one binary search, an O(1) lower bound of the MAD. The same
 values as window.py's sorts (the window holds the same numbers; a value is placed among its equals)."""
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -84,14 +82,6 @@ def mad_sigma(s, c, med):
     return MAD_TO_SIGMA * mad if mad > 0 else MEANAD_TO_SIGMA * mean_abs_dev(s, c, med)
 
 
-def quantile(s, c, p):
-    pos = (c - 1) * p
-    i = int(math.floor(pos))
-    frac = pos - i
-    x0, x1 = s[i], s[min(i + 1, c - 1)]
-    return x0 + frac * (x1 - x0) if frac > 0 else x0
-
-
 def mean_abs_dev(s, c, med):
     """Mean absolute deviation from med over s[:c], summed in sorted order (as window.py does)."""
     total = 0.0
@@ -104,7 +94,6 @@ if njit is not None:
     _count_less = njit(cache=True, nogil=True)(_count_less)
     slide_in = njit(cache=True, nogil=True)(slide_in)
     _mad = njit(cache=True, nogil=True)(_mad)
-    quantile = njit(cache=True, nogil=True)(quantile)
     mad_lower_bound = njit(cache=True, nogil=True)(mad_lower_bound)
     mean_abs_dev = njit(cache=True, nogil=True)(mean_abs_dev)
     mad_sigma = njit(cache=True, nogil=True)(mad_sigma)
