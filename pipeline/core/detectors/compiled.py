@@ -18,7 +18,7 @@ def _stats(s, c, do_mad, do_q, k, med_out, meanad_out, mad_out, q25_out, q75_out
     med_out[k] = med
     degenerate = False
     if do_mad:
-        mad = (_deviation_kth(s, c, hi, med, lo) + _deviation_kth(s, c, hi, med, hi)) / 2
+        mad = window_mad(s, c, med)
         mad_out[k] = mad
         degenerate = degenerate or mad == 0
     if do_q:
@@ -26,28 +26,39 @@ def _stats(s, c, do_mad, do_q, k, med_out, meanad_out, mad_out, q25_out, q75_out
         q75_out[k] = _quantile(s, c, 0.75)
         degenerate = degenerate or q25_out[k] == q75_out[k]
     if degenerate:
-        total = 0.0
-        for j in range(c):
-            total += abs(s[j] - med)
-        meanad_out[k] = total / c
+        meanad_out[k] = mean_abs_dev(s, c, med)
 
 
-def _deviation_kth(s, c, hi, med, k):
-    """The k-th smallest (0-based) of |s_j - med| over the sorted window s[:c]. The deviations are two ascending
-    runs, A_t = med - s[hi-1-t] (t < hi) and B_t = s[hi+t] - med; a binary search finds how many of the k+1
-    smallest come from A (the same values a sort would give, so the result is identical)."""
-    n_a, n_b = hi, c - hi
+def window_mad(s, c, med):
+    """Median of |s - med| over the sorted s[:c]: the deviations are two ascending runs, A_t = med - s[h-1-t]
+    and B_t = s[h+t] - med (h = c // 2); one binary search finds the lower middle one, the upper is next."""
+    h = c >> 1
+    n_a, n_b = h, c - h
+    k = (c - 1) >> 1
     lo_i, hi_i = max(0, k + 1 - n_b), min(k + 1, n_a)
     while lo_i < hi_i:
-        i = (lo_i + hi_i) // 2
-        if med - s[hi - 1 - i] < s[hi + k - i] - med:  # A[i] < B[k-i]: more of the smallest come from A
+        i = (lo_i + hi_i) >> 1
+        if med - s[h - 1 - i] < s[h + k - i] - med:
             lo_i = i + 1
         else:
             hi_i = i
-    i = lo_i
-    last_a = med - s[hi - i] if i > 0 else -np.inf  # A[i-1]
-    last_b = s[hi + k - i] - med if i <= k else -np.inf  # B[k-i]
-    return max(last_a, last_b)
+    i = lo_i  # the k + 1 smallest deviations: i from A, k + 1 - i from B
+    last_a = med - s[h - i] if i > 0 else -np.inf
+    last_b = s[h + k - i] - med if i <= k else -np.inf
+    lower = max(last_a, last_b)
+    if c & 1:
+        return lower
+    next_a = med - s[h - 1 - i] if i < n_a else np.inf
+    next_b = s[h + k + 1 - i] - med if k + 1 - i < n_b else np.inf
+    return (lower + min(next_a, next_b)) / 2
+
+
+def mean_abs_dev(s, c, med):
+    """Mean absolute deviation from med over s[:c], summed in sorted order (as window.py does)."""
+    total = 0.0
+    for j in range(c):
+        total += abs(s[j] - med)
+    return total / c
 
 
 def _quantile(s, c, p):
@@ -113,7 +124,8 @@ def _cusum(z, k, h, hi, lo, his, los):
 
 if njit is not None:
     _cusum = njit(cache=True, nogil=True)(_cusum)
-    _deviation_kth = njit(cache=True, nogil=True)(_deviation_kth)
+    window_mad = njit(cache=True, nogil=True)(window_mad)
+    mean_abs_dev = njit(cache=True, nogil=True)(mean_abs_dev)
     _quantile = njit(cache=True, nogil=True)(_quantile)
     _stats = njit(cache=True, nogil=True)(_stats)
     _insert = njit(cache=True, nogil=True)(_insert)
