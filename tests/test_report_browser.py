@@ -75,6 +75,13 @@ class Loaded:
     def close(self):
         self.context.close()
 
+    def assert_report(self, data: dict):
+        """What every rendered report must pass: clean load, hostile text inert, all sections, PII redacted."""
+        self.assert_clean()
+        self.assert_hostile_text_stayed_text()
+        self.assert_sections(data)
+        self.assert_pii_redacted()
+
     def assert_clean(self):
         """No console error or warning (a CSP violation is one), no uncaught error, nothing fetched but the file."""
         assert [t for kind, t in self.console if kind in ("error", "warning")] == []
@@ -196,10 +203,7 @@ def test_default_report_in_the_browser(browser, data, tmp_path):
     path.write_text(render_html(data), encoding="utf-8")
     loaded = Loaded(browser, path)
     try:
-        loaded.assert_clean()
-        loaded.assert_hostile_text_stayed_text()
-        loaded.assert_sections(data)
-        loaded.assert_pii_redacted()
+        loaded.assert_report(data)
         shot = loaded.page.screenshot(full_page=True)
         height = loaded.page.evaluate("document.documentElement.scrollHeight")
     finally:
@@ -225,10 +229,7 @@ def test_eu_ai_act_report_in_the_browser(browser, data, tmp_path):
     path.write_text(html, encoding="utf-8")
     loaded = Loaded(browser, path)
     try:
-        loaded.assert_clean()
-        loaded.assert_hostile_text_stayed_text()
-        loaded.assert_sections(data)
-        loaded.assert_pii_redacted()
+        loaded.assert_report(data)
         page = loaded.page
         rows = page.locator("section#article-72 tbody tr")
         assert [r.split("\t")[0].strip() for r in rows.all_inner_texts()] == list(ARTICLE_72_ROWS)
