@@ -45,10 +45,15 @@ def synthetic(n_events: int, n_segments: int, seed: int = 0) -> tuple[np.ndarray
     return segment, ts, values
 
 
-def run_vectorized(segment: np.ndarray, ts: np.ndarray, values: np.ndarray, detectors, policy: AlertPolicy) -> int:
-    """Group events by segment (argsort + split), then every metric of every segment through the ensemble."""
+def segment_groups(segment: np.ndarray, ts: np.ndarray) -> list[np.ndarray]:
+    """Row indices per segment, each in time order (argsort + split)."""
     order = np.lexsort((ts, segment))
-    groups = np.split(order, np.flatnonzero(np.diff(segment[order])) + 1)
+    return np.split(order, np.flatnonzero(np.diff(segment[order])) + 1)
+
+
+def run_vectorized(segment: np.ndarray, ts: np.ndarray, values: np.ndarray, detectors, policy: AlertPolicy) -> int:
+    """Group events by segment, then every metric of every segment through the ensemble."""
+    groups = segment_groups(segment, ts)
     n_alerts = 0
     for rows in groups:
         block = values[rows]
@@ -61,8 +66,7 @@ def run_vectorized(segment: np.ndarray, ts: np.ndarray, values: np.ndarray, dete
 
 def run_compiled(segment: np.ndarray, ts: np.ndarray, values: np.ndarray, detectors, policy: AlertPolicy) -> int:
     """As run_vectorized, through the compiled single pass (one core)."""
-    order = np.lexsort((ts, segment))
-    groups = np.split(order, np.flatnonzero(np.diff(segment[order])) + 1)
+    groups = segment_groups(segment, ts)
     fresh = initial_states(detectors)
     return sum(len(score_hits(values[rows, m], fresh, policy, min_points=0).rows)
                for rows in groups for m in range(values.shape[1]))
