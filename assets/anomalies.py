@@ -7,12 +7,12 @@ import fsspec
 import pyarrow.compute as pc
 from dagster_duckdb import DuckDBResource
 
-from pipeline.core.anomaly_store import store_anomalies
+from pipeline.core.storage.anomaly_store import store_anomalies
 from pipeline.core.baselines import compute_baselines, store_baselines
 from pipeline.core.detectors import detect_anomalies, dumps_state, loads_state
 from pipeline.core.detectors.priming import primed_state
-from pipeline.core.invariant_store import markdown_table
-from pipeline.core.lake import read_entries, read_window
+from pipeline.core.storage.invariant_store import markdown_table
+from pipeline.core.storage.lake import read_entries, read_window
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource, StrataConfigResource
 

@@ -8,8 +8,8 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.core.drift.engine import diff_entries, split_by, to_dict
 from pipeline.core.drift.render import to_markdown
-from pipeline.core.drift.store import store_drift
-from pipeline.core.lake import list_lake_drops, read_entries, read_window
+from pipeline.core.storage.drift_store import store_drift
+from pipeline.core.storage.lake import list_lake_drops, read_entries, read_window
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource, StrataConfigResource
 

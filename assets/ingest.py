@@ -5,9 +5,9 @@ import json
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipeline.core.drop_ingest import ingest_drop, preview_markdown
-from pipeline.core.lake import read_report
-from pipeline.core.warehouse import record_drop, refresh_lake_views
+from pipeline.core.ingest.drop_ingest import ingest_drop, preview_markdown
+from pipeline.core.storage.lake import read_report
+from pipeline.core.storage.warehouse import record_drop, refresh_lake_views
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource, ObjectStoreResource, StrataConfigResource
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipeline.core.lake import read_report
+from pipeline.core.storage.lake import read_report
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource
 

@@ -1,9 +1,9 @@
 """Per-drop asset checks on log_entries, one per invariant family: does the drop keep the baseline's invariants?"""
 import dagster as dg
 
-from pipeline.core.invariant_store import baseline_url, markdown_table
+from pipeline.core.storage.invariant_store import baseline_url, markdown_table
 from pipeline.core.invariants import check_staleness, load_baseline
-from pipeline.core.lake import read_entries
+from pipeline.core.storage.lake import read_entries
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource, StrataConfigResource
 

@@ -4,9 +4,9 @@ from collections import Counter
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipeline.core.invariant_store import baseline_url, markdown_table, record_staleness, save_invariants, suite_url
+from pipeline.core.storage.invariant_store import baseline_url, markdown_table, record_staleness, save_invariants, suite_url
 from pipeline.core.invariants import check_staleness, discover, load_baseline, save_baseline
-from pipeline.core.lake import last_days, read_window
+from pipeline.core.storage.lake import last_days, read_window
 from resources.storage import LakeResource, StrataConfigResource
 
 from .ingest import log_entries

@@ -63,11 +63,11 @@ def entries_for(config):
         pytest.skip(NO_SOURCE)
     cache = config.stash.setdefault(_INGESTED, {})
     if source not in cache:
-        from .core.ingest import ingest
+        from .core import ingest as ingest_module
         from .core.settings import storage_options_from_env
 
         try:
-            table, _ = ingest(source, config=_settings(config), storage_options=storage_options_from_env())
+            table, _ = ingest_module.ingest(source, config=_settings(config), storage_options=storage_options_from_env())
             cache[source] = (table, None)
         except Exception as exc:  # remembered so every test reports it without reading the source again
             cache[source] = (None, exc)

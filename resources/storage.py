@@ -7,9 +7,9 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from pipeline.core.config import StrataConfig, load_config
-from pipeline.core.drops import Drop, drop_objects, list_drops
+from pipeline.core.storage.drops import Drop, drop_objects, list_drops
 from pipeline.core.settings import storage_options_from_env
-from pipeline.core.sources import SourceObject
+from pipeline.core.ingest.sources import SourceObject
 
 
 def _options(storage_options_json: str, s3_endpoint_url: Optional[str]) -> dict:

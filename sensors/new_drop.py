@@ -4,7 +4,7 @@ import os
 
 import dagster as dg
 
-from pipeline.core.drops import DropCursor, select_new
+from pipeline.core.storage.drops import DropCursor, select_new
 from pipeline.jobs import ingest_job
 from pipeline.partitions import log_drops
 from resources.storage import ObjectStoreResource

@@ -17,10 +17,10 @@ import pyarrow.compute as pc
 
 from pipeline.core.baselines import compute_baselines, store_baselines
 from pipeline.core.detectors import detect_anomalies
-from pipeline.core.drift.store import DDL as DRIFT_DDL
+from pipeline.core.storage.drift_store import DDL as DRIFT_DDL
 from pipeline.core.entry_schema import CANONICAL_SCHEMA
-from pipeline.core.invariant_store import DDL as INVARIANT_DDL
-from pipeline.core.warehouse import DDL as WAREHOUSE_DDL
+from pipeline.core.storage.invariant_store import DDL as INVARIANT_DDL
+from pipeline.core.storage.warehouse import DDL as WAREHOUSE_DDL
 
 START = datetime(2025, 3, 3, tzinfo=timezone.utc)
 CHROMIUM = "/usr/bin/chromium"

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.cli import main as strata_main
 from pipeline.core.config import StrataConfig, load_config
-from pipeline.core.ingest import ingest
+from pipeline.core.ingest.engine import ingest
 from pipeline.core.invariants import load_baseline
 from pipeline.core.invariants.synthetic import MODELS, Drift, generate_entries
 from pipeline.pytest_plugin import load_args
@@ -164,7 +164,7 @@ def test_starter_yaml_keeps_hostile_field_names_and_models_inert():
     import pyarrow as pa
     import yaml
 
-    from pipeline.core.ingest import IngestResult, SourceReport
+    from pipeline.core.ingest.engine import IngestResult, SourceReport
     from pipeline.core.starter_config import starter_yaml
 
     paths = {"model": '$["mo\\"del\nprices: {x: 1}  # \x7f"]', "output": "$.out\u2028put#: [", "input": "$['in''put']"}

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import cli
-from pipeline.cli_report import register
+from pipeline.cli.report import register
 from pipeline.core.report import verify_report
 from tests.report_screenshot import populate_warehouse, sample_entries
 

@@ -87,7 +87,7 @@ def test_prime_suppresses_the_first_n(log, capsys):
 def test_streaming_in_polls_equals_scoring_at_once(log, monkeypatch):
     import pipeline.core.watch as watch_mod
     from pipeline.core.detectors import detect_anomalies
-    from pipeline.core.ingest import ingest
+    from pipeline.core.ingest.engine import ingest
 
     table, _ = ingest(str(log))
     whole, _ = detect_anomalies(table)

@@ -5,7 +5,7 @@ import json
 
 import pyarrow as pa
 
-from .normalize import connect
+from .ingest.normalize import connect
 
 # metric -> SQL over canonical entries (names match the detectors' metrics where both exist)
 METRIC_SQL = {

@@ -9,8 +9,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .entry_schema import ROLE_KINDS
-from .mapping import FieldSource, Mapping
-from .pricing import PriceTable
+from .ingest.mapping import FieldSource, Mapping
+from .ingest.pricing import PriceTable
 
 CONFIG_ENV = "STRATA_CONFIG"
 DEFAULT_NAME = "strata.yml"
@@ -120,7 +120,7 @@ def _as_path(p: str) -> str:
     """Accept `usage.prompt_tokens` as well as JSONPath `$.usage.prompt_tokens`."""
     if p.startswith("$"):
         return p
-    from .mapping import json_path
+    from .ingest.mapping import json_path
 
     return json_path(*p.split("."))
 

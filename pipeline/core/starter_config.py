@@ -10,8 +10,8 @@ import pyarrow.compute as pc
 
 from .config import Invariants, Sampling
 from .entry_schema import ROLE_KINDS
-from .ingest import IngestResult
-from .pricing import PriceTable
+from .ingest.engine import IngestResult
+from .ingest.pricing import PriceTable
 
 MAX_MODELS = 20
 

@@ -2,9 +2,9 @@
 original line numbers kept, truncation and rotation detected) into canonical entries, and a StreamScorer runs
 detect_anomalies batch after batch with the detector state carried, so results equal scoring the whole file at once.
 
-Schema mapping: chosen once, on the first non-empty batch, by pipeline.core.ingest._plan (vendor adapter, else
+Schema mapping: chosen once, on the first non-empty batch, by pipeline.core.ingest.engine.plan_records (vendor adapter, else
 inference over that batch). Later batches never re-infer, so columns cannot flip mid-stream: with a vendor adapter
-_plan is re-run pinned to that vendor (its documents still expand into records, the mapping is the adapter's),
+plan_records is re-run pinned to that vendor (its documents still expand into records, the mapping is the adapter's),
 otherwise the inferred mapping is reused as-is."""
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ import pyarrow as pa
 
 from .config import StrataConfig
 from .detectors import AlertPolicy, Embedder, detect_anomalies
-from .ingest import SourceReport, _plan
-from .mapping import Mapping
-from .normalize import connect, normalize_records
-from .pricing import fill_costs
-from .readers.jsonl import read_jsonl
-from .records import Reject
+from .ingest.engine import SourceReport, plan_records
+from .ingest.mapping import Mapping
+from .ingest.normalize import connect, normalize_records
+from .ingest.pricing import fill_costs
+from .ingest.readers.jsonl import read_jsonl
+from .ingest.records import Reject
 
 READ_BYTES = 64 << 20  # at most this much new data is normalized per poll
 
@@ -89,12 +89,12 @@ class Watcher:
             return None
         if self.mapping is None:
             self.report = SourceReport(self.source, "jsonl", None, None, 0)
-            records, self.mapping = _plan(parsed, self.config, self.report, self._con)
+            records, self.mapping = plan_records(parsed, self.config, self.report, self._con)
             if self.report.vendor:
                 self._pinned = self.config.model_copy(deep=True)
                 self._pinned.reading.vendor_hint = self.report.vendor
         elif self._pinned is not None:
-            records, _ = _plan(parsed, self._pinned, SourceReport(self.source, "jsonl", None, None, 0), self._con)
+            records, _ = plan_records(parsed, self._pinned, SourceReport(self.source, "jsonl", None, None, 0), self._con)
         self.report.bytes_read += len(data)
         chunk = self.config.reading.chunk_rows
         out = []

@@ -3,7 +3,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.core.config import ConfigError, load_config
-from pipeline.core.pricing import PriceTable, fill_costs
+from pipeline.core.ingest.pricing import PriceTable, fill_costs
 from pipeline.core.settings import apply_defaults
 
 

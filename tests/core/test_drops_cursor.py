@@ -4,7 +4,7 @@ import os
 import hypothesis.strategies as st
 from hypothesis import given, settings
 
-from pipeline.core.drops import Drop, DropCursor, drop_objects, list_drops, select_new
+from pipeline.core.storage.drops import Drop, DropCursor, drop_objects, list_drops, select_new
 
 
 def d(key, mtime):

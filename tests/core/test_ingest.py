@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.config import Sampling, StrataConfig
-from pipeline.core.ingest import ingest
+from pipeline.core.ingest.engine import ingest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vendors"
 ROWS = [{"timestamp": f"2026-11-20T10:{i // 60:02d}:{i % 60:02d}Z", "prompt": f"question {i}", "response": {"text": f"answer {i}"},

@@ -5,9 +5,9 @@ import hypothesis.strategies as st
 import pyarrow as pa
 from hypothesis import given, settings
 
-from pipeline.core.mapping import FieldSource, Mapping
-from pipeline.core.normalize import normalize_records
-from pipeline.core.readers.jsonl import line_starts, read_jsonl
+from pipeline.core.ingest.mapping import FieldSource, Mapping
+from pipeline.core.ingest.normalize import normalize_records
+from pipeline.core.ingest.readers.jsonl import line_starts, read_jsonl
 
 M = Mapping({"input": [FieldSource("$.q")], "output": [FieldSource("$.a")], "latency_ms": [FieldSource("$.ms")]})
 

@@ -3,8 +3,8 @@ import pyarrow as pa
 import pytest
 
 from pipeline.core.entry_schema import CANONICAL_SCHEMA
-from pipeline.core.lake import DropWriter, read_entries, read_report, write_drop
-from pipeline.core.records import Reject
+from pipeline.core.storage.lake import DropWriter, read_entries, read_report, write_drop
+from pipeline.core.ingest.records import Reject
 
 
 def entries(n, tag):

@@ -17,13 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.core.mapping import FieldSource, Mapping
-from pipeline.core.normalize import normalize_records
-from pipeline.core.readers.access_log import read_access_log
-from pipeline.core.readers.columnar import read_avro, read_parquet
-from pipeline.core.readers.csv_reader import read_delimited
-from pipeline.core.readers.logfmt import read_logfmt
-from pipeline.core.records import RECORDS_SCHEMA
+from pipeline.core.ingest.mapping import FieldSource, Mapping
+from pipeline.core.ingest.normalize import normalize_records
+from pipeline.core.ingest.readers.access_log import read_access_log
+from pipeline.core.ingest.readers.columnar import read_avro, read_parquet
+from pipeline.core.ingest.readers.csv_reader import read_delimited
+from pipeline.core.ingest.readers.logfmt import read_logfmt
+from pipeline.core.ingest.records import RECORDS_SCHEMA
 
 TEN_MB = 10 * 1024 * 1024
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.entry_schema import CANONICAL_SCHEMA, TS_TYPE
-from pipeline.core.sampling import METHODS, sample_entries, strata
+from pipeline.core.ingest.sampling import METHODS, sample_entries, strata
 
 T0_US = 1_717_200_000_000_000
 

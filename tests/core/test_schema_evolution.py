@@ -8,10 +8,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipeline.core.normalize import connect, normalize_records
-from pipeline.core.records import RECORDS_SCHEMA, records_from_dicts
-from pipeline.core.schema_evolution import FieldRename, SchemaEvolution, detect_evolution
-from pipeline.core.schema_infer import infer_schema
+from pipeline.core.ingest.normalize import connect, normalize_records
+from pipeline.core.ingest.records import RECORDS_SCHEMA, records_from_dicts
+from pipeline.core.ingest.schema_evolution import FieldRename, SchemaEvolution, detect_evolution
+from pipeline.core.ingest.schema_infer import infer_schema
 
 
 def stream(n: int, make) -> pa.Table:

@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.core.mapping import FieldSource, Mapping
-from pipeline.core.normalize import normalize_records
-from pipeline.core.records import records_from_dicts
-from pipeline.core.schema_infer import infer_schema, profile_fields
+from pipeline.core.ingest.mapping import FieldSource, Mapping
+from pipeline.core.ingest.normalize import normalize_records
+from pipeline.core.ingest.records import records_from_dicts
+from pipeline.core.ingest.schema_infer import infer_schema, profile_fields
 
 
 def roles(inferred) -> dict[str, list[str]]:

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.core.sniff import delimiter_of, detect_encoding, sniff_format
+from pipeline.core.ingest.sniff import delimiter_of, detect_encoding, sniff_format
 
 LLM_CSV = (
     b"timestamp,model,prompt,response,latency_ms\n"

@@ -7,7 +7,7 @@ import sys
 import pytest
 import zstandard
 
-from pipeline.core.sources import SourceError, decompress, read_raw, resolve_source
+from pipeline.core.ingest.sources import SourceError, decompress, read_raw, resolve_source
 
 PAYLOAD = b'{"a": 1}\n{"a": 2}\n'
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core.mapping import FieldSource, Mapping
-from pipeline.core.normalize import connect, normalize_records
-from pipeline.core.readers.json_doc import read_json_document
-from pipeline.core.readers.jsonl import read_jsonl
-from pipeline.core.records import records_from_dicts
-from pipeline.core.vendors import ADAPTERS, VendorAdapter, detect_vendor, expand_records
+from pipeline.core.ingest.mapping import FieldSource, Mapping
+from pipeline.core.ingest.normalize import connect, normalize_records
+from pipeline.core.ingest.readers.json_doc import read_json_document
+from pipeline.core.ingest.readers.jsonl import read_jsonl
+from pipeline.core.ingest.records import records_from_dicts
+from pipeline.core.ingest.vendors import ADAPTERS, VendorAdapter, detect_vendor, expand_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vendors"
 CON = connect()

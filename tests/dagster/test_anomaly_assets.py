@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 from assets.anomalies import anomalies, baselines
 from assets.ingest import log_entries
 from pipeline.core.invariants.synthetic import generate_entries
-from pipeline.core.lake import read_entries
+from pipeline.core.storage.lake import read_entries
 from pipeline.partitions import log_drops
 
 

@@ -4,7 +4,7 @@ import duckdb
 
 from assets import ingest_checks
 from assets.ingest import log_entries, log_schema
-from pipeline.core.lake import read_entries
+from pipeline.core.storage.lake import read_entries
 from pipeline.partitions import log_drops
 
 from .conftest import write_drop

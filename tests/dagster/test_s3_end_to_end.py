@@ -12,9 +12,9 @@ from assets.drift import drop_drift
 from assets.report import strata_report
 from assets.ingest import log_entries, log_schema
 from assets.invariants import invariant_staleness, invariant_suite, invariants
-from pipeline.core.invariant_store import baseline_url, suite_url
+from pipeline.core.storage.invariant_store import baseline_url, suite_url
 from pipeline.core.invariants import load_baseline
-from pipeline.core.lake import read_entries, read_report
+from pipeline.core.storage.lake import read_entries, read_report
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource, ObjectStoreResource
 from pipeline.jobs import ingest_job

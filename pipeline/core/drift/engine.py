@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..config import DriftSettings, DriftVerdict
-from ..pricing import PriceTable
+from ..ingest.pricing import PriceTable
 from .explain import financial_impact, hypotheses
 from .fingerprint import fingerprint_dimensions
 from .model import DriftResult
@@ -81,7 +81,7 @@ def by_column(entries: pa.Table, column: str) -> pa.ChunkedArray:
     if column in entries.column_names:
         return pc.cast(entries.column(column), pa.string())
     if "attributes" in entries.column_names and column.replace("_", "").isalnum():
-        from ..normalize import connect
+        from ..ingest.normalize import connect
 
         con = connect()
         try:

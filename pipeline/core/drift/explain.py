@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..entry_schema import CANONICAL_SCHEMA
-from ..pricing import PriceTable, fill_costs
+from ..ingest.pricing import PriceTable, fill_costs
 from .fingerprint import OTHER
 from .model import Dimension, DimensionResult, Hypothesis
 

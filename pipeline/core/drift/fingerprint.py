@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..entry_schema import CANONICAL_SCHEMA
-from ..normalize import connect
+from ..ingest.normalize import connect
 from .model import Dimension
 
 OTHER = "(other)"

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..normalize import connect
+from ..ingest.normalize import connect
 from . import stat_checks
 from .model import CheckResult
 from .sql_checks import (JSON_KINDS, ROW_KINDS, SHARE_KINDS, fields_of, json_keys_col, json_type_col, json_type_sql,

@@ -80,7 +80,7 @@ def detect_pii(
 
 def detect_pii_in_strings(texts: list[str | None], kinds=PII_KINDS) -> list[set[str]]:
     """Convenience over a plain list: the set of PII kinds found in each string."""
-    from ..normalize import connect
+    from ..ingest.normalize import connect
 
     con = connect()
     tbl = pa.table({"_row": pa.array(np.arange(len(texts), dtype=np.int64)), "text": pa.array(texts, pa.string())})

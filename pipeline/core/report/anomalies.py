@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from ..baselines import METRIC_SQL
 from ..detectors.ensemble import UNITS
-from ..normalize import connect
+from ..ingest.normalize import connect
 from .values import clean, iso, rows
 
 MAX_CHARTS = 6

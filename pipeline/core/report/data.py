@@ -53,7 +53,7 @@ def build_report_data(con, entries: pa.Table | None = None, *, title: str = "Str
 
 def chart_entries(lake_url: str, storage_options: dict | None = None) -> pa.Table | None:
     """The lake's last CHART_DAYS of entries (what the charts draw); None when the lake has none."""
-    from ..lake import list_lake_drops, read_window
+    from ..storage.lake import list_lake_drops, read_window
 
     if not list_lake_drops(lake_url, storage_options):
         return None

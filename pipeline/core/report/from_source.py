@@ -7,16 +7,16 @@ from datetime import datetime, timezone
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..anomaly_store import store_anomalies
+from ..storage.anomaly_store import store_anomalies
 from ..baselines import compute_baselines, store_baselines
 from ..config import StrataConfig
 from ..detectors import detect_anomalies
 from ..drift.engine import diff_entries, split_by, to_dict
-from ..drift.store import store_drift
-from ..invariant_store import record_staleness, save_invariants
+from ..storage.drift_store import store_drift
+from ..storage.invariant_store import record_staleness, save_invariants
 from ..invariants import check_staleness, discover
-from ..lake import last_days
-from ..warehouse import record_drop
+from ..storage.lake import last_days
+from ..storage.warehouse import record_drop
 
 
 def analyze_entries(con, entries: pa.Table, ingest_summary: dict, config: StrataConfig, drop: str) -> dict:

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import duckdb
 
-from pipeline.core import invariant_store, warehouse
+from pipeline.core.storage import invariant_store, warehouse
 from pipeline.core.baselines import DDL as BASELINES_DDL
-from pipeline.core.drift import store as drift_store
+from pipeline.core.storage import drift_store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 SEGMENT = "support-bot|gpt-4o|v2"

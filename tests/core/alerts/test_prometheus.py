@@ -6,7 +6,7 @@ import duckdb
 from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline.core.alerts.prometheus import StrataMetrics
-from pipeline.core.drift.store import store_drift
+from pipeline.core.storage.drift_store import store_drift
 
 from . import NOW, add_anomaly, add_drop, create_tables, drift_report, make_warehouse
 

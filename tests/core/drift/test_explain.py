@@ -15,7 +15,7 @@ from pipeline.core.drift.fingerprint import fingerprint_dimensions
 from pipeline.core.drift.model import Dimension, DimensionResult
 from pipeline.core.drift.synthetic import drift_corpus
 from pipeline.core.entry_schema import CANONICAL_SCHEMA
-from pipeline.core.pricing import PriceTable
+from pipeline.core.ingest.pricing import PriceTable
 from tests.core.invariants.helpers import entries
 
 KINDS = {"tool_usage": "categorical", "tool_sequence": "categorical", "outcome": "categorical", "model": "categorical",

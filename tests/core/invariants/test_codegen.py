@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.core.invariants import Invariant, discover
 from pipeline.core.invariants.codegen import docstring, emit_pytest, unique_test_names
-from pipeline.core.ingest import ingest
+from pipeline.core.ingest.engine import ingest
 from pipeline.pytest_plugin import load_args
 
 

@@ -7,7 +7,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .entry_schema import CANONICAL_SCHEMA
+from ..entry_schema import CANONICAL_SCHEMA
 from .mapping import Mapping
 from .normalize_sql import build_query
 from .records import Reject

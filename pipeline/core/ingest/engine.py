@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-from .config import StrataConfig
+from ..config import StrataConfig
 from .mapping import FieldSource, Mapping
 from .normalize import connect, normalize_records
 from .pricing import fill_costs
@@ -154,7 +154,7 @@ def _with_renames(mapping: Mapping, evolution) -> Mapping:
     return Mapping(roles, dict(mapping.constants))
 
 
-def _plan(parsed: ParsedRecords, config: StrataConfig, report: SourceReport, con) -> tuple[pa.Table, Mapping]:
+def plan_records(parsed: ParsedRecords, config: StrataConfig, report: SourceReport, con) -> tuple[pa.Table, Mapping]:
     """Choose the mapping (vendor adapter, else inference) and expand vendor documents into records."""
     from .vendors import ADAPTERS, detect_vendor, expand_records
 
@@ -214,7 +214,7 @@ def iter_entries(
         fmt = config.reading.format_hint or sniff_format(data[:SNIFF_BYTES], obj.name)
         parsed = _read_object(data, obj.url, fmt)
         report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
-        records, mapping = _plan(parsed, config, report, con)
+        records, mapping = plan_records(parsed, config, report, con)
         report.rows_rejected += len(parsed.rejects)
         result.rejects.extend(parsed.rejects)
         chunk = config.reading.chunk_rows
@@ -243,7 +243,7 @@ def ingest(source: str | list[SourceObject], **kwargs) -> tuple[pa.Table, Ingest
     """Read everything into one table (for small sources, tests and the CLI summary); applies configured sampling."""
     result = kwargs.pop("result", None) or IngestResult()
     config: StrataConfig = kwargs.get("config") or StrataConfig()
-    from .entry_schema import CANONICAL_SCHEMA
+    from ..entry_schema import CANONICAL_SCHEMA
 
     chunks = list(iter_entries(source, result=result, **kwargs))
     table = pa.concat_tables(chunks) if chunks else CANONICAL_SCHEMA.empty_table()

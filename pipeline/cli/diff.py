@@ -29,21 +29,21 @@ def register(sub) -> None:
 
 
 def _read(source: str, cfg):
-    from .cli import _storage_options
-    from .core.ingest import ingest
+    from .options import storage_options
+    from ..core.ingest.engine import ingest
 
-    table, _ = ingest(source, drop=None, config=cfg, storage_options=_storage_options())
+    table, _ = ingest(source, drop=None, config=cfg, storage_options=storage_options())
     if table.num_rows == 0:
         raise ValueError(f"{source}: no entries could be read")
     return table
 
 
 def cmd_diff(args) -> int:
-    from .cli import _config
-    from .core.drift.engine import diff_entries, exceeds, split_by, to_dict
-    from .core.drift.render import RENDERERS
+    from .options import config_from_args
+    from ..core.drift.engine import diff_entries, exceeds, split_by, to_dict
+    from ..core.drift.render import RENDERERS
 
-    cfg = _config(args)
+    cfg = config_from_args(args)
     settings = cfg.drift.model_copy(deep=True)
     if args.bootstrap is not None:
         if args.bootstrap < 0:

@@ -38,7 +38,7 @@ def _fail(message: str) -> int:
 def cmd_report(args) -> int:
     import duckdb
 
-    from .core.report import build_report_data, render_html, render_json, render_markdown
+    from ..core.report import build_report_data, render_html, render_json, render_markdown
 
     source = Path(args.source)
     if is_warehouse(source):
@@ -87,12 +87,12 @@ def _report_of_logs(args, build_report_data) -> dict:
     """Ingest the logs, run every stage into an in-memory warehouse, and read the report from it."""
     import duckdb
 
-    from .cli import _config, _storage_options
-    from .core.ingest import ingest
-    from .core.report.from_source import analyze_entries
+    from .options import config_from_args, storage_options
+    from ..core.ingest.engine import ingest
+    from ..core.report.from_source import analyze_entries
 
-    cfg = _config(args)
-    entries, result = ingest(args.source, drop=None, config=cfg, storage_options=_storage_options())
+    cfg = config_from_args(args)
+    entries, result = ingest(args.source, drop=None, config=cfg, storage_options=storage_options())
     if entries.num_rows == 0:
         raise ValueError(f"{args.source}: no entries could be read ({result.rows_rejected} rejected)")
     with duckdb.connect(":memory:") as con:
@@ -103,11 +103,11 @@ def _report_of_logs(args, build_report_data) -> dict:
 
 def _window_entries(lake_url: str):
     """The lake's last week of entries, as the strata_report asset reads them; None (with a warning) without one."""
-    from .cli import _storage_options
-    from .core.report.data import chart_entries
+    from .options import storage_options
+    from ..core.report.data import chart_entries
 
     try:
-        return chart_entries(lake_url, _storage_options())
+        return chart_entries(lake_url, storage_options())
     except (OSError, ValueError) as exc:
         print(f"strata: warning: lake {lake_url} not read ({exc}); charts show anomalies only", file=sys.stderr)
         return None

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from .config import StrataConfig
-from .ingest import IngestResult, iter_entries, maybe_sample
-from .lake import LakeWrite, write_drop
+from ..config import StrataConfig
+from .engine import IngestResult, iter_entries, maybe_sample
+from ..storage.lake import LakeWrite, write_drop
 from .sources import SourceObject
 
 PREVIEW_ROWS = 5
@@ -57,7 +57,7 @@ def ingest_drop(
         return {**result.summary(), "sources": [s.to_dict() for s in result.sources]}
 
     written = write_drop(lake_url, drop, tap(chunks), lambda: result.rejects, report, lake_storage_options)
-    from .entry_schema import CANONICAL_SCHEMA
+    from ..entry_schema import CANONICAL_SCHEMA
 
     preview = head[0] if head else CANONICAL_SCHEMA.empty_table()
     return DropIngest(result, written, preview)

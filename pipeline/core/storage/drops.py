@@ -5,7 +5,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from .sources import SourceObject, filesystem, resolve_source
+from ..ingest.sources import SourceObject, filesystem, resolve_source
 
 KEY_SEP = "__"  # partition keys cannot hold '/', so nested drop paths join with this
 

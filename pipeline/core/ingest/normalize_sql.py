@@ -5,7 +5,7 @@ import json
 
 import re
 
-from .entry_schema import CANONICAL_SCHEMA, ROLE_KINDS
+from ..entry_schema import CANONICAL_SCHEMA, ROLE_KINDS
 from .mapping import ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, FieldSource, Mapping, attributes_patch, sql_str
 
 MAX_EPOCH_S = 253402300799  # 9999-12-31T23:59:59Z

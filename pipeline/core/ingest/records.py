@@ -60,7 +60,7 @@ def empty_records() -> pa.Table:
 
 
 def rejects_to_table(rejects: list[Reject], drop: str | None = None) -> pa.Table:
-    from .entry_schema import QUARANTINE_SCHEMA
+    from ..entry_schema import QUARANTINE_SCHEMA
 
     return pa.table(
         {

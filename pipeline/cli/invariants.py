@@ -1,6 +1,8 @@
 """The invariant commands of `strata`: discover, save, check-staleness, compare, init and emit-tests.
-`register(subparsers, source_cmd)` adds them to the parser that pipeline.cli builds."""
+`register(subparsers)` adds them to the parser that pipeline.cli builds."""
 from __future__ import annotations
+
+from .options import add_source_command
 
 import json
 from collections import Counter
@@ -14,11 +16,11 @@ BASELINE_NAME = "strata.baseline.strata.json"
 # --- shared steps ------------------------------------------------------------------------------------------
 def _read(args):
     """(entries, ingest result, config) for the command's SOURCE."""
-    from .cli import _config, _storage_options
-    from .core.ingest import ingest
+    from .options import config_from_args, storage_options
+    from ..core.ingest.engine import ingest
 
-    cfg = _config(args)
-    table, result = ingest(args.source, drop=None, config=cfg, storage_options=_storage_options())
+    cfg = config_from_args(args)
+    table, result = ingest(args.source, drop=None, config=cfg, storage_options=storage_options())
     return table, result, cfg
 
 
@@ -29,8 +31,8 @@ def _settings(cfg, name: str, default):
 
 
 def _families(args, cfg) -> list[str] | None:
-    from .core.invariants.discover import discover  # noqa: F401  (registers the built-in miners)
-    from .core.invariants.registry import MINERS
+    from ..core.invariants.discover import discover  # noqa: F401  (registers the built-in miners)
+    from ..core.invariants.registry import MINERS
 
     wanted = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else _settings(cfg, "families", None)
     if wanted:
@@ -42,7 +44,7 @@ def _families(args, cfg) -> list[str] | None:
 
 
 def _mine(args, table, cfg):
-    from .core.invariants import discover
+    from ..core.invariants import discover
 
     min_confidence = args.min_confidence if args.min_confidence is not None else _settings(cfg, "min_confidence", 0.8)
     if not 0 <= min_confidence <= 1:
@@ -53,7 +55,7 @@ def _mine(args, table, cfg):
 
 
 def _load_baseline(path: str, opts: dict):
-    from .core.invariants import load_baseline
+    from ..core.invariants import load_baseline
 
     try:
         return load_baseline(path, opts)
@@ -79,7 +81,7 @@ def _table(rows: list[tuple], header: tuple) -> list[str]:
 
 # --- commands ------------------------------------------------------------------------------------------------
 def cmd_discover(args) -> int:
-    from .core.invariants.codegen import printable
+    from ..core.invariants.codegen import printable
 
     table, _, cfg = _read(args)
     invariants, _meta = _mine(args, table, cfg)
@@ -97,12 +99,12 @@ def cmd_discover(args) -> int:
 
 
 def cmd_save(args) -> int:
-    from .cli import _storage_options
-    from .core.invariants import save_baseline
+    from .options import storage_options
+    from ..core.invariants import save_baseline
 
     table, _, cfg = _read(args)
     invariants, meta = _mine(args, table, cfg)
-    path = save_baseline(invariants, args.out, meta, storage_options=_storage_options())
+    path = save_baseline(invariants, args.out, meta, storage_options=storage_options())
     if args.format == "json":
         _emit({"path": path, "rows": table.num_rows, "invariants": len(invariants)})
     else:
@@ -111,11 +113,11 @@ def cmd_save(args) -> int:
 
 
 def cmd_check_staleness(args) -> int:
-    from .cli import _storage_options
-    from .core.invariants import check_staleness
-    from .core.invariants.codegen import printable
+    from .options import storage_options
+    from ..core.invariants import check_staleness
+    from ..core.invariants.codegen import printable
 
-    baseline = _load_baseline(args.baseline, _storage_options())
+    baseline = _load_baseline(args.baseline, storage_options())
     table, _, cfg = _read(args)
     degraded_pp = args.degraded_pp if args.degraded_pp is not None else float(_settings(cfg, "degraded_pp", 10.0))
     violated_pp = args.violated_pp if args.violated_pp is not None else float(_settings(cfg, "violated_pp", 30.0))
@@ -143,11 +145,11 @@ def cmd_check_staleness(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .cli import _storage_options
-    from .core.invariants import compare
-    from .core.invariants.codegen import printable
+    from .options import storage_options
+    from ..core.invariants import compare
+    from ..core.invariants.codegen import printable
 
-    opts = _storage_options()
+    opts = storage_options()
     result = compare(_load_baseline(args.a, opts), _load_baseline(args.b, opts), tolerance_pp=args.tolerance_pp)
     data = result.to_dict()
     counts = {name: len(data[name]) for name in COMPARE_ORDER}
@@ -169,9 +171,9 @@ def _conf(value) -> str:
 
 
 def cmd_init(args) -> int:
-    from .cli import _storage_options
-    from .core.invariants import save_baseline
-    from .core.starter_config import starter_yaml
+    from .options import storage_options
+    from ..core.invariants import save_baseline
+    from ..core.starter_config import starter_yaml
 
     folder = Path(args.dir)
     config_path, baseline_path = folder / "strata.yml", folder / BASELINE_NAME
@@ -182,7 +184,7 @@ def cmd_init(args) -> int:
     invariants, meta = _mine(args, table, cfg)
     folder.mkdir(parents=True, exist_ok=True)
     config_path.write_text(starter_yaml(result, table), encoding="utf-8")
-    save_baseline(invariants, baseline_path, meta, storage_options=_storage_options())
+    save_baseline(invariants, baseline_path, meta, storage_options=storage_options())
     if args.format == "json":
         _emit({"config": str(config_path), "baseline": str(baseline_path), "invariants": len(invariants),
                "rows": table.num_rows})
@@ -194,7 +196,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_emit_tests(args) -> int:
-    from .core.invariants.codegen import emit_pytest
+    from ..core.invariants.codegen import emit_pytest
 
     table, _, cfg = _read(args)
     invariants, _meta = _mine(args, table, cfg)
@@ -211,18 +213,18 @@ def cmd_emit_tests(args) -> int:
 
 
 # --- parser ----------------------------------------------------------------------------------------------
-def register(subparsers, source_cmd) -> None:
-    """Add the invariant commands; `source_cmd(name, help)` makes a subparser with SOURCE and reading options."""
-    sp = source_cmd("discover", "mine invariants from a source and print them")
+def register(subparsers) -> None:
+    """Add the invariant commands to the `strata` parser."""
+    sp = add_source_command(subparsers, "discover", "mine invariants from a source and print them")
     _mining_args(sp)
     sp.set_defaults(func=cmd_discover)
 
-    sp = source_cmd("save", "mine invariants and save them as a baseline (*.strata.json)")
+    sp = add_source_command(subparsers, "save", "mine invariants and save them as a baseline (*.strata.json)")
     sp.add_argument("-o", "--out", required=True, help="baseline file (the .strata.json suffix is added if missing)")
     _mining_args(sp)
     sp.set_defaults(func=cmd_save)
 
-    sp = source_cmd("check-staleness", "re-check a baseline on a source; exit 1 when an invariant is violated")
+    sp = add_source_command(subparsers, "check-staleness", "re-check a baseline on a source; exit 1 when an invariant is violated")
     sp.add_argument("--baseline", required=True, help="baseline file (*.strata.json), path or URL")
     sp.add_argument("--degraded-pp", type=float, help="confidence drop in points that degrades (default 10 or strata.yml)")
     sp.add_argument("--violated-pp", type=float, help="confidence drop in points that violates (default 30 or strata.yml)")
@@ -236,13 +238,13 @@ def register(subparsers, source_cmd) -> None:
     sp.add_argument("--format", choices=["text", "json"], default="text", help="output format")
     sp.set_defaults(func=cmd_compare)
 
-    sp = source_cmd("init", "write a commented strata.yml and a first baseline for a source")
+    sp = add_source_command(subparsers, "init", "write a commented strata.yml and a first baseline for a source")
     sp.add_argument("--dir", default=".", help="where to write strata.yml and the baseline (default: .)")
     sp.add_argument("--force", action="store_true", help="overwrite existing files")
     _mining_args(sp)
     sp.set_defaults(func=cmd_init)
 
-    sp = source_cmd("emit-tests", "mine invariants and write them as a pytest module")
+    sp = add_source_command(subparsers, "emit-tests", "mine invariants and write them as a pytest module")
     sp.add_argument("-o", "--out", required=True, help="pytest file to write, e.g. test_invariants.py")
     _mining_args(sp)
     sp.set_defaults(func=cmd_emit_tests)

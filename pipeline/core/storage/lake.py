@@ -11,9 +11,9 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .entry_schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, TS_TYPE
-from .records import Reject, rejects_to_table
-from .sources import filesystem
+from ..entry_schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, TS_TYPE
+from ..ingest.records import Reject, rejects_to_table
+from ..ingest.sources import filesystem
 
 ENTRIES = "log_entries"
 QUARANTINE = "quarantine"

@@ -5,7 +5,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
-from .entry_schema import ROLE_KINDS
+from ..entry_schema import ROLE_KINDS
 
 # How a raw value is read into its role. "auto" picks by the role's kind.
 TRANSFORMS = (

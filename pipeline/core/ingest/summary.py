@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from .entry_schema import ROLE_KINDS
+from ..entry_schema import ROLE_KINDS
 from .normalize import connect
 
 

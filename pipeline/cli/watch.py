@@ -1,8 +1,10 @@
 """`strata watch SOURCE`: score every entry of a log for anomalies as it is read, one line per anomaly (text or
 JSON Lines); --follow keeps polling a local JSON Lines file for appended lines, like `tail -f`.
-`register(subparsers, source_cmd)` adds the command to the parser that pipeline.cli builds; the work is done by
+`register(subparsers)` adds the command to the parser that pipeline.cli builds; the work is done by
 pipeline.core.watch."""
 from __future__ import annotations
+
+from .options import add_source_command
 
 import json
 import os
@@ -13,8 +15,8 @@ COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\x28\xb5\x2f\xfd", b"\xfd7zXZ")
 FOLLOWABLE = ("jsonl", "text", "empty")
 
 
-def register(sub, source_cmd) -> None:
-    sp = source_cmd("watch", "score a log for anomalies as it is read; --follow keeps watching appended lines")
+def register(sub) -> None:
+    sp = add_source_command(sub, "watch", "score a log for anomalies as it is read; --follow keeps watching appended lines")
     sp.add_argument("--follow", "-f", action="store_true",
                     help="after the end, keep polling for appended lines (local JSON Lines files)")
     sp.add_argument("--semantic", action="store_true", help="also score semantic novelty of outputs (HashingEmbedder)")
@@ -29,7 +31,7 @@ def register(sub, source_cmd) -> None:
 
 def _followable(args) -> bool:
     """Whether SOURCE is one local, uncompressed JSON Lines (or plain text) file the Watcher can read."""
-    from .core.sniff import sniff_format
+    from ..core.ingest.sniff import sniff_format
 
     if args.source == "-" or not os.path.isfile(args.source):
         return False
@@ -53,13 +55,13 @@ def _validate(args) -> None:
 def cmd_watch(args) -> int:
     import numpy as np
 
-    from .cli import _config, _storage_options
-    from .core.detectors import AlertPolicy, HashingEmbedder
-    from .core.watch import SourceChanged, StreamScorer, Watcher, text_line
+    from .options import config_from_args, storage_options
+    from ..core.detectors import AlertPolicy, HashingEmbedder
+    from ..core.watch import SourceChanged, StreamScorer, Watcher, text_line
 
     _validate(args)
     np.random.seed(args.seed)  # nothing in the default detectors is random; this pins any future use
-    cfg = _config(args)
+    cfg = config_from_args(args)
     policy = AlertPolicy(threshold=args.threshold, critical=max(6.0, args.threshold))
     scorer = StreamScorer(policy, HashingEmbedder() if args.semantic else None, prime=args.prime)
     found = 0
@@ -77,10 +79,10 @@ def cmd_watch(args) -> int:
         if not _followable(args):
             if args.follow:
                 raise ValueError(f"{args.source}: --follow needs a local, uncompressed JSON Lines file")
-            from .core.ingest import IngestResult, iter_entries
+            from ..core.ingest.engine import IngestResult, iter_entries
 
             result = IngestResult()
-            for entries in iter_entries(args.source, config=cfg, storage_options=_storage_options(), result=result):
+            for entries in iter_entries(args.source, config=cfg, storage_options=storage_options(), result=result):
                 emit(entries)
             rejects = result.rejects
         else:

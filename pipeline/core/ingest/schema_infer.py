@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import asdict, dataclass
 
-from .entry_schema import ROLE_KINDS
+from ..entry_schema import ROLE_KINDS
 from .field_values import FieldValues, collect, value_fit, value_kind
 from .mapping import FieldSource, Mapping, json_path
 from .role_names import ROLE_NAMES, name_scores, snake, unit_scale

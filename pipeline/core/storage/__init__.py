@@ -1,0 +1,1 @@
+"""Storage: the lake (normalized Parquet per drop, quarantine), the drops in object storage, and the warehouse tables."""
