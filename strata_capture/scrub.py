@@ -68,7 +68,8 @@ def to_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     try:
-        return json.dumps(jsonable(value), ensure_ascii=False, separators=(",", ":"))
+        plain = jsonable(value)
+        return plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
     except Exception:  # noqa: BLE001 - e.g. a cycle or a hostile dict key
         return safe_repr(value)
 
@@ -114,7 +115,20 @@ def _core_end(candidate: str) -> int:
 
 
 def scrub(text: str) -> str:
-    """`text` with every validated PII value replaced by <EMAIL>, <PHONE>, <SSN>, <CREDIT_CARD>, <IPV4> or <IBAN>."""
+    """`text` with every validated PII value replaced by <EMAIL>, <PHONE>, <SSN>, <CREDIT_CARD>, <IPV4> or <IBAN>.
+
+    Repeated until nothing changes: a replacement can create the word boundary that makes a neighbour PII
+    ("a@b.com123-45-6789" -> "<EMAIL>123-45-6789" -> "<EMAIL><SSN>").
+    """
+    for _ in range(8):
+        out = _scrub_once(text)
+        if out == text:
+            return out
+        text = out
+    return text
+
+
+def _scrub_once(text: str) -> str:
     spans = pii_spans(text)
     if not spans:
         return text
