@@ -87,6 +87,7 @@ def _wrap_sync(orig, op: str, provider: str):
             raise
         return _after(s, result, op, injected, StreamProxy, kwargs)
     create.__wrapped__ = orig
+    create.strata_capture_original = orig
     return create
 
 
@@ -106,6 +107,7 @@ def _wrap_async(orig, op: str, provider: str):
             raise
         return _after(s, result, op, injected, AsyncStreamProxy, kwargs)
     create.__wrapped__ = orig
+    create.strata_capture_original = orig
     return create
 
 
@@ -136,11 +138,11 @@ def _after(s: Span, result: Any, op: str, injected: bool, proxy, kwargs: dict) -
 
 def _patch(resource: Any, op: str, provider: str) -> None:
     orig = resource.create
-    if getattr(orig, "__wrapped__", None) is not None:
+    if getattr(orig, "strata_capture_original", None) is not None:
         return  # already wrapped
     import inspect
 
-    wrap = _wrap_async if inspect.iscoroutinefunction(orig) else _wrap_sync
+    wrap = _wrap_async if inspect.iscoroutinefunction(inspect.unwrap(orig)) else _wrap_sync
     resource.create = wrap(orig, op, provider)
     for cached in ("with_raw_response", "with_streaming_response"):  # rebuilt around the wrapped create
         resource.__dict__.pop(cached, None)
