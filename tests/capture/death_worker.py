@@ -29,6 +29,9 @@ def main(case: str, n: int) -> None:
     sc.configure()
     if case == "normal":
         write(n, "main")
+    elif case == "sink_down":
+        write(n, "main")
+        print(f"done {time.monotonic()}", flush=True)  # CLOCK_MONOTONIC: comparable across processes
     elif case == "thread_sys_exit":
         def body():
             write(n, "thread")
