@@ -44,7 +44,7 @@ def observe(fn: Callable | None = None, *, name: str | None = None, kind: str = 
                                  capture_input=capture_input, capture_output=capture_output)
     import inspect
 
-    span_name = name or getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "function")
+    span_name = name or getattr(fn, "__name__", None) or "function"
     bind = _binder(fn)
 
     def start(args: tuple, kwargs: dict) -> Span | None:
