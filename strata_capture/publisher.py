@@ -20,7 +20,7 @@ from .otlp import hour_of, trace_document
 from .spool import OPEN, SEALED, try_lock
 
 CARRY, JOURNAL, LOCK, OUTBOX = "carry.jsonl", "journal.json", ".publish.lock", "outbox"
-MAX_ROUND_BYTES = 64 << 20
+MAX_ROUND_BYTES = 4 << 20  # spool bytes converted per batch (bounds the publisher's memory)
 
 
 class RoundReport:
@@ -90,11 +90,13 @@ class Publisher:
                     time.sleep(0.01)
             self._recover()
             self._seal_dead()
-            while True:  # convert everything sealed, a bounded batch at a time
-                if not self._convert(report, final, force):
-                    break
-            if upload:
-                self._upload(report, deadline)
+            # staged objects first: with the sink down nothing more is converted (segments stay as they are)
+            sink_ok = self._upload(report, deadline) if upload else True
+            while sink_ok and self._convert(report, final, force):  # a bounded batch at a time
+                if upload:
+                    sink_ok = self._upload(report, deadline)
+            if sink_ok and upload:
+                sink_ok = self._upload(report, deadline)  # what the last (orphan-only) conversion staged
             report.pending_segments = sum(1 for n in os.listdir(self.dir) if n.endswith((SEALED, OPEN)))
         finally:
             os.close(lock_fd)  # releases the flock
@@ -234,21 +236,22 @@ class Publisher:
         _unlink(os.path.join(self.dir, JOURNAL))
 
     # ---- upload
-    def _upload(self, report: RoundReport, deadline: float | None) -> None:
+    def _upload(self, report: RoundReport, deadline: float | None) -> bool:
+        """Upload staged objects; False when the sink failed or the deadline passed (more would fail too)."""
         outbox = os.path.join(self.dir, OUTBOX)
         pending = sorted(os.path.relpath(os.path.join(root, n), outbox)
                          for root, _, files in os.walk(outbox) for n in files if not n.endswith(".tmp"))
         for i, rel in enumerate(pending):
             if self.sink is None or (deadline is not None and time.monotonic() >= deadline):
                 report.pending_objects = len(pending) - i
-                return
+                return False
             folder, name = os.path.split(rel)
             try:
                 self.sink.put(os.path.join(outbox, rel), folder, name)
             except Exception as exc:  # noqa: BLE001 - sink down: keep the file, try again next round
                 report.errors.append(f"{type(exc).__name__}: {exc}"[:300])
                 report.pending_objects = len(pending) - i
-                return
+                return False
             _unlink(os.path.join(outbox, rel))
             report.objects_published += 1
             report.spans_published += self.staged_counts.pop(rel, 0)
@@ -256,3 +259,5 @@ class Publisher:
                 os.rmdir(os.path.join(outbox, folder))
             except OSError:
                 pass
+        report.pending_objects = 0
+        return self.sink is not None or not pending
