@@ -1,0 +1,162 @@
+"""`wrap_openai(client)`: traces `chat.completions.create` and `responses.create` (plain, raw and streamed, sync and
+async) on that client instance only. The request is passed on unchanged unless `inject_stream_usage` is set."""
+from __future__ import annotations
+
+from typing import Any
+
+from .core import Span
+from .logrec import set_usage
+from .runtime import get_runtime
+from .streams import AsyncStreamProxy, StreamProxy, field_of
+
+_PARAMS = {"temperature": "gen_ai.request.temperature", "max_tokens": "gen_ai.request.max_tokens",
+           "max_completion_tokens": "gen_ai.request.max_tokens", "max_output_tokens": "gen_ai.request.max_tokens",
+           "top_p": "gen_ai.request.top_p", "seed": "gen_ai.request.seed"}
+
+
+def _start(op: str, kwargs: dict, provider: str) -> Span:
+    model = kwargs.get("model")
+    s = Span(f"{'chat' if op == 'chat' else 'responses'} {model or ''}".strip(), "llm")
+    if not s.sampled:
+        return s
+    s.attrs["gen_ai.operation.name"] = "chat" if op == "chat" else "responses"
+    s.attrs["gen_ai.provider.name"] = provider
+    if isinstance(model, str):
+        s.attrs["gen_ai.request.model"] = model
+    for key, attr in _PARAMS.items():
+        v = kwargs.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            s.attrs[attr] = v
+    if kwargs.get("stream"):
+        s.attrs["gen_ai.request.stream"] = True
+    if op == "chat":
+        s.set_input(kwargs.get("messages"))
+    else:
+        prompt = kwargs.get("input")
+        instructions = kwargs.get("instructions")
+        s.set_input([{"role": "system", "content": instructions}, {"role": "user", "content": prompt}]
+                    if instructions else prompt)
+    return s
+
+
+def record_response(s: Span, response: Any) -> None:
+    """Model, id, usage and output of a ChatCompletion or a Responses API response."""
+    model = field_of(response, "model")
+    if model:
+        s.attrs["gen_ai.response.model"] = model
+    rid = field_of(response, "id")
+    if isinstance(rid, str):
+        s.attrs["gen_ai.response.id"] = rid
+    usage = field_of(response, "usage")
+    prompt = field_of(usage, "prompt_tokens") if usage is not None else None
+    completion = field_of(usage, "completion_tokens") if usage is not None else None
+    if prompt is None and usage is not None:
+        prompt, completion = field_of(usage, "input_tokens"), field_of(usage, "output_tokens")
+    set_usage(s, model or s.attrs.get("gen_ai.request.model"), prompt, completion)
+    choices = field_of(response, "choices")
+    if choices is not None:
+        s.set_output([field_of(c, "message") for c in choices[:1]])
+        reasons = [r for r in (field_of(c, "finish_reason") for c in choices) if r]
+        if reasons:
+            s.attrs["gen_ai.response.finish_reasons"] = reasons
+    else:
+        try:
+            text = response.output_text
+        except Exception:  # noqa: BLE001
+            text = None
+        s.set_output([{"role": "assistant", "content": text}] if text is not None else field_of(response, "output"))
+
+
+def _is_raw(result: Any) -> bool:
+    return hasattr(result, "http_response") and callable(getattr(result, "parse", None))
+
+
+def _wrap_sync(orig, op: str, provider: str):
+    def create(*args: Any, **kwargs: Any) -> Any:
+        try:
+            s = _start(op, kwargs, provider)
+            call_kwargs, injected = _maybe_inject(op, kwargs)
+        except Exception:  # noqa: BLE001 - capture trouble never blocks the call
+            get_runtime().count("internal_errors")
+            return orig(*args, **kwargs)
+        try:
+            result = orig(*args, **call_kwargs)
+        except BaseException as exc:
+            s.record_exception(exc)
+            s.end()
+            raise
+        return _after(s, result, op, injected, StreamProxy, kwargs)
+    create.__wrapped__ = orig
+    create.strata_capture_original = orig
+    return create
+
+
+def _wrap_async(orig, op: str, provider: str):
+    async def create(*args: Any, **kwargs: Any) -> Any:
+        try:
+            s = _start(op, kwargs, provider)
+            call_kwargs, injected = _maybe_inject(op, kwargs)
+        except Exception:  # noqa: BLE001
+            get_runtime().count("internal_errors")
+            return await orig(*args, **kwargs)
+        try:
+            result = await orig(*args, **call_kwargs)
+        except BaseException as exc:
+            s.record_exception(exc)
+            s.end()
+            raise
+        return _after(s, result, op, injected, AsyncStreamProxy, kwargs)
+    create.__wrapped__ = orig
+    create.strata_capture_original = orig
+    return create
+
+
+def _maybe_inject(op: str, kwargs: dict) -> tuple[dict, bool]:
+    if (op == "chat" and kwargs.get("stream") and get_runtime().settings.inject_stream_usage
+            and kwargs.get("stream_options") is None):
+        return {**kwargs, "stream_options": {"include_usage": True}}, True
+    return kwargs, False
+
+
+def _after(s: Span, result: Any, op: str, injected: bool, proxy, kwargs: dict) -> Any:
+    try:
+        if _is_raw(result):
+            if kwargs.get("stream"):
+                s.attrs["strata.raw_stream"] = True  # the caller parses the stream: content is not seen here
+            else:
+                record_response(s, result.parse())  # parse() caches: the caller gets the same object
+            s.end()
+            return result
+        if kwargs.get("stream"):
+            return proxy(result, s, op, injected, record_response)
+        record_response(s, result)
+        s.end()
+    except Exception:  # noqa: BLE001
+        get_runtime().count("internal_errors")
+    return result
+
+
+def _patch(resource: Any, op: str, provider: str) -> None:
+    orig = resource.create
+    if getattr(orig, "strata_capture_original", None) is not None:
+        return  # already wrapped
+    import inspect
+
+    wrap = _wrap_async if inspect.iscoroutinefunction(inspect.unwrap(orig)) else _wrap_sync
+    resource.create = wrap(orig, op, provider)
+    for cached in ("with_raw_response", "with_streaming_response"):  # rebuilt around the wrapped create
+        resource.__dict__.pop(cached, None)
+
+
+def wrap_openai(client: Any) -> Any:
+    """Trace this OpenAI / AsyncOpenAI / AzureOpenAI client (only this instance); returns the client."""
+    provider = "azure.ai.openai" if "Azure" in type(client).__name__ else "openai"
+    try:
+        _patch(client.chat.completions, "chat", provider)
+    except AttributeError:
+        pass
+    try:
+        _patch(client.responses, "responses", provider)
+    except AttributeError:
+        pass
+    return client

@@ -1,0 +1,164 @@
+"""Content to text before anything touches disk: safe JSON of arbitrary objects, PII scrubbing, hash/none/raw modes.
+
+Every input/output/message value passes through `content_text` exactly once, in the application thread, before the
+span line is written. Nothing here raises: a hostile `__repr__`, a cycle or a failing custom mask degrades to a
+placeholder (fail closed: a mask that raises drops the content instead of writing it unmasked).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from typing import Any, Callable
+
+from .pii import PII_PATTERNS, PRIORITY, VALIDATORS, iban_core
+
+_MAX_DEPTH = 6
+_MAX_ITEMS = 200
+_MAX_REPR = 2_000
+_COMPILED = {k: re.compile(p, re.ASCII) for k, p in PII_PATTERNS.items()}
+_ORDER = (*PRIORITY, "email")
+_MAY_HOLD_PII = re.compile(r"[0-9@]")
+MASK_FAILED = "<content dropped: mask failed>"
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """A JSON-serializable copy: containers and pydantic/dataclass-like objects walked, anything else as its repr."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else str(float(value))
+    if depth >= _MAX_DEPTH:
+        return "<max depth>"
+    try:
+        if isinstance(value, dict):
+            out = {}
+            for i, (k, v) in enumerate(value.items()):
+                if i >= _MAX_ITEMS:
+                    out["<truncated>"] = len(value) - _MAX_ITEMS
+                    break
+                out[k if isinstance(k, str) else safe_repr(k)] = jsonable(v, depth + 1)
+            return out
+        if isinstance(value, (list, tuple, set, frozenset)):
+            items = list(value)[:_MAX_ITEMS]
+            return [jsonable(v, depth + 1) for v in items]
+        if isinstance(value, (bytes, bytearray)):
+            return f"<{len(value)} bytes>"
+        dump = getattr(type(value), "model_dump", None)  # pydantic v2 (the openai types)
+        if callable(dump):
+            return jsonable(dump(value, mode="json", warnings=False), depth + 1)
+    except Exception:  # noqa: BLE001 - hostile containers/properties: fall back to the repr
+        pass
+    return safe_repr(value)
+
+
+def safe_repr(value: Any) -> str:
+    try:
+        text = repr(value)
+    except BaseException:  # noqa: BLE001 - a raising __repr__ must never reach the application
+        return f"<unrepresentable {type(value).__name__}>"
+    if not isinstance(text, str):
+        return f"<unrepresentable {type(value).__name__}>"
+    return text if len(text) <= _MAX_REPR else text[:_MAX_REPR] + "…"
+
+
+def to_text(value: Any) -> str:
+    """Compact JSON text of any value (strings as is)."""
+    if isinstance(value, str):
+        return value
+    try:
+        plain = jsonable(value)
+        return plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+    except Exception:  # noqa: BLE001 - e.g. a cycle or a hostile dict key
+        return safe_repr(value)
+
+
+def pii_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of validated PII in `text`, overlaps resolved by priority (IBAN > card > SSN > phone > IP)."""
+    if not _MAY_HOLD_PII.search(text):
+        return []
+    found: list[tuple[int, int, str]] = []
+    has_at = "@" in text
+    for kind in _ORDER:
+        if kind == "email" and not has_at:
+            continue
+        validate = VALIDATORS[kind]
+        for m in _COMPILED[kind].finditer(text):
+            cand = m.group(0)
+            try:
+                ok = validate(cand)
+            except (ValueError, IndexError):
+                ok = False
+            if not ok:
+                continue
+            start, end = m.start(), m.end()
+            if kind == "iban":
+                end = start + _core_end(cand)
+            if any(s < end and start < e for s, e, _ in found):
+                continue  # shadowed by a higher-priority kind
+            found.append((start, end, kind))
+    return sorted(found)
+
+
+def _core_end(candidate: str) -> int:
+    """Characters of an IBAN candidate that validation used (the loose pattern may swallow a trailing group)."""
+    core, n = iban_core(candidate), 0
+    seen = 0
+    for i, ch in enumerate(candidate):
+        if ch != " ":
+            seen += 1
+        if seen == len(core):
+            n = i + 1
+            break
+    return n or len(candidate)
+
+
+def scrub(text: str) -> str:
+    """`text` with every validated PII value replaced by <EMAIL>, <PHONE>, <SSN>, <CREDIT_CARD>, <IPV4> or <IBAN>.
+
+    Repeated until nothing changes: a replacement can create the word boundary that makes a neighbour PII
+    ("a@b.com123-45-6789" -> "<EMAIL>123-45-6789" -> "<EMAIL><SSN>").
+    """
+    for _ in range(8):
+        out = _scrub_once(text)
+        if out == text:
+            return out
+        text = out
+    return text
+
+
+def _scrub_once(text: str) -> str:
+    spans = pii_spans(text)
+    if not spans:
+        return text
+    parts, pos = [], 0
+    for start, end, kind in spans:
+        parts.append(text[pos:start])
+        parts.append(f"<{kind.upper()}>")
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def content_text(value: Any, mode: str, max_chars: int, mask: Callable[[str], str] | None = None) -> str | None:
+    """What is written for one content value in `mode` ("scrub", "hash", "none", "raw"); None when nothing is."""
+    if mode == "none" or value is None:
+        return None
+    text = to_text(value)
+    if len(text) > max_chars:
+        text = text[:max_chars] + "…"
+    if mode == "raw":
+        return text
+    text = scrub(text)
+    if mask is not None:
+        try:
+            masked = mask(text)
+        except Exception:  # noqa: BLE001 - fail closed
+            return MASK_FAILED
+        if not isinstance(masked, str):
+            return MASK_FAILED
+        text = masked
+    if mode == "hash":
+        return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return text
