@@ -23,7 +23,7 @@ NOT_SETTINGS = {"STRATA_BINS": "pipeline/core/sampling.py: number of strata in s
 DOC_NOTES = {
     "STRATA_SOURCE": "the log source the generated invariant suites and `*.strata.json` baselines are checked "
                      "against when pytest gets no `--strata-source`",
-    "STRATA_NO_NUMBA": "any non-empty value turns the compiled (numba) rolling windows off: the numpy path runs",
+    "STRATA_NO_NUMBA": "any non-empty value turns the compiled (numba) detector paths off: the numpy path runs",
     "STRATA_CHROMIUM": "path of the Chromium binary the report's browser tests drive (default: Debian's `chromium`)",
     "STRATA_REQUIRE_CHROMIUM": "`1` (set by `.ci/run`): the report's browser tests fail instead of skipping when "
                                "Chromium or Playwright is missing",
