@@ -54,18 +54,18 @@ CONFIG_NOTES = {
 }
 
 
-def _type(ann) -> str:
+def _type(ann, nested: bool = False) -> str:
     origin, args = typing.get_origin(ann), typing.get_args(ann)
     if origin is typing.Literal:
         return "one of " + ", ".join(f"`{a}`" for a in args)
     if origin in (typing.Union, types.UnionType):
         parts = [a for a in args if a is not type(None)]
-        text = " or ".join(_type(a) for a in parts)
-        return text + (" or null" if len(parts) < len(args) else "")
+        text = " or ".join(_type(a, True) for a in parts) + (" or null" if len(parts) < len(args) else "")
+        return f"({text})" if nested and len(args) > 1 else text
     if origin is list:
-        return f"list of {_type(args[0])}"
+        return f"list of {_type(args[0], True)}"
     if origin is dict:
-        return f"map of {_type(args[0])} to {_type(args[1])}"
+        return f"map of {_type(args[0], True)} to {_type(args[1], True)}"
     return getattr(ann, "__name__", str(ann))
 
 
