@@ -35,6 +35,8 @@ def code_variables(root: Path) -> set[str]:
                 text = path.read_text(encoding="utf-8")
             except (UnicodeDecodeError, OSError):
                 continue
+            if PREFIX not in text:
+                continue
             if path.suffix == ".py":
                 for tok in tokenize.generate_tokens(io.StringIO(text).readline):
                     if tok.type == tokenize.STRING:
@@ -153,3 +155,26 @@ def test_readme_links_resolve_and_it_stays_a_front_page():
     broken = [t for t in targets if not t.startswith(("http://", "https://")) and not (REPO / t).exists()
               and t != "docs/configuration.md"]  # generated at build time
     assert broken == []
+
+
+def test_variable_names_are_spelled_whole_in_the_code():
+    """A name built at run time (`"<prefix>PG_" + key`, `f"<prefix>{key}"`) could never be listed: spell names whole,
+    e.g. in a registry dict `{name: (default, meaning)}` as pipeline/core/settings.py does."""
+    built = re.compile(r"^[rbfuRBFU]*(['\"]{1,3})" + PREFIX + r"[A-Z0-9_]*(_\1$|\{)")
+    offenders = []
+    for dirpath, dirnames, filenames in os.walk(REPO):
+        dirnames[:] = [d for d in dirnames if d not in SKIP and not d.endswith(".egg-info")]
+        for name in filenames:
+            path = Path(dirpath, name)
+            text = path.read_text(encoding="utf-8", errors="replace") if name.endswith(".py") else ""
+            if PREFIX in text:
+                for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+                    if tok.type == tokenize.STRING and built.match(tok.string):
+                        offenders.append(f"{path.relative_to(REPO)}:{tok.start[0]}: {tok.string}")
+    assert offenders == []
+
+
+def test_the_lint_above_catches_built_names(tmp_path):
+    built = re.compile(r"^[rbfuRBFU]*(['\"]{1,3})" + PREFIX + r"[A-Z0-9_]*(_\1$|\{)")
+    assert built.match(f'"{PREFIX}PG_"') and built.match(f'f"{PREFIX}{{key}}"')
+    assert not built.match(f'"{PREFIX}PG_HOST"') and not built.match(f'"""Reads {PREFIX}PG_* variables."""')
