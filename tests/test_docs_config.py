@@ -178,3 +178,28 @@ def test_the_lint_above_catches_built_names(tmp_path):
     built = re.compile(r"^[rbfuRBFU]*(['\"]{1,3})" + PREFIX + r"[A-Z0-9_]*(_\1$|\{)")
     assert built.match(f'"{PREFIX}PG_"') and built.match(f'f"{PREFIX}{{key}}"')
     assert not built.match(f'"{PREFIX}PG_HOST"') and not built.match(f'"""Reads {PREFIX}PG_* variables."""')
+
+
+def _help(*argv: str) -> str:
+    import contextlib
+
+    from pipeline.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    return out.getvalue()
+
+
+def test_every_command_and_option_of_the_cli_is_documented():
+    """The pages under docs/cli/ mention every `strata` command and every long option its --help lists."""
+    pages = "\n".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "docs" / "cli").glob("*.md")))
+    top = _help()
+    commands = re.search(r"\{([a-z,-]+)\}", top).group(1).split(",")
+    assert {"summary", "ingest", "diff", "report"} <= set(commands)
+    undocumented = [c for c in commands if f"strata {c}" not in pages]
+    options = {c: set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", _help(c))) - {"--help"} for c in commands}
+    options[""] = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", top)) - {"--help"}
+    missing = sorted(f"strata {c} {o}".replace("  ", " ") for c, opts in options.items() for o in opts
+                     if f"`{o}" not in pages and f"[{o}" not in pages)
+    assert undocumented == [] and missing == [], (undocumented, missing)
