@@ -251,11 +251,15 @@ def render(root: Path = ROOT) -> str:
 
 
 def on_files(files, config):
-    """MkDocs hook: add the generated page."""
+    """MkDocs hook: add the generated page (under `mkdocs serve`, re-read from the code on every rebuild)."""
+    import importlib
+
     from mkdocs.structure.files import File
 
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    for name in [m for m in sys.modules if m == "pipeline.core.config" or m.startswith("resources.")]:
+        importlib.reload(sys.modules[name])
     files.append(File.generated(config, PAGE, content=render()))
     return files
 
