@@ -1,11 +1,12 @@
-# Strata: `make demo` (sample drops -> pipeline -> results), `make test`, `make dev` (Dagster UI), `make bench`.
+# Strata: `make demo` (sample drops -> pipeline -> results), `make test`, `make dev` (Dagster UI), `make bench`,
+# `make docs` (the manual on http://127.0.0.1:8000).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: setup demo test dev bench bench-evidently-env clean
+.PHONY: setup demo test dev bench bench-evidently-env docs docs-build clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -29,9 +30,15 @@ dev: setup
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+docs: setup  # the manual, rebuilt on every edit; the configuration page is generated from the code
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve -a 127.0.0.1:8000
+
+docs-build: setup  # what CI runs: a broken link or a missing page fails
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 bench-evidently-env:  # Evidently for bench/drift_quality.py's comparison (needs pandas < 3, so its own venv)
 	test -x .venv-evidently/bin/python || $(PYTHON) -m venv .venv-evidently
 	.venv-evidently/bin/python -m pip install --quiet "evidently>=0.7" "pandas<3" pyarrow
 
 clean:
-	rm -rf data .dagster_home
+	rm -rf data .dagster_home site
