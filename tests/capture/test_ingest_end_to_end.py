@@ -12,10 +12,10 @@ import s3fs
 from moto.server import ThreadedMotoServer
 
 import strata_capture as sc
-from pipeline.core.drop_ingest import ingest_drop
-from pipeline.core.drops import list_drops
+from pipeline.core.ingest.drop_ingest import ingest_drop
+from pipeline.core.storage.drops import list_drops
 from pipeline.core.invariants.text_scan import detect_pii_in_strings
-from pipeline.core.lake import read_entries
+from pipeline.core.storage.lake import read_entries
 
 from .openai_server import OpenAIHandler
 
