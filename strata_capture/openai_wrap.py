@@ -55,7 +55,7 @@ def record_response(s: Span, response: Any) -> None:
     set_usage(s, model or s.attrs.get("gen_ai.request.model"), prompt, completion)
     choices = field_of(response, "choices")
     if choices is not None:
-        s.set_output([field_of(c, "message") for c in choices[:1]])
+        s.set_output([_message(field_of(c, "message")) for c in choices[:1]])
         reasons = [r for r in (field_of(c, "finish_reason") for c in choices) if r]
         if reasons:
             s.attrs["gen_ai.response.finish_reasons"] = reasons
@@ -67,8 +67,24 @@ def record_response(s: Span, response: Any) -> None:
         s.set_output([{"role": "assistant", "content": text}] if text is not None else field_of(response, "output"))
 
 
+def _message(msg: Any) -> Any:
+    """A chat message as a plain dict (cheaper than the model's own dump); tool calls dumped only when present."""
+    if msg is None or isinstance(msg, dict):
+        return msg
+    out = {"role": field_of(msg, "role"), "content": field_of(msg, "content")}
+    calls = field_of(msg, "tool_calls")
+    if calls:
+        out["tool_calls"] = calls
+    refusal = field_of(msg, "refusal")
+    if refusal:
+        out["refusal"] = refusal
+    return out
+
+
 def _is_raw(result: Any) -> bool:
-    return hasattr(result, "http_response") and callable(getattr(result, "parse", None))
+    """openai's LegacyAPIResponse (from `.with_raw_response`), told apart by class attributes (no instance lookups)."""
+    cls = type(result)
+    return callable(getattr(cls, "parse", None)) and "http_response" in getattr(cls, "__annotations__", {})
 
 
 def _wrap_sync(orig, op: str, provider: str):
