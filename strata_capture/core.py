@@ -140,7 +140,7 @@ class Span:
             end_ns = end_ns or time.time_ns()
             try:
                 attrs = dumps(self.attrs)
-            except (TypeError, ValueError):  # cycles or odd keys in user attributes
+            except (TypeError, ValueError, RecursionError):  # cycles or odd keys in user attributes
                 attrs = dumps({str(k): v if isinstance(v, (str, int, float, bool)) else safe_repr(v)
                                for k, v in self.attrs.items()})
             line = (f'{{"t":"{self.trace_id}","s":"{self.span_id}","p":'

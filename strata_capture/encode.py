@@ -1,52 +1,25 @@
-"""Fast JSON text for the hot path: flat dicts and lists of str/int/float/bool/None are written with the C string
-escaper directly (a fraction of `json.dumps`' per-call setup); anything else goes through one prebuilt encoder."""
+"""Fast JSON text for the hot path: CPython's C encoder built once (`json.dumps` rebuilds it on every call), compact
+separators, no ASCII escaping. Cycles raise RecursionError/ValueError; callers fall back to a careful walk."""
 from __future__ import annotations
 
 import json
-import math
 from json.encoder import encode_basestring as esc  # the C escaper (ensure_ascii=False flavour)
 from typing import Any, Callable
 
+try:
+    from json.encoder import c_make_encoder
+except ImportError:  # pragma: no cover - interpreters without the C accelerator
+    c_make_encoder = None
+
 
 def make_dumps(default: Callable[[Any], Any]) -> Callable[[Any], str]:
-    """A `dumps(value)` using `default` for objects JSON cannot encode (raises like json.dumps on cycles)."""
-    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=default)
+    """A `dumps(value)` using `default` for objects JSON cannot encode."""
+    if c_make_encoder is not None:
+        # markers=None: no per-call cycle bookkeeping; a cycle ends in RecursionError, which callers catch
+        encoder = c_make_encoder(None, default, esc, None, ":", ",", False, False, True)
+        return lambda value: "".join(encoder(value, 0))
+    fallback = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=default)
+    return fallback.encode
 
-    def scalar(v: Any) -> str | None:
-        t = type(v)
-        if t is str:
-            return esc(v)
-        if t is int:
-            return int.__repr__(v)
-        if v is None:
-            return "null"
-        if t is bool:
-            return "true" if v else "false"
-        if t is float:
-            return float.__repr__(v) if math.isfinite(v) else encoder.encode(v)
-        return None
 
-    def dumps(value: Any) -> str:
-        t = type(value)
-        if t is dict:
-            parts = []
-            for k, v in value.items():
-                if type(k) is not str:
-                    return encoder.encode(value)
-                s = scalar(v)
-                if s is None:
-                    return encoder.encode(value)
-                parts.append(esc(k) + ":" + s)
-            return "{" + ",".join(parts) + "}"
-        if t is list or t is tuple:
-            parts = []
-            for v in value:
-                s = scalar(v)
-                if s is None:
-                    return encoder.encode(value)
-                parts.append(s)
-            return "[" + ",".join(parts) + "]"
-        s = scalar(value)
-        return s if s is not None else encoder.encode(value)
-
-    return dumps
+__all__ = ["esc", "make_dumps"]
