@@ -7,13 +7,13 @@ the application; an internal failure is counted in `stats()["internal_errors"]`.
 from __future__ import annotations
 
 import contextvars
-import json
 import random
 import time
 from typing import Any
 
 from .runtime import get_runtime
-from .scrub import MASK_FAILED, content_text, safe_repr
+from .encode import esc
+from .scrub import MASK_FAILED, content_text, dumps, safe_repr
 
 KINDS = ("agent", "chain", "tool", "retrieval", "llm", "workflow", "embedding", "branch", "span")
 CURRENT: contextvars.ContextVar["Span | None"] = contextvars.ContextVar("strata_capture_span", default=None)
@@ -137,19 +137,19 @@ class Span:
             return
         rt = self._rt
         try:
-            rec = {"t": self.trace_id, "s": self.span_id, "p": self.parent_id, "n": self.name, "k": self.kind,
-                   "b": self.start_ns, "e": end_ns or time.time_ns(), "a": self.attrs, "P": rt.pid()}
-            if self.error is not None:
-                rec["x"] = self.error
+            end_ns = end_ns or time.time_ns()
             try:
-                line = json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=safe_repr)
-            except (TypeError, ValueError):  # cycles or odd keys in user attributes
-                rec["a"] = {str(k): safe_repr(v) if not isinstance(v, (str, int, float, bool)) else v
-                            for k, v in self.attrs.items()}
-                line = json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=safe_repr)
+                attrs = dumps(self.attrs)
+            except (TypeError, ValueError, RecursionError):  # cycles or odd keys in user attributes
+                attrs = dumps({str(k): v if isinstance(v, (str, int, float, bool)) else safe_repr(v)
+                               for k, v in self.attrs.items()})
+            line = (f'{{"t":"{self.trace_id}","s":"{self.span_id}","p":'
+                    f'{esc(self.parent_id) if self.parent_id else "null"},"n":{esc(self.name)},"k":"{self.kind}",'
+                    f'"b":{self.start_ns},"e":{end_ns},"P":{rt.pid()},'
+                    + (f'"x":{esc(self.error)},' if self.error is not None else "") + f'"a":{attrs}}}')
             rt.write((line + "\n").encode("utf-8", "surrogatepass"))
             if rt.metrics is not None:
-                rt.metrics.on_span(self.kind, self.attrs, (rec["e"] - self.start_ns) / 1e9, self.error)
+                rt.metrics.on_span(self.kind, self.attrs, (end_ns - self.start_ns) / 1e9, self.error)
         except Exception:  # noqa: BLE001
             rt.count("internal_errors")
 

@@ -23,10 +23,10 @@ def _start(op: str, kwargs: dict, provider: str) -> Span:
     s.attrs["gen_ai.provider.name"] = provider
     if isinstance(model, str):
         s.attrs["gen_ai.request.model"] = model
-    for key, attr in _PARAMS.items():
-        v = kwargs.get(key)
+    for key in _PARAMS.keys() & kwargs.keys():
+        v = kwargs[key]
         if isinstance(v, (int, float)) and not isinstance(v, bool):
-            s.attrs[attr] = v
+            s.attrs[_PARAMS[key]] = v
     if kwargs.get("stream"):
         s.attrs["gen_ai.request.stream"] = True
     if op == "chat":
@@ -41,21 +41,27 @@ def _start(op: str, kwargs: dict, provider: str) -> Span:
 
 def record_response(s: Span, response: Any) -> None:
     """Model, id, usage and output of a ChatCompletion or a Responses API response."""
-    model = field_of(response, "model")
+    if isinstance(response, dict):
+        get = response.get
+    else:
+        def get(name: str) -> Any:
+            return getattr(response, name, None)
+    model = get("model")
     if model:
         s.attrs["gen_ai.response.model"] = model
-    rid = field_of(response, "id")
+    rid = get("id")
     if isinstance(rid, str):
         s.attrs["gen_ai.response.id"] = rid
-    usage = field_of(response, "usage")
-    prompt = field_of(usage, "prompt_tokens") if usage is not None else None
-    completion = field_of(usage, "completion_tokens") if usage is not None else None
-    if prompt is None and usage is not None:
-        prompt, completion = field_of(usage, "input_tokens"), field_of(usage, "output_tokens")
+    usage = get("usage")
+    prompt = completion = None
+    if usage is not None:
+        prompt, completion = field_of(usage, "prompt_tokens"), field_of(usage, "completion_tokens")
+        if prompt is None:
+            prompt, completion = field_of(usage, "input_tokens"), field_of(usage, "output_tokens")
     set_usage(s, model or s.attrs.get("gen_ai.request.model"), prompt, completion)
-    choices = field_of(response, "choices")
+    choices = get("choices")
     if choices is not None:
-        s.set_output([field_of(c, "message") for c in choices[:1]])
+        s.set_output([_message(field_of(c, "message")) for c in choices[:1]])
         reasons = [r for r in (field_of(c, "finish_reason") for c in choices) if r]
         if reasons:
             s.attrs["gen_ai.response.finish_reasons"] = reasons
@@ -64,11 +70,34 @@ def record_response(s: Span, response: Any) -> None:
             text = response.output_text
         except Exception:  # noqa: BLE001
             text = None
-        s.set_output([{"role": "assistant", "content": text}] if text is not None else field_of(response, "output"))
+        s.set_output([{"role": "assistant", "content": text}] if text is not None else get("output"))
+
+
+def _message(msg: Any) -> Any:
+    """A chat message as a plain dict (cheaper than the model's own dump); tool calls dumped only when present."""
+    if msg is None or isinstance(msg, dict):
+        return msg
+    out = {"role": field_of(msg, "role"), "content": field_of(msg, "content")}
+    calls = field_of(msg, "tool_calls")
+    if calls:
+        out["tool_calls"] = calls
+    refusal = field_of(msg, "refusal")
+    if refusal:
+        out["refusal"] = refusal
+    return out
+
+
+_RAW_TYPES: dict[type, bool] = {}
 
 
 def _is_raw(result: Any) -> bool:
-    return hasattr(result, "http_response") and callable(getattr(result, "parse", None))
+    """openai's LegacyAPIResponse (from `.with_raw_response`), told apart by class attributes, cached per class."""
+    cls = type(result)
+    raw = _RAW_TYPES.get(cls)
+    if raw is None:
+        raw = _RAW_TYPES[cls] = (callable(getattr(cls, "parse", None))
+                                 and "http_response" in getattr(cls, "__annotations__", {}))
+    return raw
 
 
 def _wrap_sync(orig, op: str, provider: str):

@@ -12,6 +12,7 @@ import math
 import re
 from typing import Any, Callable
 
+from .encode import make_dumps
 from .pii import PII_PATTERNS, PRIORITY, VALIDATORS, iban_core
 
 _MAX_DEPTH = 6
@@ -19,7 +20,9 @@ _MAX_ITEMS = 200
 _MAX_REPR = 2_000
 _COMPILED = {k: re.compile(p, re.ASCII) for k, p in PII_PATTERNS.items()}
 _ORDER = (*PRIORITY, "email")
-_MAY_HOLD_PII = re.compile(r"[0-9@]")
+# every PII kind needs one of these (an e-mail its @, the digit kinds two adjacent digits or digit.digit): one
+# cheap scan rules out most texts before the six candidate patterns run
+_MAY_HOLD_PII = re.compile(r"@|[0-9][0-9.]", re.ASCII)
 MASK_FAILED = "<content dropped: mask failed>"
 
 
@@ -63,10 +66,31 @@ def safe_repr(value: Any) -> str:
     return text if len(text) <= _MAX_REPR else text[:_MAX_REPR] + "…"
 
 
+def _default(value: Any) -> Any:
+    """json.dumps fallback for objects it cannot encode: pydantic models dumped, bytes summarized, else the repr."""
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
+    dump = getattr(type(value), "model_dump", None)
+    if callable(dump):
+        try:
+            return dump(value, mode="json", warnings=False)
+        except Exception:  # noqa: BLE001
+            pass
+    return safe_repr(value)
+
+
+dumps = make_dumps(_default)  # compact JSON text, objects via _default
+
+
 def to_text(value: Any) -> str:
     """Compact JSON text of any value (strings as is)."""
     if isinstance(value, str):
         return value
+    if type(value) in (dict, list, tuple, int, float, bool):  # the common case: straight to the C encoder
+        try:
+            return dumps(value)
+        except Exception:  # noqa: BLE001 - cycles, odd keys, a raising model_dump: the careful walk below
+            pass
     try:
         plain = jsonable(value)
         return plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
@@ -76,7 +100,7 @@ def to_text(value: Any) -> str:
 
 def pii_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of validated PII in `text`, overlaps resolved by priority (IBAN > card > SSN > phone > IP)."""
-    if not _MAY_HOLD_PII.search(text):
+    if _MAY_HOLD_PII.search(text) is None:
         return []
     found: list[tuple[int, int, str]] = []
     has_at = "@" in text

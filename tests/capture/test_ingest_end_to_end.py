@@ -131,3 +131,19 @@ def test_s3_drop_ingests_and_raw_content_keeps_planted_pii(tmp_path, llm, monkey
         assert sorted(map(sorted, found)) == [[], ["credit_card"], ["email"]]
     finally:
         server.stop()
+
+
+def test_demo_drop_written_through_the_sdk(tmp_path):
+    from strata_capture.demo import write_demo_drop
+
+    report = write_demo_drop(str(tmp_path / "drops"), traces=20)
+    assert report["completed"] and report["spans_published"] > 0
+    [drop] = list_drops(str(tmp_path / "drops"))
+    result = ingest_drop(drop.url, str(tmp_path / "lake"), drop.key)
+    assert result.result.summary()["rows_rejected"] == 0
+    rows = read_entries(str(tmp_path / "lake"), drop.key).to_pylist()
+    assert len(rows) == 20
+    assert {r["service"] for r in rows} == {"support-bot"} and all(r["prompt_tokens"] for r in rows)
+    assert any(r["tool_calls"] == ["lookup_order", "issue_refund"] for r in rows)
+    texts = [r["input"] for r in rows] + [r["output"] for r in rows]
+    assert detect_pii_in_strings(texts) == [set()] * len(texts)

@@ -1,0 +1,294 @@
+"""Capture SDK benchmark: CPU per decorated call and per wrapped OpenAI call, next to an undecorated call and (when
+installed) Langfuse's `@observe`, OpenLLMetry's OpenAI instrumentation and a raw OpenTelemetry span, in the same run;
+spool throughput; RSS growth over 1M spans with the sink down; event-loop stalls with 1,000 concurrent streamed calls
+in asyncio debug mode; `import strata_capture` time.
+
+Each measurement runs in a fresh subprocess. The last line is one JSON object with the figures.
+BENCH_CAPTURE_SPANS (default 1,000,000) sets the RSS run's span count; BENCH_CAPTURE_CALLS (default 20,000) the
+per-call runs' call count.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SPANS = int(os.environ.get("BENCH_CAPTURE_SPANS", "1000000"))
+CALLS = int(os.environ.get("BENCH_CAPTURE_CALLS", "20000"))
+
+MEASURE = r'''
+import json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+kind, n, tmp = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+
+def cpu_per_call(fn, n, blocks=5):
+    """CPU microseconds per call: the best of `blocks` blocks (the least disturbed by other load)."""
+    for _ in range(min(n // 10, 2000)):
+        fn()
+    best = float("inf")
+    for _ in range(blocks):
+        t = time.process_time()
+        for _ in range(n // blocks):
+            fn()
+        best = min(best, (time.process_time() - t) / (n // blocks) * 1e6)
+    return best
+
+def configure():
+    import strata_capture as sc
+    sc.configure(spool_dir=os.path.join(tmp, kind), service="bench", metrics="off", flush_interval_s=3600)
+    return sc
+
+def chat_client(cls_name="OpenAI", stream=False):
+    import httpx2, openai
+    body = {"id": "c", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15}}
+    chunks = [{"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+               "choices": [{"index": 0, "delta": {"content": w}, "finish_reason": None}]} for w in ("Hel", "lo", "!")]
+    sse = ("".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n").encode()
+    raw = json.dumps(body).encode()
+    def handler(request):
+        if b'"stream":true' in request.content or b'"stream": true' in request.content:
+            return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=sse)
+        return httpx2.Response(200, headers={"content-type": "application/json"}, content=raw)
+    cls = getattr(openai, cls_name)
+    http = (httpx2.AsyncClient if cls_name.startswith("Async") else httpx2.Client)(transport=httpx2.MockTransport(handler))
+    return cls(api_key="k", base_url="http://llm.invalid/v1", http_client=http, max_retries=0)
+
+MSG = [{"role": "user", "content": "What is the capital of France? Reply briefly."}]
+out = {}
+if kind == "plain":
+    def f(question, user):
+        return question
+    out["us"] = cpu_per_call(lambda: f("what is the refund policy?", "u1"), n)
+elif kind == "floor":  # the least any durable logger does per call: one json.dumps and one os.write
+    fd = os.open(os.path.join(tmp, "floor.jsonl"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    def f(question, user):
+        os.write(fd, (json.dumps({"t": "0" * 32, "s": "0" * 16, "n": "f", "b": time.time_ns(),
+                                  "a": {"input.value": json.dumps({"question": question, "user": user})}}) + "\n").encode())
+        return question
+    out["us"] = cpu_per_call(lambda: f("what is the refund policy?", "u1"), n)
+elif kind == "decorator":
+    sc = configure()
+    @sc.observe
+    def f(question, user):
+        return question
+    out["us"] = cpu_per_call(lambda: f("what is the refund policy?", "u1"), n)
+    out["written"] = sc.stats().get("spans_written", 0)
+elif kind == "span":
+    sc = configure()
+    def f():
+        with sc.span("step", kind="tool"):
+            pass
+    out["us"] = cpu_per_call(f, n)
+    out["spans_per_cpu_s"] = 1e6 / out["us"]
+elif kind == "langfuse":
+    from langfuse import observe
+    @observe()
+    def f(question, user):
+        return question
+    out["us"] = cpu_per_call(lambda: f("what is the refund policy?", "u1"), n)
+elif kind == "otel":
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    trace.set_tracer_provider(TracerProvider())
+    tracer = trace.get_tracer("bench")
+    def f():
+        with tracer.start_as_current_span("step"):
+            pass
+    out["us"] = cpu_per_call(f, n)
+elif kind == "wrapper_stub":  # the wrapper's own CPU: a create() that returns a parsed ChatCompletion at once
+    from openai.types.chat import ChatCompletion
+    from strata_capture.openai_wrap import wrap_openai
+    done = ChatCompletion.model_validate({"id": "c", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15}})
+    class Completions:
+        def create(self, **kw):
+            return done
+    class Chat:
+        completions = None
+    class Client:
+        pass
+    plain, wrapped = Client(), Client()
+    for c in (plain, wrapped):
+        c.chat = Chat()
+        c.chat.completions = Completions()
+    sc = configure()
+    wrap_openai(wrapped)
+    a = cpu_per_call(lambda: plain.chat.completions.create(model="gpt-4o", messages=MSG), n)
+    b = cpu_per_call(lambda: wrapped.chat.completions.create(model="gpt-4o", messages=MSG), n)
+    out.update(plain_us=a, wrapped_us=b, us=b - a)
+elif kind == "openai_ab":  # real client on a mock transport, unwrapped and wrapped blocks interleaved
+    plain, wrapped = chat_client(), chat_client()
+    sc = configure()
+    sc.wrap_openai(wrapped)
+    best = {"plain": float("inf"), "wrapped": float("inf")}
+    for _ in range(6):
+        for name, c in (("plain", plain), ("wrapped", wrapped)):
+            best[name] = min(best[name], cpu_per_call(lambda: c.chat.completions.create(model="gpt-4o", messages=MSG), n // 6, blocks=1))
+    out.update(plain_us=best["plain"], wrapped_us=best["wrapped"], us=best["wrapped"] - best["plain"])
+elif kind in ("openai_plain", "openai_wrapped", "openai_openllmetry"):
+    client = chat_client()
+    if kind == "openai_wrapped":
+        sc = configure()
+        sc.wrap_openai(client)
+    if kind == "openai_openllmetry":
+        from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+        OpenAIInstrumentor().instrument()
+    out["us"] = cpu_per_call(lambda: client.chat.completions.create(model="gpt-4o", messages=MSG), n)
+elif kind == "rss":
+    sc = configure()
+    import strata_capture.runtime as rt
+    sc.configure(spool_dir=os.path.join(tmp, "rss"), service="bench", metrics="off", flush_interval_s=0.5,
+                 drop_url="/dev/null/unreachable", segment_age_s=1.0)  # a sink that always fails
+    @sc.observe
+    def f(question, user):
+        return question
+    def rss_mb():
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    for _ in range(20000):
+        f("what is the refund policy?", "u1")
+    time.sleep(1.2)  # let the publisher fail at least once, so its imports and buffers are in the baseline
+    before = rss_mb()
+    t, c = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        f("what is the refund policy?", "u1")
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    out.update(rss_growth_mb=rss_mb() - before, spans_per_s=n / wall, spans_per_cpu_s=n / cpu,
+               written=sc.stats().get("spans_written", 0), publish_errors=sc.stats().get("publish_errors", 0))
+    sizes = sum(os.path.getsize(os.path.join(r, x)) for r, _, fs in os.walk(os.path.join(tmp, "rss")) for x in fs)
+    out["spool_mb"] = sizes / 2**20
+elif kind in ("loop_plain", "loop_wrapped"):
+    import asyncio, logging
+    stalls = []
+    class Catch(logging.Handler):
+        def emit(self, record):
+            if "took" in record.getMessage():
+                stalls.append(float(record.args[-1]) if record.args else 0.0)
+    logging.getLogger("asyncio").addHandler(Catch())
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.slow_callback_duration = 0.001
+        client = chat_client("AsyncOpenAI")
+        if kind == "loop_wrapped":
+            sc = configure()
+            sc.wrap_openai(client)
+        async def one():
+            stream = await client.chat.completions.create(model="gpt-4o", messages=MSG, stream=True)
+            return "".join([c.choices[0].delta.content async for c in stream])
+        t = time.perf_counter()
+        got = await asyncio.gather(*(one() for _ in range(n)))
+        assert got == ["Hello!"] * n
+        return time.perf_counter() - t
+    out["seconds"] = asyncio.run(main(), debug=True)
+    out["stalls_over_1ms"] = len(stalls)
+    out["worst_stall_ms"] = max(stalls, default=0.0) * 1000
+print(json.dumps(out))
+'''
+
+
+def measure(kind: str, n: int, tmp: str) -> dict | None:
+    proc = subprocess.run([sys.executable, "-c", MEASURE, str(REPO), kind, str(n), tmp], capture_output=True,
+                          text=True, cwd=str(REPO))
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        if "ModuleNotFoundError" in proc.stderr:
+            return None  # the comparison library is not installed
+        raise RuntimeError(f"{kind}: {last}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+STDLIB_DEPS = "json, re, threading, random, contextvars, fcntl, functools, errno, atexit, hashlib, math, typing"
+
+
+def import_ms(flags: list[str], runs: int = 9, what: str = "strata_capture") -> float:
+    """Best of `runs` fresh interpreters (the least disturbed by other load)."""
+    code = f"import time; t = time.perf_counter(); import {what}; print((time.perf_counter() - t) * 1000)"
+    return min(float(subprocess.run([sys.executable, *flags, "-c", code], capture_output=True, text=True,
+                                    cwd=str(REPO), check=True).stdout) for _ in range(runs))
+
+
+def own_import_ms(runs: int = 5) -> float:
+    """Self time of the strata_capture modules alone (-X importtime), best of `runs`."""
+    best = float("inf")
+    for _ in range(runs):
+        err = subprocess.run([sys.executable, "-X", "importtime", "-c", "import strata_capture"], capture_output=True,
+                             text=True, cwd=str(REPO), check=True).stderr
+        own = sum(int(line.split("|")[0].split(":")[1]) for line in err.splitlines()
+                  if line.strip().endswith(("strata_capture",)) or "strata_capture." in line)
+        best = min(best, own / 1000)
+    return best
+
+
+def main() -> None:
+    figures: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = measure("plain", CALLS, tmp)["us"]
+        floor = measure("floor", CALLS, tmp)["us"]
+        ours = measure("decorator", CALLS, tmp)["us"]
+        span_cm = measure("span", CALLS, tmp)
+        print(f"undecorated call            {plain:8.2f} us CPU")
+        print(f"json.dumps + os.write       {floor:8.2f} us CPU  (reference: the least a durable logger does)")
+        print(f"strata_capture @observe     {ours:8.2f} us CPU  (goal <= 20 us) = {ours / floor:.1f}x the reference")
+        print(f"strata_capture span()       {span_cm['us']:8.2f} us CPU  = {span_cm['spans_per_cpu_s']:,.0f} spans/s per core into the spool (goal >= 50,000)")
+        figures.update(plain_us=round(plain, 2), floor_us=round(floor, 2), decorator_vs_floor=round(ours / floor, 2),
+                       decorator_us=round(ours, 2), span_us=round(span_cm["us"], 2),
+                       spool_spans_per_cpu_s=round(span_cm["spans_per_cpu_s"]))
+        for kind, label in (("langfuse", "Langfuse @observe"), ("otel", "raw OpenTelemetry span")):
+            m = measure(kind, max(CALLS // 4, 1000), tmp)
+            if m is None:
+                print(f"{label:<27} not installed: skipped")
+                figures[f"{kind}_us"] = None
+            else:
+                print(f"{label:<27} {m['us']:8.2f} us CPU  ours is {m['us'] / ours:,.1f}x cheaper")
+                figures[f"{kind}_us"] = round(m["us"], 2)
+                figures[f"{kind}_ratio"] = round(m["us"] / ours, 1)
+        stub = measure("wrapper_stub", CALLS, tmp)
+        print(f"wrap_openai, its own CPU     {stub['us']:8.2f} us added per non-streamed call (goal <= 30 us; "
+              f"create() stubbed to return a parsed ChatCompletion)")
+        calls = max(CALLS // 10, 600)
+        ab = measure("openai_ab", calls, tmp)
+        base = ab["plain_us"]
+        print(f"OpenAI call on a mock transport {base:7.1f} us CPU; wrapped {ab['wrapped_us']:.1f} us "
+              f"({ab['us']:+.1f} us, interleaved blocks, best of 6)")
+        figures.update(wrapper_added_us=round(stub["us"], 2), openai_call_us=round(base, 1),
+                       openai_wrapped_us=round(ab["wrapped_us"], 1), openai_ab_added_us=round(ab["us"], 1))
+        ollm = measure("openai_openllmetry", calls, tmp)
+        if ollm is None:
+            print("OpenLLMetry instrumentation  not installed: skipped")
+            figures["openllmetry_added_us"] = None
+        else:
+            print(f"OpenLLMetry instrumentation  +{ollm['us'] - base:.1f} us per call")
+            figures["openllmetry_added_us"] = round(ollm["us"] - base, 1)
+        rss = measure("rss", SPANS, tmp)
+        print(f"{SPANS:,} decorated calls, sink down: {rss['spans_per_s']:,.0f} spans/s wall, "
+              f"{rss['spans_per_cpu_s']:,.0f} per CPU-second, RSS growth {rss['rss_growth_mb']:.1f} MB (goal <= 5 MB "
+              f"per 1M), spool {rss['spool_mb']:,.0f} MB, {rss['publish_errors']} failed publish rounds")
+        figures.update(rss_spans=SPANS, rss_growth_mb=round(rss["rss_growth_mb"], 2),
+                       sink_down_spans_per_s=round(rss["spans_per_s"]), spool_mb=round(rss["spool_mb"], 1))
+        loops = {k: measure(k, 1000, tmp) for k in ("loop_plain", "loop_wrapped")}
+        for k, m in loops.items():
+            print(f"1,000 concurrent streams, asyncio debug ({k[5:]:<7}): {m['seconds']:.2f} s, "
+                  f"{m['stalls_over_1ms']} callbacks over 1 ms, worst {m['worst_stall_ms']:.1f} ms")
+        figures.update(stalls_plain=loops["loop_plain"]["stalls_over_1ms"],
+                       stalls_wrapped=loops["loop_wrapped"]["stalls_over_1ms"],
+                       worst_stall_wrapped_ms=round(loops["loop_wrapped"]["worst_stall_ms"], 2),
+                       worst_stall_plain_ms=round(loops["loop_plain"]["worst_stall_ms"], 2))
+    cold, bare, deps = import_ms([]), import_ms(["-S"]), import_ms(["-S"], what=STDLIB_DEPS)
+    print(f"import strata_capture: {cold:.1f} ms (goal <= 30 ms); in a bare interpreter (-S) {bare:.1f} ms, of which "
+          f"{deps:.1f} ms are the standard-library modules it uses (reference, same run); best of 9 each")
+    own = own_import_ms()
+    print(f"strata_capture's own modules (self time, -X importtime): {own:.1f} ms")
+    figures.update(import_ms=round(cold, 1), import_ms_no_site=round(bare, 1), import_stdlib_deps_ms=round(deps, 1),
+                   import_own_modules_ms=round(own, 1))
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
