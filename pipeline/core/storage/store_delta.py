@@ -20,6 +20,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 
 from .store import PARTITION_COLUMN, WarehouseStore, sql_literal, where_sql
 
+LAKE_TABLES = frozenset({"log_entries", "quarantine"})  # large: read in place, never copied
 MAX_COMMIT_RETRIES = 100  # delta-rs's own rebase-and-retry on a lost commit race (sized for many writers)
 
 
@@ -162,9 +163,14 @@ class DeltaStore(WarehouseStore):
         con = duckdb.connect(":memory:")
         for name in self.tables():
             dt = self._table(name)
-            if dt is not None:
-                con.register(f"_delta_{name}", dt.to_pyarrow_dataset())
-                con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "_delta_{name}"')
+            if dt is None:
+                continue
+            con.register(f"_delta_{name}", dt.to_pyarrow_dataset())
+            # serving tables are small: copied in, they are tables like the file store's (the lake stays a view)
+            kind = "VIEW" if name in LAKE_TABLES else "TABLE"
+            con.execute(f'CREATE {kind} "{name}" AS SELECT * FROM "_delta_{name}"')
+            if kind == "TABLE":
+                con.unregister(f"_delta_{name}")
         return con
 
 
