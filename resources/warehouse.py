@@ -51,3 +51,15 @@ class WarehouseResource(DuckDBResource):
             return
         with self.get_connection() as con:
             yield DuckDBConnectionStore(con)
+
+
+@contextmanager
+def warehouse_store(resource) -> Iterator[WarehouseStore]:
+    """The store behind a warehouse resource: `WarehouseResource.get_store()`, or for a plain `DuckDBResource`
+    its connection wrapped (the same statements either way)."""
+    if isinstance(resource, WarehouseResource):
+        with resource.get_store() as store:
+            yield store
+        return
+    with resource.get_connection() as con:
+        yield DuckDBConnectionStore(con)

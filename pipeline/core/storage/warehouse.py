@@ -72,8 +72,12 @@ def record_drop(target, drop: str, report: dict) -> dict:
     return {"roles": roles, "changes": changes}
 
 
-def refresh_lake_views(con, lake_url: str) -> bool:
-    """`lake_entries` / `lake_quarantine` views over the lake's Parquet (local lakes; remote ones need httpfs)."""
+def refresh_lake_views(target, lake_url: str) -> bool:
+    """`lake_entries` / `lake_quarantine` views over the lake's Parquet (local lakes; remote ones need httpfs).
+    `target` is a DuckDB connection or a store; a store without a DuckDB file (Delta) has no persistent views."""
+    con = getattr(target, "con", None) if hasattr(target, "replace") else target
+    if con is None:
+        return False
     if "://" in lake_url and not lake_url.startswith("file://"):
         return False
     base = os.path.abspath(lake_url.removeprefix("file://")).rstrip("/")
