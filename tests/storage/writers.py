@@ -1,5 +1,5 @@
 """What one drop's run does to the warehouse, as a function a separate process runs (multiprocessing spawn, the way
-the queued run coordinator launches runs as processes): ingest the drop from S3 into the lake, then write the drop's
+the queued run coordinator launches runs as processes): ingest the drop into the lake, then write the drop's
 per-drop tables (the lake's entries, drops, schemas, anomalies) and one row of a daily table with the run's token."""
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def make_store(kind: str, where: str, options: dict):
 
 
 def run_drop(kind: str, where: str, drops_url: str, lake_url: str, options: dict, key: str, run_id: str) -> dict:
+    """`options` are the warehouse's storage options (drops and lake are local folders here)."""
     """One run for one drop; returns what it wrote and any error (as text, so the parent can assert none)."""
     from pipeline.core.ingest.drop_ingest import ingest_drop
     from pipeline.core.storage.anomaly_store import store_anomalies
@@ -43,8 +44,8 @@ def run_drop(kind: str, where: str, drops_url: str, lake_url: str, options: dict
 
     t0 = time.perf_counter()
     try:
-        done = ingest_drop(drop_objects(drops_url, key, options), lake_url, key, None, options, options)
-        entries = read_entries(lake_url, key, options).select(["ts", "line", "model", "latency_ms", "input"])
+        done = ingest_drop(drop_objects(drops_url, key), lake_url, key)
+        entries = read_entries(lake_url, key).select(["ts", "line", "model", "latency_ms", "input"])
         entries = entries.add_column(0, "drop", pa.array([key] * entries.num_rows, pa.string()))
         slow = entries.filter(pc.greater(entries.column("latency_ms"), 1000))
         found = pa.table({"ts": slow.column("ts"), "line": slow.column("line"), "metric": ["latency_ms"] * slow.num_rows,
@@ -58,7 +59,8 @@ def run_drop(kind: str, where: str, drops_url: str, lake_url: str, options: dict
                          token=run_id)
         finally:
             getattr(store, "close", lambda: None)()
-        return {"key": key, "rows": entries.num_rows, "error": None, "seconds": time.perf_counter() - t0}
+        return {"key": key, "rows": entries.num_rows, "error": None, "seconds": time.perf_counter() - t0,
+                "retries": getattr(store, "retries", 0)}
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which asserts there were none
         return {"key": key, "rows": 0, "error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - t0}
 

@@ -59,6 +59,7 @@ class DeltaStore(WarehouseStore):
         self.url = url.rstrip("/")
         self.options = delta_storage_options(storage_options)
         self.attempts = attempts
+        self.retries = 0  # commit races this store lost and retried (beyond delta-rs's own rebases)
 
     def path(self, table: str) -> str:
         return f"{self.url}/{table}"
@@ -76,6 +77,7 @@ class DeltaStore(WarehouseStore):
             except Exception as exc:  # noqa: BLE001 - only commit races are retried
                 if attempt == self.attempts - 1 or not _retryable(exc):
                     raise
+                self.retries += 1
                 time.sleep(min(0.05 * 2 ** attempt, 1.0) * (0.5 + random.random()))
 
     def _props(self, txn: Transaction | None = None) -> CommitProperties:
