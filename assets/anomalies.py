@@ -15,6 +15,7 @@ from pipeline.core.storage.invariant_store import markdown_table
 from pipeline.core.storage.lake import read_entries, read_window
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource, StrataConfigResource
+from resources.warehouse import warehouse_store
 
 from .ingest import log_entries
 
@@ -83,8 +84,8 @@ def anomalies(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: 
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
     with fs.open(path, "w") as f:
         f.write(dumps_state(new_state))
-    with warehouse.get_connection() as con:
-        store_anomalies(con, drop, found)
+    with warehouse_store(warehouse) as store:
+        store_anomalies(store, drop, found)
     rows = found.to_pylist()
     sev, by_metric = Counter(r["severity"] for r in rows), Counter(r["metric"] for r in rows)
     top = sorted(rows, key=lambda r: -abs(r["score"]))[:15]

@@ -12,6 +12,7 @@ from pipeline.core.storage.drift_store import store_drift
 from pipeline.core.storage.lake import list_lake_drops, read_entries, read_window
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource, StrataConfigResource
+from resources.warehouse import warehouse_store
 
 from .ingest import log_entries
 
@@ -64,8 +65,8 @@ def drop_drift(context: dg.AssetExecutionContext, lake: LakeResource, warehouse:
     report = to_dict(result)
     last = pc.max(current.column("ts")).as_py()
     report["current_window"] = {"start": first.isoformat(), "end": last.isoformat()}  # the report plots drops by it
-    with warehouse.get_connection() as con:
-        store_drift(con, "drop", drop, report, datetime.now(timezone.utc))
+    with warehouse_store(warehouse) as store:
+        store_drift(store, "drop", drop, report, datetime.now(timezone.utc))
     return dg.MaterializeResult(metadata=_metadata(report))
 
 
@@ -82,6 +83,6 @@ def version_drift(context: dg.AssetExecutionContext, lake: LakeResource, warehou
         return dg.MaterializeResult(metadata={"skipped": str(exc)})
     result = diff_entries(a, b, cfg.drift, cfg.price_table(), baseline_label=base, current_label=cur)
     report = to_dict(result)
-    with warehouse.get_connection() as con:
-        store_drift(con, "version", f"{base} -> {cur}", report, datetime.now(timezone.utc))
+    with warehouse_store(warehouse) as store:
+        store_drift(store, "version", f"{base} -> {cur}", report, datetime.now(timezone.utc))
     return dg.MaterializeResult(metadata=_metadata(report))

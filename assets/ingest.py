@@ -10,6 +10,7 @@ from pipeline.core.storage.lake import read_report
 from pipeline.core.storage.warehouse import record_drop, refresh_lake_views
 from pipeline.partitions import log_drops
 from resources.storage import LakeResource, ObjectStoreResource, StrataConfigResource
+from resources.warehouse import warehouse_store
 
 
 @dg.asset(
@@ -67,9 +68,9 @@ def _roles_markdown(roles: list[list]) -> str:
 def log_schema(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: DuckDBResource) -> dg.MaterializeResult:
     drop = context.partition_key
     report = read_report(lake.lake_url, drop, lake.storage_options())
-    with warehouse.get_connection() as con:
-        written = record_drop(con, drop, report)
-        refresh_lake_views(con, lake.lake_url)
+    with warehouse_store(warehouse) as store:
+        written = record_drop(store, drop, report)
+        refresh_lake_views(store, lake.lake_url)
     roles, changes = written["roles"], written["changes"]
     confidences = [r[4] for r in roles]
     return dg.MaterializeResult(

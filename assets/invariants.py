@@ -8,6 +8,7 @@ from pipeline.core.storage.invariant_store import baseline_url, markdown_table, 
 from pipeline.core.invariants import check_staleness, discover, load_baseline, save_baseline
 from pipeline.core.storage.lake import last_days, read_window
 from resources.storage import LakeResource, StrataConfigResource
+from resources.warehouse import warehouse_store
 
 from .ingest import log_entries
 
@@ -28,8 +29,8 @@ def invariants(context: dg.AssetExecutionContext, lake: LakeResource, warehouse:
     mined = discover(entries, min_confidence=cfg.min_confidence, families=cfg.families)
     path = save_baseline(mined, baseline_url(lake.artifacts_url), metadata={"window": window},
                          storage_options=lake.storage_options())
-    with warehouse.get_connection() as con:
-        save_invariants(con, mined, window)
+    with warehouse_store(warehouse) as store:
+        save_invariants(store, mined, window)
     context.log.info(f"mined {len(mined)} invariants over {window['rows']:,} rows ({window['start']} .. {window['end']})")
     by_family, by_severity = Counter(i.family for i in mined), Counter(i.severity for i in mined)
     rows = [{"id": i.id, "confidence": i.confidence, "severity": i.severity, "description": i.description} for i in mined]
@@ -66,8 +67,8 @@ def invariant_staleness(context: dg.AssetExecutionContext, lake: LakeResource, w
     spanned = [i for i in baseline if i.window_dependent]
     if spanned:  # e.g. returning-user share: only comparable over a window as long as the baseline's
         results += check_staleness(spanned, long, degraded_pp=cfg.degraded_pp, violated_pp=cfg.violated_pp)
-    with warehouse.get_connection() as con:
-        record_staleness(con, results, window)
+    with warehouse_store(warehouse) as store:
+        record_staleness(store, results, window, token=context.run_id)  # a retried step never appends twice
     counts = Counter(r.status for r in results)
     bad = [r.to_dict() for r in results if r.status != "holds"]
     context.log.info(f"staleness: {dict(counts)}")

@@ -1,6 +1,5 @@
 """The one Definitions object of the Strata code location."""
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from pipeline.core.config import load_config
 from pipeline.core.settings import apply_defaults
@@ -13,6 +12,7 @@ from pipeline.jobs import ingest_job, learn_job, publish_job, staleness_job  # n
 from pipeline.schedules import schedules  # noqa: E402
 from resources.alerts import alert_resources  # noqa: E402
 from resources.storage import LakeResource, ObjectStoreResource, StrataConfigResource  # noqa: E402
+from resources.warehouse import WarehouseResource  # noqa: E402
 from sensors.alerts import alert_sensors  # noqa: E402
 from sensors.new_drop import new_log_drop_sensor  # noqa: E402
 
@@ -35,7 +35,12 @@ defs = dg.Definitions(
             storage_options_json=dg.EnvVar("STRATA_STORAGE_OPTIONS"),
             s3_endpoint_url=dg.EnvVar("STRATA_S3_ENDPOINT_URL"),
         ),
-        "warehouse": DuckDBResource(database=dg.EnvVar("STRATA_WAREHOUSE_PATH")),
+        "warehouse": WarehouseResource(
+            database=dg.EnvVar("STRATA_WAREHOUSE_PATH"),
+            url=dg.EnvVar("STRATA_WAREHOUSE_URL"),
+            storage_options_json=dg.EnvVar("STRATA_STORAGE_OPTIONS"),
+            s3_endpoint_url=dg.EnvVar("STRATA_S3_ENDPOINT_URL"),
+        ),
         "strata_config": StrataConfigResource(config_path=dg.EnvVar("STRATA_CONFIG")),
         **alert_resources(),
     },

@@ -44,8 +44,12 @@ def cmd_report(args) -> int:
     if is_warehouse(source):
         if not source.is_file():
             return _fail(f"{source}: no such warehouse file")
+        from ..core.storage.warehouse_lock import WarehouseBusy, connect_warehouse
+
         try:
-            con = duckdb.connect(str(source), read_only=True)
+            con = connect_warehouse(str(source), read_only=True)  # waits while a run holds the file
+        except WarehouseBusy as exc:
+            return _fail(str(exc))
         except duckdb.Error as exc:
             return _fail(f"{source}: not a readable DuckDB warehouse ({str(exc).splitlines()[0]})")
         try:

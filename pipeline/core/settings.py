@@ -32,6 +32,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "STRATA_LAKE_URL": ("./data/lake", "normalized Parquet per drop and quarantine"),
     "STRATA_ARTIFACTS_URL": ("./data/artifacts", "reports, generated test suites, baseline JSON"),
     "STRATA_WAREHOUSE_PATH": ("./data/warehouse.duckdb", "the DuckDB warehouse file"),
+    "STRATA_WAREHOUSE_URL": ("", "Delta Lake warehouse URL (s3://bucket/warehouse); empty: the DuckDB file"),
     "STRATA_CONFIG": ("", "path to strata.yml (empty: ./strata.yml or a parent's, if any)"),
     "STRATA_STORAGE_OPTIONS": ("", "fsspec storage options as JSON, e.g. {\"key\": ..., \"secret\": ...}"),
     "STRATA_S3_ENDPOINT_URL": ("", "S3-compatible endpoint (MinIO, moto, R2); empty for AWS"),

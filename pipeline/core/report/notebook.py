@@ -27,9 +27,9 @@ class Report:
 
             entries = chart_entries(lake)
         if isinstance(warehouse, (str, Path)):
-            import duckdb
+            from ..storage.warehouse_lock import connect_warehouse
 
-            with duckdb.connect(str(warehouse), read_only=True) as con:
+            with connect_warehouse(str(warehouse), read_only=True) as con:  # waits while a run holds the file
                 return cls(build_report_data(con, entries, **options), template, sign)
         return cls(build_report_data(warehouse, entries, **options), template, sign)
 

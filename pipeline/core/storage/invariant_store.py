@@ -4,6 +4,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import pyarrow as pa
+
+from .store import as_store
+from .warehouse import TS, rows_table
+
 BASELINE_NAME = "invariants.strata.json"
 
 DDL = [
@@ -17,6 +22,16 @@ DDL = [
 ]
 
 
+INVARIANTS_SCHEMA = pa.schema([("id", pa.string()), ("family", pa.string()), ("description", pa.string()),
+                               ("confidence", pa.float64()), ("support", pa.int64()), ("total", pa.int64()),
+                               ("severity", pa.string()), ("check_spec", pa.string()), ("evidence", pa.string()),
+                               ("window_start", pa.string()), ("window_end", pa.string()), ("mined_at", TS)])
+STALENESS_SCHEMA = pa.schema([("checked_at", TS), ("id", pa.string()), ("family", pa.string()), ("severity", pa.string()),
+                              ("status", pa.string()), ("confidence_then", pa.float64()), ("confidence_now", pa.float64()),
+                              ("drop_pp", pa.float64()), ("support", pa.int64()), ("total", pa.int64()),
+                              ("evidence", pa.string()), ("window_start", pa.string()), ("window_end", pa.string())])
+
+
 def baseline_url(artifacts_url: str) -> str:
     return f"{artifacts_url.rstrip('/')}/baselines/{BASELINE_NAME}"
 
@@ -25,34 +40,31 @@ def suite_url(artifacts_url: str) -> str:
     return f"{artifacts_url.rstrip('/')}/suites/test_invariants.py"
 
 
-def _ensure(con) -> None:
-    for stmt in DDL:
-        con.execute(stmt)
+def _text(value) -> str | None:
+    return None if value is None else str(value)
 
 
-def save_invariants(con, invariants, window: dict) -> int:
-    """Replace the serving set of invariants with a freshly mined one."""
-    _ensure(con)
+def save_invariants(target, invariants, window: dict) -> int:
+    """Replace the serving set of invariants with a freshly mined one (`target`: a store or a DuckDB connection)."""
     now = datetime.now(timezone.utc)
-    con.execute("DELETE FROM invariants")
     rows = [[i.id, i.family, i.description, float(i.confidence), int(i.support), int(i.total), i.severity,
-             json.dumps(i.check, default=str), json.dumps(i.evidence, default=str), window.get("start"), window.get("end"), now]
+             json.dumps(i.check, default=str), json.dumps(i.evidence, default=str), _text(window.get("start")),
+             _text(window.get("end")), now]
             for i in invariants]
-    if rows:
-        con.executemany("INSERT INTO invariants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    as_store(target).overwrite("invariants", rows_table(rows, INVARIANTS_SCHEMA), ddl=DDL[0])
     return len(rows)
 
 
-def record_staleness(con, results, window: dict, checked_at: datetime | None = None) -> int:
-    """Append one staleness run (history is kept, so confidence can be followed over days)."""
-    _ensure(con)
+def record_staleness(target, results, window: dict, checked_at: datetime | None = None, token: str | None = None) -> int:
+    """Append one staleness run (history is kept, so confidence can be followed over days); a `token` (e.g. the
+    run id) already applied makes a retried step write nothing. Returns the rows written."""
     at = checked_at or datetime.now(timezone.utc)
     rows = [[at, r.id, r.family, r.severity, r.status, float(r.confidence_then), float(r.confidence_now), float(r.drop_pp),
-             int(r.support), int(r.total), json.dumps(r.evidence, default=str), window.get("start"), window.get("end")]
+             int(r.support), int(r.total), json.dumps(r.evidence, default=str), _text(window.get("start")),
+             _text(window.get("end"))]
             for r in results]
-    if rows:
-        con.executemany("INSERT INTO staleness VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return len(rows)
+    written = as_store(target).append("staleness", rows_table(rows, STALENESS_SCHEMA), token=token, ddl=DDL[1])
+    return len(rows) if written else 0
 
 
 def markdown_table(rows: list[dict], columns: list[str], limit: int = 40) -> str:

@@ -1,0 +1,156 @@
+"""Scale-out: drops per minute through ingest_job with 1, 2 and 4 concurrent runs (separate processes, as the queued
+run coordinator launches them) on the embedded DuckDB-file warehouse and on the Delta store (local disk), and the
+warehouse read time of the report's queries on both. The reference is the DuckDB store at 1 run, measured in the same
+process. Worker processes are started and have imported the code location before the clock starts (the same for both
+stores). Last line: one JSON object.
+
+    python bench/scale.py            # STRATA_BENCH_DROPS (default 8) drops of STRATA_BENCH_ROWS (default 2000) rows
+"""
+import json
+import multiprocessing as mp
+import os
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+N_DROPS = int(os.environ.get("STRATA_BENCH_DROPS", "8"))
+ROWS = int(os.environ.get("STRATA_BENCH_ROWS", "2000"))
+CONCURRENCY = (1, 2, 4)
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def make_drops(folder: Path) -> list[str]:
+    folder.mkdir(parents=True)
+    rng = random.Random(7)
+    keys = []
+    for d in range(N_DROPS):
+        lines = []
+        for i in range(ROWS):
+            lines.append(json.dumps({
+                "timestamp": f"2026-11-{1 + d:02d}T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z",
+                "prompt": f"question {rng.randint(0, 10**6)}", "response": {"text": '{"answer": "ok"}'},
+                "model": rng.choice(["gpt-4o-mini", "gpt-4o"]), "latency_ms": round(rng.lognormvariate(6, 0.4), 1),
+                "usage": {"prompt_tokens": rng.randint(5, 500), "completion_tokens": rng.randint(5, 300)},
+                "session_id": f"s{i // 5}", "status": "ok" if rng.random() > 0.02 else "error"}))
+        key = f"day-{d + 1:02d}.jsonl"
+        (folder / key).write_text("\n".join(lines) + "\n")
+        keys.append(key)
+    return keys
+
+
+def _init(env: dict) -> None:
+    os.environ.update(env)
+    import pipeline.definitions  # noqa: F401  (imported before the clock starts)
+
+
+def _warm(_):
+    return os.getpid()
+
+
+def _run(key: str) -> bool:
+    import dagster as dg
+
+    from pipeline.definitions import defs
+
+    with dg.DagsterInstance.get() as instance:
+        res = defs.resolve_job_def("ingest_job").execute_in_process(
+            partition_key=key, instance=instance, raise_on_error=False, run_config=QUIET)
+    return res.success
+
+
+def _env(root: Path, store: str) -> dict:
+    return {"DAGSTER_HOME": str(root / "home"), "STRATA_DROPS_URL": str(root / "drops"),
+            "STRATA_LAKE_URL": str(root / "lake"), "STRATA_ARTIFACTS_URL": str(root / "artifacts"),
+            "STRATA_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+            "STRATA_WAREHOUSE_URL": str(root / "delta") if store == "delta" else ""}
+
+
+def trial(base: Path, store: str, runs: int) -> dict:
+    root = base / f"{store}-{runs}"
+    keys = make_drops(root / "drops")
+    (root / "home").mkdir()
+    shutil.copy(ROOT / "deploy" / "embedded" / "dagster.yaml", root / "home" / "dagster.yaml")
+    env = _env(root, store)
+    os.environ.update(env)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("log_drops", keys)
+    pool = mp.get_context("spawn").Pool(runs, initializer=_init, initargs=(env,))
+    try:
+        pool.map(_warm, range(runs * 4), chunksize=1)
+        t0 = time.perf_counter()
+        ok = pool.map(_run, keys, chunksize=1)
+        elapsed = time.perf_counter() - t0
+    finally:
+        pool.close()
+        pool.join()
+    return {"store": store, "runs": runs, "drops": len(keys), "failed": ok.count(False), "seconds": round(elapsed, 2),
+            "drops_per_minute": round(len(keys) / elapsed * 60, 2), "root": str(root)}
+
+
+def read_time(root: Path, store: str, repeat: int = 3) -> float:
+    """Median seconds to open the warehouse and build the report's data from it (all its queries)."""
+    from pipeline.core.report import build_report_data
+
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        if store == "delta":
+            from pipeline.core.storage.store_delta import DeltaStore
+
+            con = DeltaStore(str(root / "delta")).reader()
+        else:
+            from pipeline.core.storage.warehouse_lock import connect_warehouse
+
+            con = connect_warehouse(str(root / "warehouse.duckdb"), read_only=True)
+        try:
+            build_report_data(con, None)
+        finally:
+            con.close()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> int:
+    base = Path(tempfile.mkdtemp(prefix="strata-bench-scale-"))
+    results = []
+    try:
+        for store in ("duckdb", "delta"):
+            for runs in CONCURRENCY:
+                r = trial(base, store, runs)
+                results.append(r)
+                print(f"{store:6s} runs={runs}  {r['drops']} drops in {r['seconds']:7.2f} s  "
+                      f"{r['drops_per_minute']:6.2f} drops/min  failed={r['failed']}", flush=True)
+        reads = {s: read_time(Path(next(r["root"] for r in results if r["store"] == s and r["runs"] == 4)), s)
+                 for s in ("duckdb", "delta")}
+        for s, t in reads.items():
+            print(f"report read ({s}): {t * 1000:.0f} ms")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    rate = {(r["store"], r["runs"]): r["drops_per_minute"] for r in results}
+    ref = rate[("duckdb", 1)]
+    peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
+    out = {"bench": "scale", "drops": N_DROPS, "rows_per_drop": ROWS, "cpus": os.cpu_count(),
+           "drops_per_minute": {f"{s}_{n}": rate[(s, n)] for s, n in rate},
+           "ratio_to_duckdb_1": {f"{s}_{n}": round(rate[(s, n)] / ref, 3) for s, n in rate},
+           "delta_speedup_1_to_2": round(rate[("delta", 2)] / rate[("delta", 1)], 3),
+           "delta_speedup_1_to_4": round(rate[("delta", 4)] / rate[("delta", 1)], 3),
+           "duckdb_speedup_1_to_2": round(rate[("duckdb", 2)] / rate[("duckdb", 1)], 3),
+           "report_read_ms": {s: round(t * 1000, 1) for s, t in reads.items()},
+           "failed_runs": sum(r["failed"] for r in results), "peak_rss_mb": round(peak_mb, 1),
+           "load_average_1m": round(os.getloadavg()[0], 2)}
+    print(json.dumps(out))
+    return 0 if out["failed_runs"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
