@@ -99,6 +99,11 @@ class AlertSettings(dg.ConfigurableResource):
     settle_seconds: float = Field(default=120, ge=0, description="Drops younger than this wait a tick, so their "
                                   "anomalies and drift are written before they are evaluated.")
     dagster_url: str = Field(default="", description="Dagster UI base URL for links in alerts; empty: no links.")
+    tick_budget_seconds: float = Field(default=30.0, gt=0, le=45, description="No delivery starts (and no retry waits) "
+                                       "past this many seconds into a tick; the rest is sent next tick. With the 10 s "
+                                       "request timeout a tick stays under Dagster's 60 s sensor limit.")
+    storm_threshold: int = Field(default=5, ge=1, description="More critical notifications than this for one target "
+                                 "in one tick go out as one summary message.")
 
     def window(self) -> timedelta:
         return timedelta(minutes=self.dedup_window_minutes)

@@ -1,5 +1,7 @@
-"""Warehouse tables for alerting: `alert_log` (every delivery attempt, its status and error) and `alert_state` (the
-dedup state per key, so the window, re-notify and pending retries survive across sensor ticks and restarts)."""
+"""Warehouse tables for alerting: `alert_log` (every delivery attempt, its status and error), `alert_state` (the
+dedup state per key, so the window, re-notify and pending retries survive across sensor ticks and restarts) and
+`alert_claims` (who is sending which notification to which target: claimed atomically, so two overlapping ticks never
+send the same notification twice)."""
 from __future__ import annotations
 
 import json
@@ -18,7 +20,11 @@ DDL = [
         key VARCHAR PRIMARY KEY, kind VARCHAR, severity VARCHAR, active BOOLEAN, opened_at TIMESTAMPTZ,
         last_seen TIMESTAMPTZ, last_sent_at TIMESTAMPTZ, sent_severity VARCHAR, notified_open BOOLEAN,
         pending VARCHAR, pending_since TIMESTAMPTZ, finding VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS alert_claims (
+        notification_id VARCHAR, target VARCHAR, status VARCHAR, lease_until TIMESTAMPTZ, owner VARCHAR,
+        PRIMARY KEY (notification_id, target))""",
 ]
+LEASE = timedelta(minutes=5)  # a claim whose tick died is taken over after this (a tick lasts well under a minute)
 STATE_COLUMNS = ["key", "kind", "severity", "active", "opened_at", "last_seen", "last_sent_at", "sent_severity",
                  "notified_open", "pending", "pending_since", "finding"]
 KEEP_RESOLVED = timedelta(days=30)  # quiet resolved keys older than this are forgotten
@@ -84,14 +90,51 @@ def record(con, sent: Iterable[Sent], unrouted: Iterable[Notification] = (), at:
 
 
 def delivered_targets(con, notification_ids: Iterable[str]) -> dict[str, set[str]]:
-    """Targets each notification already reached (a retry skips them)."""
+    """Targets each notification already reached, by the log or a settled claim (a retry skips them)."""
     ids = list(notification_ids)
     if not ids:
         return {}
     ensure_tables(con)
     rows = con.sql("SELECT DISTINCT notification_id, target FROM alert_log WHERE status = 'delivered' "
-                   "AND list_contains(?, notification_id)", params=[ids]).fetchall()
+                   "AND list_contains(?, notification_id) UNION SELECT notification_id, target FROM alert_claims "
+                   "WHERE status = 'delivered' AND list_contains(?, notification_id)", params=[ids, ids]).fetchall()
     out: dict[str, set[str]] = {}
     for nid, target in rows:
         out.setdefault(nid, set()).add(target)
     return out
+
+
+def claim(con, target: str, notification_ids: Iterable[str], owner: str, now: datetime,
+          lease: timedelta = LEASE) -> set[str]:
+    """Claim the notifications this tick may send to `target`, in one transaction: a row per (notification, target)
+    is created pending, then `UPDATE ... WHERE status = 'pending' (or its lease ran out) RETURNING` takes it. What
+    another tick holds or has delivered is not returned; a tick that loses a write conflict claims nothing."""
+    ids = list(notification_ids)
+    if not ids:
+        return set()
+    ensure_tables(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("INSERT INTO alert_claims SELECT unnest(?::VARCHAR[]), ?, 'pending', NULL, NULL ON CONFLICT DO NOTHING",
+                    [ids, target])
+        rows = con.execute(
+            "UPDATE alert_claims SET status = 'claimed', lease_until = ?, owner = ? WHERE target = ? "
+            "AND list_contains(?, notification_id) AND (status = 'pending' OR (status = 'claimed' AND lease_until < ?)) "
+            "RETURNING notification_id", [now + lease, owner, target, ids, now]).fetchall()
+        con.execute("COMMIT")
+    except Exception:  # duckdb: a concurrent claim of the same rows conflicts; the other tick has them
+        try:
+            con.execute("ROLLBACK")
+        except Exception:
+            pass
+        return set()
+    return {r[0] for r in rows}
+
+
+def settle(con, target: str, notification_ids: Iterable[str], owner: str, delivered: bool) -> None:
+    """After the attempt: delivered claims stay taken for good; failed ones go back to pending for a later tick."""
+    ids = list(notification_ids)
+    if not ids:
+        return
+    con.execute("UPDATE alert_claims SET status = ?, lease_until = NULL WHERE target = ? AND owner = ? "
+                "AND list_contains(?, notification_id)", ["delivered" if delivered else "pending", target, owner, ids])
