@@ -36,13 +36,13 @@ class WarehouseClaims:
     def __init__(self, warehouse: DuckDBResource, clock: Callable[[], datetime] = utc_now):
         self.warehouse, self.clock, self.owner = warehouse, clock, uuid.uuid4().hex
 
-    def take(self, target: str, ids: list[str]) -> set[str]:
+    def take(self, target: str, keys: list[str]) -> tuple[set[str], set[str]]:
         with self.warehouse.get_connection() as con:
-            return claim(con, target, ids, self.owner, self.clock())
+            return claim(con, target, keys, self.owner, self.clock())
 
-    def settle(self, target: str, ids: list[str], delivered: bool) -> None:
+    def settle(self, target: str, keys: list[str], delivered: bool) -> None:
         with self.warehouse.get_connection() as con:
-            settle(con, target, ids, self.owner, delivered)
+            settle(con, target, keys, self.owner, delivered, self.clock())
 
 
 def alert_tick(log, cursor: str | None, warehouse: DuckDBResource, artifacts_url: str, slack: SlackAlertResource,

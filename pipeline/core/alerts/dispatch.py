@@ -16,11 +16,17 @@ STORM = 5  # more critical notifications than this for one target in one tick ar
 
 
 class Claims(Protocol):
-    """Atomic claims (see alert_log.claim): `take` returns the ids this tick may send, `settle` records the outcome."""
+    """Atomic claims (see alert_log.claim) on messages (`claim_key`): `take` returns (what this tick may send, what
+    another tick just delivered); `settle` records the outcome."""
 
-    def take(self, target: str, ids: list[str]) -> set[str]: ...
+    def take(self, target: str, keys: list[str]) -> tuple[set[str], set[str]]: ...
 
-    def settle(self, target: str, ids: list[str], delivered: bool) -> None: ...
+    def settle(self, target: str, keys: list[str], delivered: bool) -> None: ...
+
+
+def claim_key(n: Notification) -> str:
+    """What overlapping ticks agree on (their notification ids differ in `since`): the key and the action."""
+    return f"{n.key}|{n.action}"
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,11 @@ def dispatch(notifications: Iterable[Notification], targets: Iterable[Target], p
             if deadline is not None and clock() >= deadline:
                 break  # the time budget is spent: the rest stays owed, the next tick sends it
             if claims is not None:
-                mine = claims.take(target.name, [n.id for n in batch])
-                batch = [n for n in batch if n.id in mine]
+                mine, elsewhere = claims.take(target.name, [claim_key(n) for n in batch])
+                for n in batch:
+                    if claim_key(n) in elsewhere:
+                        got[n.id].add(target.name)  # another tick delivered this very message: done, not re-sent
+                batch = [n for n in batch if claim_key(n) in mine]
                 if not batch:
                     continue  # another tick is sending these (or has)
             try:
@@ -81,7 +90,7 @@ def dispatch(notifications: Iterable[Notification], targets: Iterable[Target], p
             else:
                 result = deliver(target.name, attempt, policy, target.redact)
             if claims is not None:
-                claims.settle(target.name, [n.id for n in batch], result.ok)
+                claims.settle(target.name, [claim_key(n) for n in batch], result.ok)
             sent.append(Sent(target.name, tuple(batch), result))
             if result.ok:
                 for n in batch:
