@@ -5,17 +5,20 @@ quarantine never pass through here: they keep the data as it was."""
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 
 from .pii_rules import PII_KINDS, PII_PATTERNS, VALIDATORS
 
 _PATTERNS = {kind: re.compile(PII_PATTERNS[kind], re.ASCII) for kind in PII_KINDS}
 _PREFILTER = re.compile(r"[0-9]|@", re.ASCII)  # every PII kind holds a digit or an '@': most text is skipped at once
+_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9]){13,}", re.ASCII)  # longer than the shortest card
 MIN_PII_INT = 10 ** 8  # a smaller integer cannot be a phone, card or IBAN (SSNs and IPs need separators)
 
 
-def pii_spans(text: str, loose: bool = False) -> list[tuple[int, int, str]]:
-    """(start, end, kind) of every PII match in `text` (validated unless `loose`), possibly overlapping."""
+def pii_spans(text: str, loose: bool = False, inside_runs: bool = True) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every PII match in `text` (validated unless `loose`), possibly overlapping.
+    `inside_runs`: also valid card numbers inside longer digit runs (masking does; the rules' own scan does not)."""
     if not _PREFILTER.search(text):
         return []
     spans = []
@@ -24,7 +27,24 @@ def pii_spans(text: str, loose: bool = False) -> list[tuple[int, int, str]]:
         for m in pattern.finditer(text):
             if loose or validate(m.group(0)):
                 spans.append((m.start(), m.end(), kind))
+    if inside_runs and not loose:
+        for m in _DIGIT_RUN.finditer(text):  # a card inside a longer run the card pattern took whole or split
+            spans += _cards_inside(text, m.start(), m.group(0))
     return spans
+
+
+def _cards_inside(text: str, start: int, candidate: str) -> list[tuple[int, int, str]]:
+    """Valid card numbers within a longer digit run the card pattern took whole (`0 4111 1111 1111 1111`): the
+    rules' leftmost match fails Luhn, but a person still reads a card number there."""
+    digits = [i for i, c in enumerate(candidate) if "0" <= c <= "9"]
+    found = []
+    for i in range(len(digits)):
+        for length in range(min(19, len(digits) - i), 12, -1):
+            piece = candidate[digits[i]: digits[i + length - 1] + 1]
+            if VALIDATORS["credit_card"](piece):
+                found.append((start + digits[i], start + digits[i + length - 1] + 1, "credit_card"))
+                break
+    return found
 
 
 def _mask_email(text: str) -> str:
@@ -86,7 +106,12 @@ def mask_value(value, loose: bool = False):
         masked = mask_pii(text, loose)
         return value if masked == text else masked
     if isinstance(value, float):
-        if value != value or abs(value) < MIN_PII_INT or not value.is_integer() or abs(value) > 1e20:
+        if value != value or value in (math.inf, -math.inf):
+            return value
+        if not value.is_integer():
+            # 7.344748585870537: the rules read the 15 fraction digits as a card; 12 significant digits cannot be one
+            return float(f"{value:.12g}") if has_pii(repr(value)) else value
+        if abs(value) < MIN_PII_INT or abs(value) > 1e20:
             return value
         masked = mask_value(int(value), loose)
         return value if isinstance(masked, int) else masked
@@ -111,12 +136,12 @@ def mask_invariant(inv):
 
 def has_pii(text: str) -> bool:
     """True when `text` holds a match the PII rules validate."""
-    return bool(pii_spans(text))
+    return bool(pii_spans(text, inside_runs=False))
 
 
 def find_pii(text: str) -> list[tuple[str, str]]:
     """(kind, matched text) of every validated match: what a sweep reports."""
-    return [(kind, text[s:e]) for s, e, kind in pii_spans(text)]
+    return [(kind, text[s:e]) for s, e, kind in pii_spans(text, inside_runs=False)]
 
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"

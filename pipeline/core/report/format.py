@@ -91,11 +91,12 @@ def slug(value) -> str:
 # Inert in a PR comment: an empty HTML comment splits the text node, so GitHub/GitLab cannot turn what follows into a
 # mention, an issue reference or an autolink, while the rendered text reads the same.
 BREAK = "<!-- -->"
-_LIVE = re.compile(r"(?<![0-9A-Za-z])([@#!])(?=[0-9A-Za-z_-])|(:)(?=//)|(?<![0-9A-Za-z])(www)(?=\.)", re.IGNORECASE)
+_LIVE = re.compile(r"(?<![0-9A-Za-z])([@!])(?=[0-9A-Za-z_-])|(#)(?=[0-9])|(:)(?=//)|(?<![0-9A-Za-z])(www)(?=\.)"
+                   r"|\b(GH)(?=-[0-9])", re.IGNORECASE)
 
 
 def _inert(match: re.Match) -> str:
-    return (match.group(1) or match.group(2) or match.group(3)) + BREAK
+    return next(g for g in match.groups() if g) + BREAK
 
 
 def md(value) -> str:
