@@ -6,6 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipeline.core.ingest.drop_ingest import ingest_drop, preview_markdown
+from pipeline.core.invariants.pii_mask import for_people
 from pipeline.core.storage.lake import read_report
 from pipeline.core.storage.warehouse import record_drop, refresh_lake_views
 from pipeline.partitions import log_drops
@@ -45,7 +46,7 @@ def log_entries(
             "sampled": bool(r.sample is not None),
             "lake_path": dg.MetadataValue.path(done.written.entries_path),
             "quarantine_path": dg.MetadataValue.path(done.written.quarantine_path),
-            "preview": dg.MetadataValue.md(preview_markdown(done.preview)),
+            "preview": dg.MetadataValue.md(for_people(preview_markdown(done.preview))),  # PII masked
         }
     )
 

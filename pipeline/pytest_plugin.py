@@ -108,7 +108,9 @@ def describe(status: str, invariant: dict, confidence_now: float, support: int, 
     examples = _examples(evidence)
     if examples:
         lines += ["examples:", examples]
-    return "\n".join(lines)
+    from .core.invariants.pii_mask import mask_pii
+
+    return mask_pii("\n".join(lines))  # failure messages end up in CI logs: PII masked
 
 
 def verdict(invariant: dict, result: CheckResult, degraded_pp: float = 10, violated_pp: float = 30) -> str:

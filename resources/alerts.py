@@ -16,7 +16,7 @@ from pipeline.core.alerts.delivery import RetryPolicy, slack_api_attempt, slack_
 from pipeline.core.alerts.dispatch import Target
 from pipeline.core.alerts.messages import slack_alert, slack_digest, webhook_body
 from pipeline.core.alerts.prometheus import StrataMetrics
-from pipeline.core.settings import ALERT_ENV, TRUE
+from pipeline.core.settings import ALERT_ENV, TRUE, setting_number
 
 SEVERITIES = ("critical", "warning")
 
@@ -88,8 +88,9 @@ class WebhookAlertResource(dg.ConfigurableResource):
 class AlertSettings(dg.ConfigurableResource):
     """How often to tell people: dedup window, re-notify interval, digesting warnings, retries and links."""
 
-    dedup_window_minutes: float = Field(default=60, ge=0, description="A key reappearing within this is not re-sent.")
-    renotify_hours: float = Field(default=4, gt=0, description="Remind about a still-open key this often.")
+    dedup_window_minutes: float = Field(default=60, ge=0, le=10 * 365 * 1440,
+                                        description="A key reappearing within this is not re-sent.")
+    renotify_hours: float = Field(default=4, gt=0, le=10 * 365 * 24, description="Remind about a still-open key this often.")
     digest_warnings: bool = Field(default=True, description="Batch warnings into one message per target per tick.")
     max_attempts: int = Field(default=3, ge=1, description="HTTP attempts per delivery within one tick.")
     backoff_base_seconds: float = Field(default=1.0, ge=0, description="Backoff before retry n: up to base * 2**(n-1).")
@@ -98,6 +99,11 @@ class AlertSettings(dg.ConfigurableResource):
     settle_seconds: float = Field(default=120, ge=0, description="Drops younger than this wait a tick, so their "
                                   "anomalies and drift are written before they are evaluated.")
     dagster_url: str = Field(default="", description="Dagster UI base URL for links in alerts; empty: no links.")
+    tick_budget_seconds: float = Field(default=30.0, gt=0, le=45, description="No delivery starts (and no retry waits) "
+                                       "past this many seconds into a tick; the rest is sent next tick. With the 10 s "
+                                       "request timeout a tick stays under Dagster's 60 s sensor limit.")
+    storm_threshold: int = Field(default=5, ge=1, description="More critical notifications than this for one target "
+                                 "in one tick go out as one summary message.")
 
     def window(self) -> timedelta:
         return timedelta(minutes=self.dedup_window_minutes)
@@ -151,8 +157,8 @@ def alert_resources(env: dict | None = None) -> dict[str, dg.ConfigurableResourc
             secret=dg.EnvVar("STRATA_ALERT_WEBHOOK_SECRET")),
         "alert_settings": AlertSettings(
             dagster_url=dg.EnvVar("STRATA_DAGSTER_URL"),
-            dedup_window_minutes=float(env["STRATA_ALERT_DEDUP_MINUTES"]),
-            renotify_hours=float(env["STRATA_ALERT_RENOTIFY_HOURS"]),
+            dedup_window_minutes=setting_number(env, "STRATA_ALERT_DEDUP_MINUTES"),
+            renotify_hours=setting_number(env, "STRATA_ALERT_RENOTIFY_HOURS"),
             digest_warnings=env["STRATA_ALERT_DIGEST_WARNINGS"].strip().lower() in TRUE,
             max_attempts=int(env["STRATA_ALERT_MAX_ATTEMPTS"])),
         "prometheus": PrometheusResource(textfile_path=dg.EnvVar("STRATA_PROMETHEUS_TEXTFILE"),

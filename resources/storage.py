@@ -32,7 +32,7 @@ class ObjectStoreResource(dg.ConfigurableResource):
         return list_drops(self.drops_url, self.storage_options(), self.drop_depth)
 
     def objects_for(self, drop: str) -> list[SourceObject]:
-        return drop_objects(self.drops_url, drop, self.storage_options())
+        return drop_objects(self.drops_url, drop, self.storage_options(), self.drop_depth)
 
 
 class LakeResource(dg.ConfigurableResource):

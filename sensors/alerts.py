@@ -2,6 +2,8 @@
 Prometheus output) and run_failure_alert_sensor (posts failed runs to Slack and the webhook's critical targets)."""
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -10,7 +12,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.core.alerts import (WAREHOUSE_SOURCES, Deduper, Finding, Links, Notification, collect_findings,
                                   dispatch, evaluated_drops)
-from pipeline.core.alerts.alert_log import delivered_targets, load_states, record, save_states
+from pipeline.core.alerts.alert_log import claim, delivered_targets, load_states, record, save_states, settle
 from pipeline.core.alerts.dedup import utc_now
 from pipeline.core.alerts.dispatch import Sent
 from pipeline.core.alerts.findings import clip
@@ -27,11 +29,30 @@ def parse_cursor(cursor: str | None) -> datetime | None:
     return ts if ts is None or ts.tzinfo else None
 
 
+class WarehouseClaims:
+    """Claims in the warehouse's `alert_claims` for one tick (its own owner id), a short connection per call so
+    runs can write while Slack or a webhook is being talked to."""
+
+    def __init__(self, warehouse: DuckDBResource, clock: Callable[[], datetime] = utc_now):
+        self.warehouse, self.clock, self.owner = warehouse, clock, uuid.uuid4().hex
+
+    def take(self, target: str, keys: list[str]) -> tuple[set[str], set[str]]:
+        with self.warehouse.get_connection() as con:
+            return claim(con, target, keys, self.owner, self.clock())
+
+    def settle(self, target: str, keys: list[str], delivered: bool) -> None:
+        with self.warehouse.get_connection() as con:
+            settle(con, target, keys, self.owner, delivered, self.clock())
+
+
 def alert_tick(log, cursor: str | None, warehouse: DuckDBResource, artifacts_url: str, slack: SlackAlertResource,
                webhook: WebhookAlertResource, settings: AlertSettings, prometheus: PrometheusResource,
-               clock: Callable[[], datetime] = utc_now, sleep=None) -> tuple[str | None, str]:
+               clock: Callable[[], datetime] = utc_now, sleep=None,
+               monotonic: Callable[[], float] = time.monotonic) -> tuple[str | None, str]:
     """One evaluation; returns (new cursor, summary). Delivery problems are recorded, not raised; only a warehouse
-    that cannot be read or written raises (the sensor logs it and retries next tick)."""
+    that cannot be read or written raises (the sensor logs it and retries next tick). Bounded: deliveries stop at
+    the tick's time budget (the rest stays owed), and each (notification, target) is claimed before it is sent."""
+    deadline = monotonic() + settings.tick_budget_seconds
     now, since = clock(), parse_cursor(cursor)
     until = now - timedelta(seconds=settings.settle_seconds)
     with warehouse.get_connection() as con:
@@ -48,7 +69,9 @@ def alert_tick(log, cursor: str | None, warehouse: DuckDBResource, artifacts_url
         with slack.open_targets() as slack_targets, webhook.open_targets() as hook_targets:
             targets = slack_targets + hook_targets
             policy = settings.policy() if sleep is None else settings.policy(sleep)
-            sent, done = dispatch(due, targets, policy, settings.digest_warnings, already)
+            sent, done = dispatch(due, targets, policy, settings.digest_warnings, already,
+                                  claims=WarehouseClaims(warehouse, clock), deadline=deadline,
+                                  storm=settings.storm_threshold, clock=monotonic)
         unrouted = [n for n in due if not any(t.severity == n.severity for t in targets)]
         for n in done + unrouted:
             deduper.delivered(n)
@@ -67,6 +90,9 @@ def alert_tick(log, cursor: str | None, warehouse: DuckDBResource, artifacts_url
     newest = max((ts for _, ts in drops), default=None)
     new_cursor = max(t for t in (since, newest) if t is not None).isoformat() if (since or newest) else cursor
     pending = sum(1 for s in deduper.states.values() if s.pending)
+    if due and monotonic() >= deadline:
+        log.warning(f"alert tick used its {settings.tick_budget_seconds:g}s budget: {pending} notification(s) left "
+                    "for the next tick")
     summary = (f"{len(findings)} finding(s), {len(due)} notification(s) due, {sum(s.result.ok for s in sent)} "
                f"deliveries ok, {len(failed)} failed, {pending} pending" + (f"; metrics: {', '.join(published)}"
                                                                            if published else ""))

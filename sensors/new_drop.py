@@ -1,4 +1,6 @@
-"""new_log_drop_sensor: lists the drops prefix (no listing cache), adds a partition and requests a run per new drop."""
+"""new_log_drop_sensor: lists the drops prefix (no listing cache), adds a partition and requests a run per new drop.
+The cursor remembers what it handed out (key, mtime, size) besides the newest mtime, and the drops partitions remember
+every drop ever requested, so a late file with an old mtime (`cp -p`, `rsync -t`, an S3 copy) is still ingested."""
 
 import os
 
@@ -17,7 +19,8 @@ MIN_DROP_AGE_S = float(os.environ.get("STRATA_MIN_DROP_AGE_SECONDS", "0"))
 def new_log_drop_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStoreResource) -> dg.SensorResult:
     cursor = DropCursor.parse(context.cursor)
     drops = object_store.list_drops()
-    picked, new_cursor = select_new(drops, cursor, MAX_DROPS_PER_TICK, MIN_DROP_AGE_S)
+    known = set(context.instance.get_dynamic_partitions(log_drops.name)) if context.instance_ref else None
+    picked, new_cursor = select_new(drops, cursor, MAX_DROPS_PER_TICK, MIN_DROP_AGE_S, known=known)
     if not picked:
         return dg.SensorResult(skip_reason=f"no new drops among {len(drops)} under {object_store.drops_url}")
     keys = [d.key for d in picked]

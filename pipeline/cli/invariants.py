@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .options import add_source_command
 
+import builtins
 import json
 from collections import Counter
 from pathlib import Path
@@ -70,8 +71,16 @@ def _mining_args(sp) -> None:
                     "temporal,session (default: all)")
 
 
+def print(*values, **kwargs) -> None:  # noqa: A001  every line this module prints is masked: PII never reaches a terminal
+    from ..core.invariants.pii_mask import for_people
+
+    builtins.print(*(for_people(str(v)) for v in values), **kwargs)
+
+
 def _emit(data: dict) -> None:
-    print(json.dumps(data, default=str))
+    from ..core.invariants.pii_mask import for_people
+
+    print(json.dumps(for_people(json.loads(json.dumps(data, default=str)))))
 
 
 def _table(rows: list[tuple], header: tuple) -> list[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .entry_schema import ROLE_KINDS
 from .ingest.mapping import FieldSource, Mapping
@@ -20,8 +20,30 @@ class ConfigError(ValueError):
     """A setting is invalid; the message names the file and the setting."""
 
 
+MAX_DAYS = 3650.0  # a window longer than ten years is a typo (1e308 would overflow every date computed from it)
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # .nan / .inf are rejected in every number
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that rejects a key given twice in one mapping (YAML would silently keep the last one)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                continue
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"duplicate key {key!r} (first at line {seen[key].line + 1})", key_node.start_mark)
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
 
 
 class RoleSource(_Strict):
@@ -50,12 +72,19 @@ class Reading(_Strict):
 
 
 class Invariants(_Strict):
-    window_days: float = Field(default=7.0, gt=0)  # baseline window: this many days of data before the newest entry
+    window_days: float = Field(default=7.0, gt=0, le=MAX_DAYS)  # baseline window: days of data before the newest entry
     min_confidence: float = Field(default=0.8, ge=0, le=1)
     families: list[str] | None = None  # None = every registered family
     degraded_pp: float = Field(default=10.0, gt=0)  # staleness: confidence drop (percentage points) that degrades
     violated_pp: float = Field(default=30.0, gt=0)  # ... and that violates
-    staleness_window_days: float = Field(default=1.0, gt=0)  # the daily staleness check looks at this much data
+    staleness_window_days: float = Field(default=1.0, gt=0, le=MAX_DAYS)  # the daily staleness check looks at this much
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.degraded_pp > self.violated_pp:
+            raise ValueError(f"degraded_pp ({self.degraded_pp:g}) must not exceed violated_pp ({self.violated_pp:g}): "
+                             "a confidence drop degrades before it violates")
+        return self
 
 
 class DriftVerdict(_Strict):
@@ -67,6 +96,16 @@ class DriftVerdict(_Strict):
     dimension_review: float = Field(default=0.30, ge=0, le=1)  # one significant dimension this strong: REVIEW
     dimension_block: float = Field(default=0.80, ge=0, le=1)  # ... and this strong: BLOCK
 
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.monitor <= self.review <= self.block:
+            raise ValueError(f"thresholds out of order: need monitor <= review <= block, got {self.monitor:g}, "
+                             f"{self.review:g}, {self.block:g}")
+        if self.dimension_review > self.dimension_block:
+            raise ValueError(f"dimension_review ({self.dimension_review:g}) must not exceed dimension_block "
+                             f"({self.dimension_block:g})")
+        return self
+
 
 class DriftSettings(_Strict):
     weights: dict[str, float] = Field(default_factory=dict)  # dimension name or group -> weight (overrides defaults)
@@ -74,7 +113,7 @@ class DriftSettings(_Strict):
     alpha: float = Field(default=0.05, gt=0, lt=1)  # after Benjamini-Hochberg
     bootstrap: int = Field(default=1000, ge=0)  # resamples for the 95% CI (0 = no CI)
     seed: int = 0
-    window_days: float = Field(default=7.0, gt=0)  # drop_drift: baseline = this many days before the drop
+    window_days: float = Field(default=7.0, gt=0, le=MAX_DAYS)  # drop_drift: baseline = this many days before the drop
     by: str = "version"  # version_drift compares values of this column
     baseline: str | None = None  # version_drift: a configured pair; unset = the two newest values found
     current: str | None = None
@@ -125,6 +164,21 @@ def _as_path(p: str) -> str:
     return json_path(*p.split("."))
 
 
+_UNION_MISS = ("string_type", "list_type", "model_type", "dict_type", "model_attributes_type")
+
+
+def _relevant(errors: list[dict]) -> list[dict]:
+    """Of the alternatives a union setting tried, the errors about the value itself (not "should be a string")."""
+    real = [e for e in errors if e["type"] not in _UNION_MISS]
+    return real or errors
+
+
+def _loc(loc: tuple) -> str:
+    """`roles.latency_ms.scale`, without pydantic's union branch names (`str`, `list[...]`, `RoleSource`)."""
+    return ".".join(str(p) for p in loc if not (isinstance(p, str) and (p[:1].isupper() or p in ("str", "int", "float")
+                                                                         or "[" in p)))
+
+
 def find_config(explicit: str | os.PathLike | None = None, start: Path | None = None) -> Path | None:
     """--config, then $STRATA_CONFIG, then strata.yml in the working directory or its parents."""
     if explicit:
@@ -146,7 +200,7 @@ def load_config(path: str | os.PathLike | None = None, *, discover: bool = True)
     if not Path(found).is_file():
         raise ConfigError(f"{found}: config file not found")
     try:
-        data = yaml.safe_load(Path(found).read_text(encoding="utf-8")) or {}
+        data = yaml.load(Path(found).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}  # noqa: S506 (safe)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{found}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -154,5 +208,5 @@ def load_config(path: str | os.PathLike | None = None, *, discover: bool = True)
     try:
         return StrataConfig.model_validate(data)
     except ValidationError as exc:
-        msgs = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        msgs = [f"{_loc(e['loc'])}: {e['msg']}" for e in _relevant(exc.errors())]
         raise ConfigError(f"{found}: invalid setting(s): " + "; ".join(msgs)) from exc

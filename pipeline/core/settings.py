@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 
 ENV_STORAGE_OPTIONS = "STRATA_STORAGE_OPTIONS"
@@ -60,6 +61,22 @@ ALERT_ENV: dict[str, tuple[str, str]] = {
 DEFAULTS.update(ALERT_ENV)
 _INTS = ("STRATA_DROP_DEPTH", "STRATA_MAX_DROPS_PER_TICK", "STRATA_ALERT_MAX_ATTEMPTS")
 _FLOATS = ("STRATA_MIN_DROP_AGE_SECONDS", "STRATA_ALERT_DEDUP_MINUTES", "STRATA_ALERT_RENOTIFY_HOURS")
+# The largest value each number may take (ten years in its unit): beyond it a date computed at tick time overflows.
+FLOAT_MAX = {"STRATA_MIN_DROP_AGE_SECONDS": 10 * 365 * 86400.0, "STRATA_ALERT_DEDUP_MINUTES": 10 * 365 * 1440.0,
+             "STRATA_ALERT_RENOTIFY_HOURS": 10 * 365 * 24.0}
+INT_MAX = {"STRATA_DROP_DEPTH": 32, "STRATA_MAX_DROPS_PER_TICK": 100_000, "STRATA_ALERT_MAX_ATTEMPTS": 100}
+
+
+def setting_number(env, name: str) -> float:
+    """A numeric setting checked at load: finite, >= 0 and within FLOAT_MAX; the error names the variable."""
+    raw = env[name]
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or value > FLOAT_MAX.get(name, math.inf):
+        raise ValueError(f"{name}={raw!r}: expected a number >= 0 (finite, at most {FLOAT_MAX.get(name, math.inf):g})")
+    return value
 _BOOLS = ("STRATA_ALERT_DIGEST_WARNINGS",)
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -70,14 +87,11 @@ def apply_defaults(env: dict | None = None) -> None:
     for name, (default, _) in DEFAULTS.items():
         env.setdefault(name, default)
     for name in _INTS:
-        if not env[name].strip().isdigit() or int(env[name]) < 1:
-            raise ValueError(f"{name}={env[name]!r}: expected a positive whole number")
+        raw = env[name].strip()
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= INT_MAX[name]:
+            raise ValueError(f"{name}={env[name]!r}: expected a positive whole number (at most {INT_MAX[name]})")
     for name in _FLOATS:
-        try:
-            if float(env[name]) < 0:
-                raise ValueError
-        except ValueError:
-            raise ValueError(f"{name}={env[name]!r}: expected a number >= 0") from None
+        setting_number(env, name)
     for name in _BOOLS:
         if env[name].strip().lower() not in TRUE + FALSE:
             raise ValueError(f"{name}={env[name]!r}: expected true or false")

@@ -32,7 +32,7 @@ def test_missing_prefix_lists_nothing(tmp_path):
 def test_cap_and_ties():
     drops = [d("a", 10), d("b", 10), d("c", 10), d("e", 20)]
     got, cur = select_new(drops, DropCursor(), max_per_tick=2, now=1e9)
-    assert [x.key for x in got] == ["a", "b"] and cur.hwm == 10 and set(cur.keys_at_hwm) == {"a", "b"}
+    assert [x.key for x in got] == ["a", "b"] and cur.hwm == 10 and set(cur.seen) == {"a", "b"}
     got, cur = select_new(drops, cur, 2, now=1e9)
     assert [x.key for x in got] == ["c", "e"]
     got, cur2 = select_new(drops, cur, 2, now=1e9)
@@ -46,8 +46,9 @@ def test_young_drops_wait_and_block_the_watermark():
 
 
 def test_cursor_round_trip():
-    c = DropCursor(12.5, ("b", "a"))
-    assert DropCursor.parse(c.dump()) == DropCursor(12.5, ("a", "b"))
+    c = DropCursor(12.5, {"b": (12.5, 3), "a": (11.0, None)})
+    assert DropCursor.parse(c.dump()) == c
+    assert DropCursor.parse('{"hwm": 12.5, "keys_at_hwm": ["a"]}') == DropCursor(12.5, {"a": (12.5, None)})
     assert DropCursor.parse(None) == DropCursor()
 
 

@@ -1,5 +1,7 @@
-"""Warehouse tables for alerting: `alert_log` (every delivery attempt, its status and error) and `alert_state` (the
-dedup state per key, so the window, re-notify and pending retries survive across sensor ticks and restarts)."""
+"""Warehouse tables for alerting: `alert_log` (every delivery attempt, its status and error), `alert_state` (the
+dedup state per key, so the window, re-notify and pending retries survive across sensor ticks and restarts) and
+`alert_claims` (who is sending which notification to which target: claimed atomically, so two overlapping ticks never
+send the same notification twice)."""
 from __future__ import annotations
 
 import json
@@ -18,7 +20,12 @@ DDL = [
         key VARCHAR PRIMARY KEY, kind VARCHAR, severity VARCHAR, active BOOLEAN, opened_at TIMESTAMPTZ,
         last_seen TIMESTAMPTZ, last_sent_at TIMESTAMPTZ, sent_severity VARCHAR, notified_open BOOLEAN,
         pending VARCHAR, pending_since TIMESTAMPTZ, finding VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS alert_claims (
+        claim_key VARCHAR, target VARCHAR, status VARCHAR, lease_until TIMESTAMPTZ, owner VARCHAR,
+        settled_at TIMESTAMPTZ, PRIMARY KEY (claim_key, target))""",
 ]
+LEASE = timedelta(minutes=5)  # a claim whose tick died is taken over after this (a tick lasts well under a minute)
+GUARD = timedelta(minutes=10)  # the same message (key + action) delivered this recently is never sent again
 STATE_COLUMNS = ["key", "kind", "severity", "active", "opened_at", "last_seen", "last_sent_at", "sent_severity",
                  "notified_open", "pending", "pending_since", "finding"]
 KEEP_RESOLVED = timedelta(days=30)  # quiet resolved keys older than this are forgotten
@@ -95,3 +102,43 @@ def delivered_targets(con, notification_ids: Iterable[str]) -> dict[str, set[str
     for nid, target in rows:
         out.setdefault(nid, set()).add(target)
     return out
+
+
+def claim(con, target: str, claim_keys: Iterable[str], owner: str, now: datetime, lease: timedelta = LEASE,
+          guard: timedelta = GUARD) -> tuple[set[str], set[str]]:
+    """Claim the messages (`key|action`) this tick may send to `target`, in one transaction: a row per (message,
+    target) is created pending, then `UPDATE ... WHERE status = 'pending' (or its lease ran out, or it was delivered
+    longer than `guard` ago) RETURNING` takes it. Returns (taken, delivered by another tick within the guard). What
+    another tick holds is in neither; a tick that loses a write conflict takes nothing."""
+    keys = list(dict.fromkeys(claim_keys))
+    if not keys:
+        return set(), set()
+    ensure_tables(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("INSERT INTO alert_claims SELECT unnest(?::VARCHAR[]), ?, 'pending', NULL, NULL, NULL "
+                    "ON CONFLICT DO NOTHING", [keys, target])
+        taken = con.execute(
+            "UPDATE alert_claims SET status = 'claimed', lease_until = ?, owner = ? WHERE target = ? "
+            "AND list_contains(?, claim_key) AND (status = 'pending' OR (status = 'claimed' AND lease_until < ?) "
+            "OR (status = 'delivered' AND settled_at < ?)) RETURNING claim_key",
+            [now + lease, owner, target, keys, now, now - guard]).fetchall()
+        done = con.execute("SELECT claim_key FROM alert_claims WHERE target = ? AND list_contains(?, claim_key) "
+                           "AND status = 'delivered' AND settled_at >= ?", [target, keys, now - guard]).fetchall()
+        con.execute("COMMIT")
+    except Exception:  # duckdb: a concurrent claim of the same rows conflicts; the other tick has them
+        try:
+            con.execute("ROLLBACK")
+        except Exception:
+            pass
+        return set(), set()
+    return {r[0] for r in taken}, {r[0] for r in done}
+
+
+def settle(con, target: str, claim_keys: Iterable[str], owner: str, delivered: bool, now: datetime) -> None:
+    """After the attempt: delivered claims are marked so (and guarded); failed ones go back to pending."""
+    keys = list(claim_keys)
+    if not keys:
+        return
+    con.execute("UPDATE alert_claims SET status = ?, lease_until = NULL, settled_at = ? WHERE target = ? AND owner = ? "
+                "AND list_contains(?, claim_key)", ["delivered" if delivered else "pending", now, target, owner, keys])

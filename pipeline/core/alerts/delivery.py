@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, Iterable
@@ -60,6 +60,11 @@ class RetryPolicy:
     cap: float = 30.0
     sleep: Callable[[float], None] = time.sleep
     rng: Callable[[], float] = random.random
+    deadline: float | None = None  # on `clock`: no retry waits past it (the tick's time budget)
+    clock: Callable[[], float] = time.monotonic
+
+    def until(self, deadline: float, clock: Callable[[], float] = time.monotonic) -> "RetryPolicy":
+        return replace(self, deadline=deadline, clock=clock)
 
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.cap, self.base * 2 ** min(max(attempt - 1, 0), 60))
@@ -117,6 +122,10 @@ def deliver(target: str, attempt: Callable[[], Outcome], policy: RetryPolicy,
                 last, wait = True, 0.0
                 outcome = Outcome(False, outcome.status_code, f"{outcome.error}; Retry-After {outcome.retry_after:g}s "
                                   f"exceeds the {policy.cap:g}s cap, left for the next tick", True, outcome.retry_after)
+            elif policy.deadline is not None and policy.clock() + wait >= policy.deadline:
+                last, wait = True, 0.0
+                outcome = Outcome(False, outcome.status_code, f"{outcome.error}; the tick's time budget is spent, "
+                                  "left for the next tick", True, outcome.retry_after)
         result.attempts.append(Attempt(number, outcome, wait))
         if last:
             break

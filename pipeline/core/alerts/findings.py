@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
+from ..invariants.pii_mask import for_people, mask_pii
+
 
 SEVERITY_RANK = {"warning": 1, "critical": 2}
 KIND_SOURCE = {"invariant_violated": "staleness", "staleness_violated": "staleness", "anomaly_critical": "anomalies",
@@ -48,6 +50,13 @@ class Finding:
     def __post_init__(self):
         if not self.key:
             raise ValueError("a finding needs a key")
+        # alert text is for people: PII-shaped values masked before clipping (the key keeps a stable pseudonym)
+        object.__setattr__(self, "key", mask_pii(str(self.key), stable=True))
+        object.__setattr__(self, "title", for_people(str(self.title or "")))
+        object.__setattr__(self, "where", for_people({str(k): v if v is None else str(v)
+                                                      for k, v in self.where.items()}))
+        object.__setattr__(self, "evidence", tuple(for_people(str(e)) for e in self.evidence if e))
+        object.__setattr__(self, "links", {str(k): mask_pii(str(v)) for k, v in self.links.items() if v})
         if self.kind not in KIND_SOURCE:
             raise ValueError(f"unknown finding kind {self.kind!r}")
         if self.severity not in SEVERITY_RANK:
@@ -161,7 +170,7 @@ def staleness_findings(con, links: Links) -> list[Finding]:
         violations = ev.get("violations")
         if not isinstance(violations, int) and total is not None and r["support"] is not None:
             violations = total - r["support"]
-        samples = [clip(s, 60) for s in (mined.get("samples") or []) if isinstance(s, str)][:3] if pii else []
+        samples = [clip(mask_pii(s, loose=True), 60) for s in (mined.get("samples") or []) if isinstance(s, str)][:3] if pii else []
         name = r["description"] or r["id"]
         out.append(Finding(
             key=f"invariant:{r['id']}", kind="invariant_violated" if critical else "staleness_violated",

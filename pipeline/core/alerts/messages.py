@@ -74,9 +74,11 @@ def slack_alert(n: Notification) -> tuple[str, list[dict]]:
 
 
 def slack_digest(notifications: list[Notification]) -> tuple[str, list[dict]]:
-    """Several (warning) notifications as one message; beyond Slack's block limit the rest is counted."""
+    """Several notifications as one message (a warning digest, or the summary of a storm of critical findings); beyond
+    Slack's block limit the rest is counted."""
     opened = sum(n.action != "resolved" for n in notifications)
-    head = f"{opened} warning(s) open, {len(notifications) - opened} resolved"
+    word = "critical finding(s)" if any(n.severity == "critical" for n in notifications) else "warning(s)"
+    head = f"{opened} {word} open, {len(notifications) - opened} resolved"
     blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": f"Strata digest: {head}"}}]
     room = MAX_BLOCKS - 2
     for n in notifications[:room]:

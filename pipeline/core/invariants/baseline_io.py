@@ -7,6 +7,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .pii_mask import mask_value
 from .model import Invariant, _plain
 
 FORMAT = "strata.invariants"
@@ -20,7 +21,7 @@ def baseline_document(invariants: list[Invariant], metadata: dict | None = None)
         "format_version": FORMAT_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "metadata": _plain(metadata or {}),
-        "invariants": [inv.to_dict() for inv in invariants],
+        "invariants": [mask_value(inv.to_dict()) for inv in invariants],  # a baseline is read by people: PII masked
     }
 
 

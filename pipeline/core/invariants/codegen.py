@@ -8,6 +8,7 @@ import json
 import re
 import unicodedata
 
+from .pii_mask import mask_value
 from .model import Invariant
 
 MAX_NAME = 80  # characters of the sanitized id kept in a test name
@@ -116,14 +117,16 @@ def _evidence_text(evidence: dict) -> str:
 
 
 def _test_function(name: str, inv: Invariant) -> str:
-    doc = f"{inv.description}\n\nEvidence when mined:\n{_evidence_text(inv.evidence)}\n"
-    facts = {"id": inv.id, "family": inv.family, "severity": inv.severity, "confidence": inv.confidence,
+    """PII-shaped values in the description, evidence and check are masked: a suite is read by people and in CI logs."""
+    description, evidence, check = mask_value((inv.description, inv.evidence, inv.check))
+    doc = f"{description}\n\nEvidence when mined:\n{_evidence_text(evidence)}\n"
+    facts = {"id": mask_value(inv.id), "family": inv.family, "severity": inv.severity, "confidence": inv.confidence,
              "support": inv.support, "total": inv.total}
     return "\n".join([
         f"def {name}(strata_entries):",
         f"{INDENT}{docstring(doc, INDENT)}",
         f"{INDENT}invariant = {literal(facts)}",
-        f"{INDENT}check = {dict_literal(inv.check, INDENT)}",
+        f"{INDENT}check = {dict_literal(check, INDENT)}",
         f"{INDENT}result = evaluate(check, strata_entries)",
         f"{INDENT}status = verdict(invariant, result, DEGRADED_PP, VIOLATED_PP)  # skips when missing, warns when degraded",
         f"{INDENT}assert status != \"violated\", failure_message(invariant, result)",
@@ -140,8 +143,8 @@ def emit_pytest(invariants: list[Invariant], baseline_path: str | None = None, s
         "from pipeline.core.invariants import evaluate",
         "from pipeline.pytest_plugin import failure_message, strata_entries, verdict  # noqa: F401  (strata_entries: fixture)",
         "",
-        f"SOURCE_HINT = {literal(source_hint)}  # the source these invariants were mined from",
-        f"BASELINE = {literal(baseline_path)}  # the baseline file they were saved in, if any",
+        f"SOURCE_HINT = {literal(mask_value(source_hint))}  # the source these invariants were mined from",
+        f"BASELINE = {literal(mask_value(baseline_path))}  # the baseline file they were saved in, if any",
         f"DEGRADED_PP = {literal(float(degraded_pp))}",
         f"VIOLATED_PP = {literal(float(violated_pp))}",
     ]

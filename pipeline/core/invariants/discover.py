@@ -9,6 +9,7 @@ from .model import Invariant
 from .registry import MiningContext, registered_miners, run_miner
 from .sql_checks import ROW_KINDS
 from .stats import wilson_interval
+from .pii_mask import mask_invariant
 
 SHARE_OF_ROWS = ROW_KINDS + ("unique", "consistent_within", "group_size_between")
 FAMILY_ORDER = ("structural", "statistical", "pii", "relational", "semantic", "temporal", "session")
@@ -35,7 +36,8 @@ def discover(
     finally:
         ev.close()
     kept = [inv for inv in measured if inv.confidence >= min_confidence]
-    return sorted(deduplicate(kept), key=_order)
+    # mined invariants are written for people (baselines, suites, reports, alerts): PII-shaped values masked
+    return sorted((mask_invariant(i) for i in deduplicate(kept)), key=_order)
 
 
 def _measure(ev: Evaluator, candidates: list[Invariant]) -> list[Invariant]:

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
 
+from .pii_mask import mask_value
 from .evaluator import Evaluator
 from .model import Invariant, _plain
 from .text_scan import is_pii
@@ -54,7 +55,9 @@ def check_staleness(baseline: list[Invariant], entries: pa.Table, degraded_pp: f
     """Evaluate every baseline invariant on `entries` and say whether it still holds.
 
     degraded: confidence fell by more than `degraded_pp` points; violated: by more than `violated_pp`, or a
-    critical PII invariant saw any violation; missing: the field it reads is gone or all null."""
+    critical PII invariant saw any violation; missing: the field it reads is gone or all null. The results are
+    written for people (CLI, warehouse `staleness.evidence`, reports, alerts): PII-shaped values in the description,
+    check and evidence are masked."""
     ev = Evaluator(entries, con=con, embedder=embedder)
     try:
         results = ev.evaluate_many([inv.check for inv in baseline])
@@ -65,10 +68,10 @@ def check_staleness(baseline: list[Invariant], entries: pa.Table, degraded_pp: f
         violations = res.total - res.support if res.evidence.get("violations") is not None else 0
         status = classify(inv, res.confidence, violations, res.missing, degraded_pp, violated_pp)
         out.append(StalenessResult(
-            id=inv.id, family=inv.family, description=inv.description, severity=inv.severity, status=status,
+            id=inv.id, family=inv.family, description=mask_value(inv.description), severity=inv.severity, status=status,
             confidence_then=inv.confidence, confidence_now=res.confidence,
             drop_pp=0.0 if res.missing else _drop_pp(inv.confidence, res.confidence),
-            support=res.support, total=res.total, check=inv.check, evidence=res.evidence))
+            support=res.support, total=res.total, check=mask_value(inv.check), evidence=mask_value(res.evidence)))
     return out
 
 

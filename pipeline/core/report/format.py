@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..invariants.pii_mask import neutralize_bidi
 from .svg import format_number
 from .values import number, parse_time
 
@@ -87,13 +88,26 @@ def slug(value) -> str:
     return re.sub(r"[^a-z0-9-]", "", str(value).lower()) or "none"
 
 
+# Inert in a PR comment: an empty HTML comment splits the text node, so GitHub/GitLab cannot turn what follows into a
+# mention, an issue reference or an autolink, while the rendered text reads the same.
+BREAK = "<!-- -->"
+_LIVE = re.compile(r"(?<![0-9A-Za-z])([@!])(?=[0-9A-Za-z_-])|(#)(?=[0-9])|(:)(?=//)|(?<![0-9A-Za-z])(www)(?=\.)"
+                   r"|\b(GH)(?=-[0-9])", re.IGNORECASE)
+
+
+def _inert(match: re.Match) -> str:
+    return next(g for g in match.groups() if g) + BREAK
+
+
 def md(value) -> str:
-    """Text safe in a Markdown table cell: pipes, angle brackets, backticks and newlines neutralized."""
+    """Text safe in a Markdown table cell (and for a PR comment): pipes, angle brackets, backticks and newlines
+    neutralized; `@mentions`, `#123` references, bare links and images made inert; bidi controls shown as code points."""
     if value is None:
         return DASH
-    text = str(value).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+    text = neutralize_bidi(str(value)).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"[\r\n]+", " ", text).replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
+    text = re.sub(r"[\r\n]+", " ", text).replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
+    return _LIVE.sub(_inert, text)
 
 
 FILTERS = {"count": count, "num": num, "pct": pct, "conf": conf, "sigma": sigma, "pval": pval, "pp": pp, "dt": dt,

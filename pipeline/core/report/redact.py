@@ -3,20 +3,10 @@ from __future__ import annotations
 
 import re
 
-from ..invariants.pii_rules import PII_PATTERNS
+from ..invariants.pii_mask import mask_pii, pii_spans
 
 MAX_SAMPLE_CHARS = 80
-_EMAIL = re.compile(PII_PATTERNS["email"], re.ASCII)
-# Loose on purpose (the candidate patterns, without validators): masking a harmless number costs nothing.
-_DIGIT_KINDS = re.compile("|".join(f"(?:{PII_PATTERNS[k]})" for k in ("iban", "credit_card", "ssn", "phone", "ipv4")),
-                          re.ASCII)
 _LONG_DIGITS = re.compile(r"[0-9](?:[ .()/-]?[0-9]){5,}", re.ASCII)
-
-
-def _mask_email(match: re.Match) -> str:
-    local, _, domain = match.group(0).rpartition("@")
-    labels = domain.split(".")
-    return f"{local[:1]}***@{labels[0][:1]}***.{labels[-1]}"
 
 
 def _mask_digits(match: re.Match) -> str:
@@ -31,12 +21,12 @@ def redact_sample(sample) -> str | None:
     """The sample with any e-mail, phone, SSN, card, IPv4, IBAN or long digit run masked; None for non-strings."""
     if not isinstance(sample, str):
         return None
-    text = sample[:MAX_SAMPLE_CHARS] + ("…" if len(sample) > MAX_SAMPLE_CHARS else "")
-    text = _EMAIL.sub(_mask_email, text)
-    text = _DIGIT_KINDS.sub(_mask_digits, text)
-    return _LONG_DIGITS.sub(_mask_digits, text)
+    # loose on purpose (candidates, not validated): masking a harmless number in a sample costs nothing
+    text = mask_pii(sample, loose=True)
+    text = _LONG_DIGITS.sub(_mask_digits, text)
+    return text[:MAX_SAMPLE_CHARS] + ("…" if len(text) > MAX_SAMPLE_CHARS else "")
 
 
 def looks_unredacted(sample: str) -> bool:
     """True when the text still holds something a PII pattern matches in clear."""
-    return bool(_EMAIL.search(sample) or _DIGIT_KINDS.search(sample) or _LONG_DIGITS.search(sample))
+    return bool(pii_spans(sample, loose=True) or _LONG_DIGITS.search(sample))

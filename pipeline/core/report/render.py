@@ -11,6 +11,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from ..invariants.pii_mask import for_people
 from .format import FILTERS
 from .svg import SEVERITY_COLORS, bar_svg, drift_svg, time_series_svg
 from .values import clean, parse_time
@@ -34,6 +35,7 @@ def render_html(data: dict, template: str = "default", sign: bool = False) -> st
     `<meta name="strata-body-sha256">` and the footer; `verify_report` checks it."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown template {template!r}; known: {', '.join(TEMPLATES)}")
+    data = for_people(data)  # PII masked, bidi controls visible: whatever the data holds
     page = _ENV.get_template(TEMPLATES[template]).render(d=data, charts=_charts(data), sign=bool(sign),
                                                         signature=SIGNATURE_SLOT, body_start=Markup(BODY_START),
                                                         body_end=Markup(BODY_END), template=template)
@@ -105,7 +107,7 @@ def _charts(data: dict) -> dict:
 
 def render_markdown(data: dict) -> str:
     """The report as Markdown (same sections and numbers as the HTML, without charts); user text is escaped."""
-    return _ENV.get_template("default.md.j2").render(d=data)
+    return _ENV.get_template("default.md.j2").render(d=for_people(data))
 
 
 def render_json(data: dict) -> str:
@@ -134,4 +136,4 @@ def render_json(data: dict) -> str:
       pii         {computed, findings [{id, kind, personal_data, description, severity, status, violations, support,
                    total, checked_at, samples [redacted text], remasked}]}
     A section that could not be read also carries `error`."""
-    return json.dumps(clean(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(for_people(clean(data)), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
