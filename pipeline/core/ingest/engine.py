@@ -12,9 +12,9 @@ from ..config import StrataConfig
 from .mapping import FieldSource, Mapping
 from .normalize import connect, normalize_records
 from .pricing import fill_costs
-from .records import ParsedRecords, Reject, records_from_dicts
+from .records import ParsedRecords, Reject, load_record, records_from_dicts
 from .sources import SourceObject, decompress, read_raw, resolve_source
-from .sniff import detect_encoding, sniff_format
+from .sniff import detect_encoding, sniff_data
 
 SAMPLE_RECORDS = 2000
 SNIFF_BYTES = 64 * 1024
@@ -132,10 +132,7 @@ def _sample_dicts(records: pa.Table, n: int = SAMPLE_RECORDS) -> list[dict]:
     raws = [col[i].as_py() for i in range(0, total, step)]  # scalar access: `take` would concatenate every chunk
     out = []
     for r in raws:
-        try:
-            v = json.loads(r)
-        except (ValueError, TypeError):
-            continue
+        v = load_record(r)  # NaN/Infinity read as null, never a traceback
         if isinstance(v, dict):
             out.append(v)
     return out
@@ -211,7 +208,7 @@ def iter_entries(
         enc = detect_encoding(data[:4])
         if enc.startswith("utf-16"):
             data = data.decode(enc, errors="replace").encode("utf-8")  # a stray odd byte must not fail the object
-        fmt = config.reading.format_hint or sniff_format(data[:SNIFF_BYTES], obj.name)
+        fmt = config.reading.format_hint or sniff_data(data, obj.name, SNIFF_BYTES)
         parsed = _read_object(data, obj.url, fmt)
         report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
         records, mapping = plan_records(parsed, config, report, con)

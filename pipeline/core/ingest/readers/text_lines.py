@@ -1,11 +1,11 @@
-"""Splits line-oriented text into a zero-copy Arrow string column, rejecting lines that are not valid UTF-8."""
+"""Splits line-oriented text (LF, CRLF or lone-CR line ends) into a zero-copy Arrow string column, rejecting lines that are not valid UTF-8."""
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
 
 from ..records import Reject
-from .jsonl import invalid_utf8_lines, line_starts
+from .jsonl import cr_line_ends, invalid_utf8_lines, line_starts
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -14,6 +14,7 @@ def split_lines(data: bytes, source: str) -> tuple[pa.LargeStringArray, np.ndarr
     """(lines with their line breaks, 1-based line numbers, rejects for invalid UTF-8 lines)."""
     if data.startswith(UTF8_BOM):
         data = b"   " + data[3:]  # blank the BOM but keep byte offsets
+    data = cr_line_ends(data)
     offsets = line_starts(data)
     n = len(offsets) - 1
     lines = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
