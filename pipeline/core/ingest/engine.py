@@ -203,6 +203,12 @@ def iter_entries(
     objects = resolve_source(source, storage_options) if isinstance(source, str) else source
     con = connect()
     for obj in objects:
+        if obj.problem:  # a dangling symlink or a loop: quarantined by name, the rest of the drop goes on
+            result.rejects.append(Reject(obj.url, 0, obj.problem))
+            result.sources.append(SourceReport(obj.url, "unreadable", None, None, 0, 1, 0, 1))
+            result.rows_read += 1
+            result.rows_rejected += 1
+            continue
         raw = read_raw(obj)
         data, compression = decompress(raw, obj.url)
         enc = detect_encoding(data[:4])

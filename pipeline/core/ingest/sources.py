@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import bz2
+import errno
 import gzip
 import lzma
+import os
+import stat
 import sys
 import time
 import zlib
@@ -29,6 +32,7 @@ class SourceObject:
     size: int | None = None
     mtime: float | None = None
     fs: Any = field(default=None, compare=False, repr=False)
+    problem: str | None = None  # why the object cannot be read (dangling symlink, loop): it is quarantined by name
 
     @property
     def name(self) -> str:
@@ -71,7 +75,30 @@ def _mtime(info: dict) -> float | None:
 
 def _object(fs, info: dict) -> SourceObject:
     path = info["name"]
-    return SourceObject(_display(fs, path), path, info.get("size"), _mtime(info), fs)
+    return SourceObject(_display(fs, path), path, info.get("size"), _mtime(info), fs, _link_problem(fs, path))
+
+
+def _link_problem(fs, path: str) -> str | None:
+    """For a local symlink that cannot be read as a file: what is wrong with it (None for everything else)."""
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    if protocol not in ("file", "local") or not os.path.islink(path):
+        return None
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return f"dangling symlink: target {os.readlink(path)!r} does not exist"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop: the link resolves to itself"
+        return f"unreadable symlink: {exc.strerror}"
+    if stat.S_ISDIR(st.st_mode):
+        target = os.path.realpath(path)
+        if os.path.dirname(os.path.abspath(path)).startswith(target.rstrip("/") + "/") or target == os.path.dirname(
+            os.path.abspath(path)
+        ):
+            return f"symlink loop: points to its ancestor directory {target!r}"
+        return f"symlink to a directory: {target!r} is not followed"
+    return None
 
 
 def _visible(path: str) -> bool:

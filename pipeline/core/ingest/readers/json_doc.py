@@ -50,8 +50,16 @@ def _resync(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
     if indent.strip():
         return [(start, end)]
     cuts = [m.start() + 1 + len(indent) for m in re.finditer(b"\n" + re.escape(indent) + rb"(?=[\[{])", data[start:end])]
-    bounds = [start] + [start + c for c in cuts] + [end]
-    return [(a, b) for a, b in zip(bounds, bounds[1:]) if a < b]
+    tail = data[:end].rstrip()
+    if tail.endswith(b"]"):  # the array's own closing bracket ends the stretch
+        end = len(tail) - 1
+    bounds = [start] + [start + c for c in cuts if start + c < end] + [end]
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        b = a + len(data[a:b].rstrip(b" \t\r\n,"))  # the separator before the next element
+        if a < b:
+            out.append((a, b))
+    return out
 
 
 def _array_elements(data: bytes, i: int) -> tuple[list[tuple[int, int]], int]:
