@@ -13,7 +13,8 @@ from .mapping import FieldSource, Mapping
 from .normalize import connect, normalize_records
 from .pricing import fill_costs
 from .records import ParsedRecords, Reject, load_record, records_from_dicts
-from .sources import SourceObject, decompress, read_raw, resolve_source
+from .readers.text_lines import LINE_FORMATS, utf16_restorer
+from .sources import ObjectTooLarge, SourceObject, compression_of, decompress, quarantined_object, read_raw, resolve_source
 from .sniff import detect_encoding, sniff_data
 
 SAMPLE_RECORDS = 2000
@@ -117,9 +118,7 @@ def _read_object(data: bytes, url: str, fmt: str) -> ParsedRecords:
 
         return ParsedRecords(empty_records(), [], "empty", 0)
     # unrecognized binary content: the whole object goes to quarantine rather than failing the drop
-    return ParsedRecords(
-        records_from_dicts(url, []), [Reject(url, 1, f"unrecognized {fmt} content", data[:1_000_000])], fmt, len(data)
-    )
+    return ParsedRecords(records_from_dicts(url, []), [Reject(url, 0, f"unrecognized {fmt} content", data)], fmt, len(data))
 
 
 def _sample_dicts(records: pa.Table, n: int = SAMPLE_RECORDS) -> list[dict]:
@@ -210,16 +209,25 @@ def iter_entries(
             result.rows_rejected += 1
             continue
         raw = read_raw(obj)
-        data, compression = decompress(raw, obj.url)
-        enc = detect_encoding(data[:4])
+        try:
+            data, compression = decompress(raw, obj.url)
+        except ObjectTooLarge as exc:  # a decompression bomb: the object is quarantined as stored
+            data, compression = b"", compression_of(raw[:8])
+            bomb = quarantined_object(obj.url, raw, str(exc))
+        else:
+            bomb = None
+        original, enc = data, detect_encoding(data[:4])
         if enc.startswith("utf-16"):
             data = data.decode(enc, errors="replace").encode("utf-8")  # a stray odd byte must not fail the object
-        fmt = config.reading.format_hint or sniff_data(data, obj.name, SNIFF_BYTES)
+        fmt = "binary" if bomb else config.reading.format_hint or sniff_data(data, obj.name, SNIFF_BYTES)
         parsed = _read_object(data, obj.url, fmt)
+        if fmt == "binary":  # the whole object as stored (byte-exact up to the quarantine cap)
+            parsed.rejects = [bomb or quarantined_object(obj.url, raw, "unrecognized binary content")]
+        restore = utf16_restorer(original, enc) if enc.startswith("utf-16") and fmt in LINE_FORMATS else None
         report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
         records, mapping = plan_records(parsed, config, report, con)
         report.rows_rejected += len(parsed.rejects)
-        result.rejects.extend(parsed.rejects)
+        result.rejects.extend(restore(parsed.rejects) if restore else parsed.rejects)
         chunk = config.reading.chunk_rows
         for start in range(0, max(records.num_rows, 1), chunk):
             part = records.slice(start, chunk)
@@ -230,7 +238,7 @@ def iter_entries(
             result.costs_filled += filled
             report.rows_kept += entries.num_rows
             report.rows_rejected += len(norm.rejects)
-            result.rejects.extend(norm.rejects)
+            result.rejects.extend(restore(norm.rejects) if restore else norm.rejects)
             if progress:
                 progress(part.num_rows)
             yield entries
