@@ -9,6 +9,7 @@ from typing import Callable, Iterator
 import pyarrow as pa
 
 from ..config import StrataConfig
+from .batching import Batch, batchable, kept_by_source, merge
 from .mapping import FieldSource, Mapping
 from .normalize import connect, normalize_records
 from .pricing import fill_costs
@@ -201,6 +202,7 @@ def iter_entries(
     prices = config.price_table()
     objects = resolve_source(source, storage_options) if isinstance(source, str) else source
     con = connect()
+    pending = Batch()
     for obj in objects:
         if obj.problem:  # a dangling symlink or a loop: quarantined by name, the rest of the drop goes on
             result.rejects.append(Reject(obj.url, 0, obj.problem))
@@ -225,23 +227,56 @@ def iter_entries(
             parsed.rejects = [bomb or quarantined_object(obj.url, raw, "unrecognized binary content")]
         restore = utf16_restorer(original, enc) if enc.startswith("utf-16") and fmt in LINE_FORMATS else None
         report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
-        records, mapping = plan_records(parsed, config, report, con)
-        report.rows_rejected += len(parsed.rejects)
-        result.rejects.extend(restore(parsed.rejects) if restore else parsed.rejects)
-        chunk = config.reading.chunk_rows
-        for start in range(0, max(records.num_rows, 1), chunk):
-            part = records.slice(start, chunk)
-            if part.num_rows == 0:
-                break
-            norm = normalize_records(part, mapping, drop, con)
-            entries, filled = fill_costs(norm.entries, prices)
-            result.costs_filled += filled
-            report.rows_kept += entries.num_rows
-            report.rows_rejected += len(norm.rejects)
-            result.rejects.extend(restore(norm.rejects) if restore else norm.rejects)
-            if progress:
-                progress(part.num_rows)
-            yield entries
+        if batchable(parsed, len(data), restore is None and not enc.startswith("utf-16")):
+            if not pending.fits(parsed):
+                yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+            pending.add(report, parsed)
+            if pending.full():
+                yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+            continue
+        if pending.items:
+            yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+        yield from _entries_of([(report, parsed)], config, drop, con, prices, result, progress, restore)
+    if pending.items:
+        yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+
+
+def _entries_of(unit: list, config, drop, con, prices, result: IngestResult, progress, restore=None) -> Iterator[pa.Table]:
+    """Plan and normalize one object, or a batch of small ones as one (counts and rejects kept per object)."""
+    reports = [r for r, _ in unit]
+    parsed = unit[0][1] if len(unit) == 1 else merge([p for _, p in unit])
+    first = reports[0]
+    records, mapping = plan_records(parsed, config, first, con)
+    if len(unit) > 1 and records is not parsed.records:  # a vendor expanded documents: sources must stay apart
+        for item in unit:
+            yield from _entries_of([item], config, drop, con, prices, result, progress)
+        return
+    by_url = {r.url: r for r in reports}
+    for r, p in unit:
+        if r is not first:
+            r.vendor, r.schema = first.vendor, {"same_as": first.url} if first.schema else {}
+        r.rows_rejected += len(p.rejects)
+        result.rejects.extend(restore(p.rejects) if restore else p.rejects)
+    chunk = config.reading.chunk_rows
+    for start in range(0, max(records.num_rows, 1), chunk):
+        part = records.slice(start, chunk)
+        if part.num_rows == 0:
+            break
+        norm = normalize_records(part, mapping, drop, con)
+        entries, filled = fill_costs(norm.entries, prices)
+        result.costs_filled += filled
+        if len(unit) == 1:
+            first.rows_kept += entries.num_rows
+        else:
+            for url, n in kept_by_source(entries).items():
+                by_url[url].rows_kept += n
+        for rej in norm.rejects:
+            by_url.get(rej.source, first).rows_rejected += 1
+        result.rejects.extend(restore(norm.rejects) if restore else norm.rejects)
+        if progress:
+            progress(part.num_rows)
+        yield entries
+    for report in reports:
         report.rows_read = report.rows_kept + report.rows_rejected
         result.sources.append(report)
         result.rows_read += report.rows_read

@@ -214,6 +214,8 @@ def sniff_format(head: bytes, name: str = "") -> str:
 
 def content_start(data: bytes) -> int:
     """Offset of the first byte that is not ASCII whitespace (len(data) when there is none), found in 1 MiB blocks."""
+    if len(data) <= _SKIP_BLOCK:
+        return len(data) - len(bytes(data).lstrip(b" \t\n\r\x0b\x0c"))
     buf = np.frombuffer(data, dtype=np.uint8)
     for s in range(0, len(buf), _SKIP_BLOCK):
         hit = np.flatnonzero(~_WHITESPACE[buf[s : s + _SKIP_BLOCK]])

@@ -80,17 +80,17 @@ def read_jsonl(data: bytes, source: str, first_line: int = 1) -> ParsedRecords:
             keep[i] = False
             line_bytes = data[offsets[i] : offsets[i + 1]].rstrip(b"\r\n")
             rejects.append(Reject(source, first_line + i, reason, line_bytes, int(offsets[i])))
-    lines = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
-    table = pa.table(
-        {
-            "source": pa.array([source] * n, pa.string()),
-            "line": lines,
-            "sub": pa.array(np.zeros(n, dtype=np.int32)),
-            "raw": raw,
-        }
+    table = pa.Table.from_arrays(
+        [
+            pa.repeat(pa.scalar(source, pa.string()), n),
+            pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
+            pa.array(np.zeros(n, dtype=np.int32)),
+            raw,
+        ],
+        schema=RECORDS_SCHEMA,
     )
     if keep is not None:
         table = table.filter(pa.array(keep))
-    # zero-copy batches so DuckDB scans them on all threads
-    table = pa.Table.from_batches(table.cast(RECORDS_SCHEMA).to_batches(max_chunksize=BATCH_ROWS), RECORDS_SCHEMA)
+    if table.num_rows > BATCH_ROWS:  # zero-copy batches so DuckDB scans them on all threads
+        table = pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), RECORDS_SCHEMA)
     return ParsedRecords(table, rejects, "jsonl", len(data))

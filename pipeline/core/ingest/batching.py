@@ -1,0 +1,70 @@
+"""Many small objects read as one unit: records of neighbouring small objects of one format are planned and normalized
+together (one schema inference, one DuckDB pass), while counts and rejects stay per object."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .readers.jsonl import BATCH_ROWS
+from .records import RECORDS_SCHEMA, ParsedRecords
+
+SMALL_OBJECT_BYTES = 256 << 10  # objects smaller than this (as read) are batched with their neighbours
+BATCH_BYTES = 32 << 20  # a batch is planned and normalized once it holds this much
+BATCH_OBJECTS = 20_000
+BATCHABLE = ("jsonl", "text", "json", "empty")
+
+
+def batchable(parsed: ParsedRecords, data_len: int, utf8: bool) -> bool:
+    return utf8 and data_len < SMALL_OBJECT_BYTES and parsed.format in BATCHABLE
+
+
+def batch_key(parsed: ParsedRecords) -> str | None:
+    """What a batch must share: the format (an empty object joins any batch)."""
+    return None if parsed.format == "empty" else parsed.format
+
+
+class Batch:
+    """Pending small objects: (report, parsed) pairs sharing one format."""
+
+    def __init__(self):
+        self.items: list = []
+        self.key: str | None = None
+        self.bytes = 0
+
+    def fits(self, parsed: ParsedRecords) -> bool:
+        key = batch_key(parsed)
+        return key is None or self.key is None or key == self.key
+
+    def add(self, report, parsed: ParsedRecords) -> None:
+        self.items.append((report, parsed))
+        self.key = self.key or batch_key(parsed)
+        self.bytes += parsed.bytes_read
+
+    def full(self) -> bool:
+        return self.bytes >= BATCH_BYTES or len(self.items) >= BATCH_OBJECTS
+
+    def take(self) -> list:
+        items, self.items, self.key, self.bytes = self.items, [], None, 0
+        return items
+
+
+def merge(parsed: list[ParsedRecords]) -> ParsedRecords:
+    """One ParsedRecords for several objects (records keep their own `source`), in the batch's format."""
+    tables = [p.records if p.records.schema.equals(RECORDS_SCHEMA) else p.records.cast(RECORDS_SCHEMA)
+              for p in parsed if p.records.num_rows]
+    # one chunk per object would make every later scan pay per chunk: combined into DuckDB-sized batches
+    records = pa.concat_tables(tables).combine_chunks() if tables else RECORDS_SCHEMA.empty_table()
+    if records.num_rows > BATCH_ROWS:
+        records = pa.Table.from_batches(records.to_batches(max_chunksize=BATCH_ROWS), RECORDS_SCHEMA)
+    fmt = next((p.format for p in parsed if p.format != "empty"), "empty")
+    return ParsedRecords(records, [r for p in parsed for r in p.rejects], fmt, sum(p.bytes_read for p in parsed))
+
+
+def kept_by_source(entries: pa.Table) -> Counter:
+    """Entries per source URL, counted columnar."""
+    if entries.num_rows == 0:
+        return Counter()
+    vc = pc.value_counts(entries.column("source"))
+    return Counter(dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist())))
