@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .readers.jsonl import BATCH_ROWS
-from .records import RECORDS_SCHEMA, ParsedRecords
+from .records import RECORDS_SCHEMA, ParsedRecords, load_record
 
 SMALL_OBJECT_BYTES = 256 << 10  # objects smaller than this (as read) are batched with their neighbours
 BATCH_BYTES = 32 << 20  # a batch is planned and normalized once it holds this much
@@ -20,26 +20,33 @@ def batchable(parsed: ParsedRecords, data_len: int, utf8: bool) -> bool:
     return utf8 and data_len < SMALL_OBJECT_BYTES and parsed.format in BATCHABLE
 
 
-def batch_key(parsed: ParsedRecords) -> str | None:
-    """What a batch must share: the format (an empty object joins any batch)."""
-    return None if parsed.format == "empty" else parsed.format
+def batch_key(parsed: ParsedRecords) -> tuple | None:
+    """What a batch must share: the format and the first record's top-level keys, so objects of another shape (another
+    vendor, renamed fields) are planned on their own. An object without records joins any batch."""
+    if parsed.format == "empty" or parsed.records.num_rows == 0:
+        return None
+    first = load_record(parsed.records.column("raw")[0].as_py())
+    return parsed.format, tuple(sorted(first)) if isinstance(first, dict) else None
 
 
 class Batch:
-    """Pending small objects: (report, parsed) pairs sharing one format."""
+    """Pending small objects: (report, parsed) pairs sharing one batch key."""
 
     def __init__(self):
         self.items: list = []
-        self.key: str | None = None
+        self.key: tuple | None = None
         self.bytes = 0
 
     def fits(self, parsed: ParsedRecords) -> bool:
-        key = batch_key(parsed)
+        self._seen = (parsed, batch_key(parsed))
+        key = self._seen[1]
         return key is None or self.key is None or key == self.key
 
     def add(self, report, parsed: ParsedRecords) -> None:
+        seen = getattr(self, "_seen", (None, None))
+        key = seen[1] if seen[0] is parsed else batch_key(parsed)
         self.items.append((report, parsed))
-        self.key = self.key or batch_key(parsed)
+        self.key = self.key or key
         self.bytes += parsed.bytes_read
 
     def full(self) -> bool:
