@@ -9,12 +9,14 @@ from typing import Callable, Iterator
 import pyarrow as pa
 
 from ..config import StrataConfig
+from .batching import Batch, batchable, kept_by_source, merge
 from .mapping import FieldSource, Mapping
 from .normalize import connect, normalize_records
 from .pricing import fill_costs
-from .records import ParsedRecords, Reject, records_from_dicts
-from .sources import SourceObject, decompress, read_raw, resolve_source
-from .sniff import detect_encoding, sniff_format
+from .records import ParsedRecords, Reject, load_record, records_from_dicts
+from .readers.text_lines import LINE_FORMATS, utf16_restorer
+from .sources import ObjectTooLarge, SourceObject, compression_of, decompress, quarantined_object, read_raw, resolve_source
+from .sniff import detect_encoding, sniff_data
 
 SAMPLE_RECORDS = 2000
 SNIFF_BYTES = 64 * 1024
@@ -117,9 +119,7 @@ def _read_object(data: bytes, url: str, fmt: str) -> ParsedRecords:
 
         return ParsedRecords(empty_records(), [], "empty", 0)
     # unrecognized binary content: the whole object goes to quarantine rather than failing the drop
-    return ParsedRecords(
-        records_from_dicts(url, []), [Reject(url, 1, f"unrecognized {fmt} content", data[:1_000_000])], fmt, len(data)
-    )
+    return ParsedRecords(records_from_dicts(url, []), [Reject(url, 0, f"unrecognized {fmt} content", data)], fmt, len(data))
 
 
 def _sample_dicts(records: pa.Table, n: int = SAMPLE_RECORDS) -> list[dict]:
@@ -132,10 +132,7 @@ def _sample_dicts(records: pa.Table, n: int = SAMPLE_RECORDS) -> list[dict]:
     raws = [col[i].as_py() for i in range(0, total, step)]  # scalar access: `take` would concatenate every chunk
     out = []
     for r in raws:
-        try:
-            v = json.loads(r)
-        except (ValueError, TypeError):
-            continue
+        v = load_record(r)  # NaN/Infinity read as null, never a traceback
         if isinstance(v, dict):
             out.append(v)
     return out
@@ -205,32 +202,81 @@ def iter_entries(
     prices = config.price_table()
     objects = resolve_source(source, storage_options) if isinstance(source, str) else source
     con = connect()
+    pending = Batch()
     for obj in objects:
+        if obj.problem:  # a dangling symlink or a loop: quarantined by name, the rest of the drop goes on
+            result.rejects.append(Reject(obj.url, 0, obj.problem))
+            result.sources.append(SourceReport(obj.url, "unreadable", None, None, 0, 1, 0, 1))
+            result.rows_read += 1
+            result.rows_rejected += 1
+            continue
         raw = read_raw(obj)
-        data, compression = decompress(raw, obj.url)
-        enc = detect_encoding(data[:4])
+        try:
+            data, compression = decompress(raw, obj.url)
+        except ObjectTooLarge as exc:  # a decompression bomb: the object is quarantined as stored
+            data, compression = b"", compression_of(raw[:8])
+            bomb = quarantined_object(obj.url, raw, str(exc))
+        else:
+            bomb = None
+        original, enc = data, detect_encoding(data[:4])
         if enc.startswith("utf-16"):
             data = data.decode(enc, errors="replace").encode("utf-8")  # a stray odd byte must not fail the object
-        fmt = config.reading.format_hint or sniff_format(data[:SNIFF_BYTES], obj.name)
+        fmt = "binary" if bomb else config.reading.format_hint or sniff_data(data, obj.name, SNIFF_BYTES)
         parsed = _read_object(data, obj.url, fmt)
+        if fmt == "binary":  # the whole object as stored (byte-exact up to the quarantine cap)
+            parsed.rejects = [bomb or quarantined_object(obj.url, raw, "unrecognized binary content")]
+        restore = utf16_restorer(original, enc) if enc.startswith("utf-16") and fmt in LINE_FORMATS else None
         report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
-        records, mapping = plan_records(parsed, config, report, con)
-        report.rows_rejected += len(parsed.rejects)
-        result.rejects.extend(parsed.rejects)
-        chunk = config.reading.chunk_rows
-        for start in range(0, max(records.num_rows, 1), chunk):
-            part = records.slice(start, chunk)
-            if part.num_rows == 0:
-                break
-            norm = normalize_records(part, mapping, drop, con)
-            entries, filled = fill_costs(norm.entries, prices)
-            result.costs_filled += filled
-            report.rows_kept += entries.num_rows
-            report.rows_rejected += len(norm.rejects)
-            result.rejects.extend(norm.rejects)
-            if progress:
-                progress(part.num_rows)
-            yield entries
+        if batchable(parsed, len(data), restore is None and not enc.startswith("utf-16")):
+            if not pending.fits(parsed):
+                yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+            pending.add(report, parsed)
+            if pending.full():
+                yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+            continue
+        if pending.items:
+            yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+        yield from _entries_of([(report, parsed)], config, drop, con, prices, result, progress, restore)
+    if pending.items:
+        yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+
+
+def _entries_of(unit: list, config, drop, con, prices, result: IngestResult, progress, restore=None) -> Iterator[pa.Table]:
+    """Plan and normalize one object, or a batch of small ones as one (counts and rejects kept per object)."""
+    reports = [r for r, _ in unit]
+    parsed = unit[0][1] if len(unit) == 1 else merge([p for _, p in unit])
+    first = reports[0]
+    records, mapping = plan_records(parsed, config, first, con)
+    if len(unit) > 1 and records is not parsed.records:  # a vendor expanded documents: sources must stay apart
+        for item in unit:
+            yield from _entries_of([item], config, drop, con, prices, result, progress)
+        return
+    by_url = {r.url: r for r in reports}
+    for r, p in unit:
+        if r is not first:
+            r.vendor, r.schema = first.vendor, {"same_as": first.url} if first.schema else {}
+        r.rows_rejected += len(p.rejects)
+        result.rejects.extend(restore(p.rejects) if restore else p.rejects)
+    chunk = config.reading.chunk_rows
+    for start in range(0, max(records.num_rows, 1), chunk):
+        part = records.slice(start, chunk)
+        if part.num_rows == 0:
+            break
+        norm = normalize_records(part, mapping, drop, con)
+        entries, filled = fill_costs(norm.entries, prices)
+        result.costs_filled += filled
+        if len(unit) == 1:
+            first.rows_kept += entries.num_rows
+        else:
+            for url, n in kept_by_source(entries).items():
+                by_url[url].rows_kept += n
+        for rej in norm.rejects:
+            by_url.get(rej.source, first).rows_rejected += 1
+        result.rejects.extend(restore(norm.rejects) if restore else norm.rejects)
+        if progress:
+            progress(part.num_rows)
+        yield entries
+    for report in reports:
         report.rows_read = report.rows_kept + report.rows_rejected
         result.sources.append(report)
         result.rows_read += report.rows_read

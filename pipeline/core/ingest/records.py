@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 
 RECORDS_SCHEMA = pa.schema(
@@ -74,3 +77,54 @@ def rejects_to_table(rejects: list[Reject], drop: str | None = None) -> pa.Table
         },
         schema=QUARANTINE_SCHEMA,
     )
+
+
+MAX_DEPTH = 256  # records nested deeper than this are quarantined whole: no stage after ingest has to recurse further
+_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"?|[\[\]{}]')
+_BLOCK = 16 << 20
+_OPEN = np.zeros(256, dtype=bool)
+_OPEN[[ord("["), ord("{")]] = True
+
+
+def nesting_depth(text: bytes) -> int:
+    """The deepest bracket nesting of a JSON text, brackets inside strings ignored (iterative: any depth is fine)."""
+    depth = deepest = 0
+    for m in _TOKEN.finditer(text):
+        c = m.group()[:1]
+        if c in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
+def deep_rows(data: bytes, offsets: np.ndarray, limit: int = MAX_DEPTH) -> list[int]:
+    """Indexes of the rows data[offsets[i]:offsets[i+1]] nested deeper than `limit`.
+
+    Columnar prefilter: a row with at most `limit` opening brackets cannot be deeper; only the rare rest is scanned.
+    """
+    n = len(offsets) - 1
+    if n <= 0 or data.count(b"[") + data.count(b"{") <= limit:  # the common case, decided in C
+        return []
+    buf = np.frombuffer(data, dtype=np.uint8)
+    counts = np.zeros(n, dtype=np.int64)
+    for s in range(0, len(buf), _BLOCK):  # bracket positions per block: memory stays a fraction of the data
+        pos = np.flatnonzero(_OPEN[buf[s : s + _BLOCK]]) + s
+        if len(pos):
+            counts += np.diff(np.searchsorted(pos, offsets))
+    candidates = np.flatnonzero(counts > limit)
+    return [int(i) for i in candidates if nesting_depth(data[offsets[i] : offsets[i + 1]]) > limit]
+
+
+def load_record(text: str | bytes):
+    """Parse one record for sampling: NaN/Infinity and overflowing numbers read as null; None when unparseable."""
+    try:
+        return json.loads(text, parse_constant=lambda _c: None, parse_float=_finite_float)
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def _finite_float(s: str) -> float | None:
+    f = float(s)
+    return f if math.isfinite(f) else None

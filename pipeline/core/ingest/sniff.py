@@ -6,6 +6,8 @@ import io
 import json
 import re
 
+import numpy as np
+
 from .readers.access_log import LINE_RE as ACCESS_LOG_LINE
 from .readers.logfmt import is_logfmt_line
 
@@ -18,7 +20,13 @@ _EXTENSIONS = {
 }
 _COMPRESSIONS = {"gz", "gzip", "zst", "zstd", "bz2", "xz", "lz4", "snappy", "zip", "z"}
 _LINE_SHARE = 0.8  # share of sampled lines a line format must explain
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # ESC (\x1b) is allowed: ANSI-coloured logs are text
+# A NUL or other control byte in a record does not make text binary (that record is rejected by its reader); only a
+# share above _CONTROL_SHARE does. ESC (\x1b) is allowed: ANSI-coloured logs are text.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_CONTROL_SHARE = 0.05
+_WHITESPACE = np.zeros(256, dtype=bool)
+_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
+_SKIP_BLOCK = 1 << 20
 
 
 def detect_encoding(head: bytes) -> str:
@@ -59,11 +67,9 @@ def _decode(head: bytes) -> str | None:
         return body[: len(body) // 2 * 2].decode(enc, errors="replace")
     if enc == "utf-8-sig":
         head = head[3:]
-    if b"\x00" in head:
-        return None
     text = head.decode("utf-8", errors="replace")
     n = max(len(text), 1)
-    if len(_CONTROL.findall(text)) / n > 0.05 or text.count("\ufffd") / n > 0.25:
+    if len(_CONTROL.findall(text)) / n > _CONTROL_SHARE or text.count("\ufffd") / n > 0.25:
         return None
     return text
 
@@ -81,6 +87,8 @@ def _is_json(line: str) -> bool:
         return True
     except ValueError:
         return False
+    except RecursionError:  # nested too deep for Python, still JSON: the reader quarantines it by depth
+        return True
 
 
 def _json_format(text: str, ext: str | None) -> str | None:
@@ -95,10 +103,13 @@ def _json_format(text: str, ext: str | None) -> str | None:
             return "jsonl"
     try:
         _, end = json.JSONDecoder().raw_decode(s)
+    except RecursionError:
+        return "json" if not lines or ext == "json" else "jsonl"
     except json.JSONDecodeError as exc:
         cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(s.rstrip())
         if not cut:
-            return None
+            # an array of objects with a bad element is still a JSON document (the reader rejects that element)
+            return "json" if s[0] == "[" and s[1:].lstrip()[:1] in ("{", "[", "]") or ext == "json" else None
         if s[0] == "{" and not lines:  # one long line cut by the head: a JSON Lines record more likely than a document
             return "json" if ext == "json" else "jsonl"
         return "json"
@@ -199,3 +210,24 @@ def sniff_format(head: bytes, name: str = "") -> str:
             return fmt
     # a single-column CSV has no delimiter to find; only the name can say so
     return ext if ext in ("csv", "tsv") else "text"
+
+
+def content_start(data: bytes) -> int:
+    """Offset of the first byte that is not ASCII whitespace (len(data) when there is none), found in 1 MiB blocks."""
+    if len(data) <= _SKIP_BLOCK:
+        return len(data) - len(bytes(data).lstrip(b" \t\n\r\x0b\x0c"))
+    buf = np.frombuffer(data, dtype=np.uint8)
+    for s in range(0, len(buf), _SKIP_BLOCK):
+        hit = np.flatnonzero(~_WHITESPACE[buf[s : s + _SKIP_BLOCK]])
+        if len(hit):
+            return s + int(hit[0])
+    return len(buf)
+
+
+def sniff_data(data: bytes, name: str = "", head_bytes: int = 64 * 1024) -> str:
+    """sniff_format on the first `head_bytes` of content: leading blank lines, however many, are skipped first."""
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    start = bom + content_start(memoryview(data)[bom:])
+    if start >= len(data):
+        return "empty"
+    return sniff_format(data[start : start + head_bytes], name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ..records import RECORDS_SCHEMA, ParsedRecords, Reject
+from ..records import MAX_DEPTH, RECORDS_SCHEMA, ParsedRecords, Reject, deep_rows
 
 _SCAN_CHUNK = 1 << 20
 BATCH_ROWS = 32_768  # newline search in 1 MiB slices keeps the comparison mask in cache
@@ -19,6 +19,23 @@ def line_starts(data: bytes) -> np.ndarray:
     if len(starts) > 1 and starts[-1] == len(data):
         return starts  # data ends with a newline: the last start is the end offset
     return np.concatenate([starts, [len(data)]]).astype(np.int64)
+
+
+def cr_line_ends(data: bytes) -> bytes:
+    """Old-Mac text (lines ended by a lone CR) with each lone CR turned into LF; other text is returned as is.
+
+    A lone CR counts as a line end when lone CRs outnumber LFs; the replacement keeps every byte offset."""
+    if b"\r" not in data:
+        return data
+    buf = np.frombuffer(data, dtype=np.uint8)
+    cr = buf == 13
+    lone = cr.copy()
+    lone[:-1] &= buf[1:] != 10
+    if np.count_nonzero(lone) <= np.count_nonzero(buf == 10):
+        return data
+    out = buf.copy()
+    out[lone] = 10
+    return out.tobytes()
 
 
 def invalid_utf8_lines(data: bytes, offsets: np.ndarray, raw: pa.Array) -> list[int]:
@@ -48,29 +65,32 @@ def read_jsonl(data: bytes, source: str, first_line: int = 1) -> ParsedRecords:
     """Split into lines (1-based numbers kept); invalid UTF-8 lines are rejected here, the rest validated in DuckDB."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = b"   " + data[3:]  # blank the BOM but keep byte offsets
+    data = cr_line_ends(data)
     offsets = line_starts(data)
     n = len(offsets) - 1
     rejects: list[Reject] = []
     keep = None
     raw = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
-    bad = invalid_utf8_lines(data, offsets, raw)
+    bad = [(i, "invalid UTF-8") for i in invalid_utf8_lines(data, offsets, raw)]
+    bad_set = {i for i, _ in bad}
+    bad += [(i, f"nested deeper than {MAX_DEPTH} levels") for i in deep_rows(data, offsets) if i not in bad_set]
     if bad:
         keep = np.ones(n, dtype=bool)
-        for i in bad:
+        for i, reason in sorted(bad):
             keep[i] = False
             line_bytes = data[offsets[i] : offsets[i + 1]].rstrip(b"\r\n")
-            rejects.append(Reject(source, first_line + i, "invalid UTF-8", line_bytes, int(offsets[i])))
-    lines = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
-    table = pa.table(
-        {
-            "source": pa.array([source] * n, pa.string()),
-            "line": lines,
-            "sub": pa.array(np.zeros(n, dtype=np.int32)),
-            "raw": raw,
-        }
+            rejects.append(Reject(source, first_line + i, reason, line_bytes, int(offsets[i])))
+    table = pa.Table.from_arrays(
+        [
+            pa.repeat(pa.scalar(source, pa.string()), n),
+            pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
+            pa.array(np.zeros(n, dtype=np.int32)),
+            raw,
+        ],
+        schema=RECORDS_SCHEMA,
     )
     if keep is not None:
         table = table.filter(pa.array(keep))
-    # zero-copy batches so DuckDB scans them on all threads
-    table = pa.Table.from_batches(table.cast(RECORDS_SCHEMA).to_batches(max_chunksize=BATCH_ROWS), RECORDS_SCHEMA)
+    if table.num_rows > BATCH_ROWS:  # zero-copy batches so DuckDB scans them on all threads
+        table = pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), RECORDS_SCHEMA)
     return ParsedRecords(table, rejects, "jsonl", len(data))

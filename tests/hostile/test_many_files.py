@@ -1,0 +1,58 @@
+"""Many small objects in one drop: batched for speed, yet counts, rejects and entries stay exact per object."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.compute as pc
+
+from .helpers import jsonl, line, rec, to_lake
+
+
+def test_3000_tiny_files_counted_per_object(tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    expected_kept, expected_rej = {}, {}
+    for i in range(3000):
+        p = drop / f"f{i:05d}.jsonl"
+        if i % 500 == 7:
+            p.write_bytes(line(i) + b"\n{bad\n")
+            expected_kept[p.name], expected_rej[p.name] = 1, 1
+        elif i % 1000 == 3:
+            p.write_bytes(b"")
+            expected_kept[p.name], expected_rej[p.name] = 0, 0
+        else:
+            p.write_bytes(jsonl(1 + i % 3, i * 3))
+            expected_kept[p.name], expected_rej[p.name] = 1 + i % 3, 0
+    (drop / "g.json").write_bytes(json.dumps([rec(1), rec(2)]).encode())
+    expected_kept["g.json"], expected_rej["g.json"] = 2, 0
+    (drop / "h.bin").write_bytes(bytes(range(256)) * 8)
+    expected_kept["h.bin"], expected_rej["h.bin"] = 0, 1
+    entries, q, r = to_lake(drop, tmp_path / "lake")
+    assert len(r.sources) == 3002
+    assert {Path(s.url).name: s.rows_kept for s in r.sources} == expected_kept
+    assert {Path(s.url).name: s.rows_rejected for s in r.sources} == expected_rej
+    by_source = Counter(Path(u).name for u in entries.column("source").to_pylist())
+    assert by_source == Counter({k: v for k, v in expected_kept.items() if v})
+    assert sorted(Path(x["source"]).name for x in q) == sorted(k for k, v in expected_rej.items() if v)
+    assert {x["raw"] for x in q if x["source"].endswith(".jsonl")} == {b"{bad"}
+    assert pc.count_distinct(entries.column("entry_id")).as_py() == entries.num_rows
+
+
+def test_files_of_another_shape_are_mapped_on_their_own(tmp_path):
+    """Small files with renamed fields next to each other: each shape keeps its own mapping."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for i in range(20):
+        (drop / f"a{i:02d}.jsonl").write_bytes(jsonl(2, i * 2))
+        other = {"time": f"2026-11-21T10:00:{i:02d}Z", "llm": "claude-3", "prompt": f"p{i}", "completion": "c",
+                 "duration_ms": 7}
+        (drop / f"b{i:02d}.jsonl").write_text(json.dumps(other) + "\n")
+    entries, _, r = to_lake(drop, tmp_path / "lake")
+    assert r.rows_kept == 60 and r.rows_rejected == 0
+    rows = entries.to_pylist()
+    b = [x for x in rows if Path(x["source"]).name.startswith("b")]
+    assert {x["model"] for x in b} == {"claude-3"} and {x["latency_ms"] for x in b} == {7.0}
+    a = [x for x in rows if Path(x["source"]).name.startswith("a")]
+    assert {x["model"] for x in a} == {"gpt-4o"} and all(x["input"].startswith("question") for x in a)
