@@ -218,3 +218,17 @@ def test_dangling_symlink_and_loops_do_not_fail_the_drop(tmp_path):
     assert reasons["up"].startswith("symlink loop: points to its ancestor directory")
     res = cli_ingest(drop, tmp_path / "out")
     assert (res["rows_kept"], res["rows_rejected"]) == (10, 4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='[]{},":\\ \nab1\x00é', max_size=80) | st.binary(max_size=80))
+def test_fuzz_json_document_reader_terminates_and_keeps_bytes(doc):
+    """Any bytes: the reader ends, and every record or reject it returns is a piece of the input as written."""
+    from pipeline.core.ingest.readers.json_doc import read_json_document
+
+    data = doc.encode() if isinstance(doc, str) else doc
+    parsed = read_json_document(b"[" + data, "x.json")
+    for raw in parsed.records.column("raw").to_pylist():
+        assert raw.encode() in b"[" + data
+    for r in parsed.rejects:
+        assert r.raw in b"[" + data
