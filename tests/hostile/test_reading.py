@@ -232,3 +232,12 @@ def test_fuzz_json_document_reader_terminates_and_keeps_bytes(doc):
         assert raw.encode() in b"[" + data
     for r in parsed.rejects:
         assert r.raw in b"[" + data
+
+
+def test_one_line_full_of_nuls_does_not_make_the_file_binary(tmp_path):
+    lines = [line(i) for i in range(50)]
+    lines[20] = b'{"output": "' + b"\x00" * 10_000 + b'"}'
+    (tmp_path / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    _, q, r = to_lake(tmp_path / "a.jsonl", tmp_path / "lake")
+    assert (r.rows_kept, r.rows_rejected, r.formats) == (49, 1, {"jsonl": 1})
+    assert q[0]["line"] == 21 and q[0]["raw"] == lines[20]
