@@ -15,7 +15,9 @@ from .normalize import connect, normalize_records
 from .pricing import fill_costs
 from .records import ParsedRecords, Reject, load_record, records_from_dicts
 from .readers.text_lines import LINE_FORMATS, utf16_restorer
-from .sources import ObjectTooLarge, SourceObject, compression_of, decompress, quarantined_object, read_raw, resolve_source
+from .compression import compression_of, decompress, quarantined_object
+from .objects import ObjectTooLarge, SourceObject
+from .sources import read_raw, resolve_source
 from .sniff import detect_encoding, sniff_data
 
 SAMPLE_RECORDS = 2000
