@@ -72,8 +72,8 @@ def main() -> None:
         many = measure(drop, Path(tmp) / "lake-many")
         one = measure(single, Path(tmp) / "lake-one")
     assert many["rows"] == one["rows"] == rows and many["objects"] == FILES, (many, one)
-    for name, m in (("many files", many), ("one file (reference)", one)):
-        print(f"{name:<22} {m['objects'] / m['seconds']:>10,.0f} files/s {m['rows'] / m['seconds']:>10,.0f} records/s "
+    for name, m in ((f"{FILES:,} files", many), ("one file (reference)", one)):
+        print(f"{name:<22} {m['objects'] / m['seconds']:>10,.0f} objects/s {m['rows'] / m['seconds']:>10,.0f} records/s "
               f"{m['seconds']:>7.2f} s  peak RSS {m['peak_rss_mb']:>6,.0f} MB")
     ratio = many["seconds"] / one["seconds"]
     print(f"{FILES:,} files take {ratio:.1f}x the same records in one file; goal: within {GOAL_SECONDS} s "

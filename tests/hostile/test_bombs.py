@@ -10,7 +10,7 @@ import zlib
 from pathlib import Path
 
 from pipeline.core.ingest import ingest
-from pipeline.core.ingest.sources import DECOMPRESS_CHUNK, QUARANTINE_MAX_BYTES
+from pipeline.core.ingest.compression import DECOMPRESS_CHUNK, QUARANTINE_MAX_BYTES
 
 from .helpers import jsonl, line, to_lake
 
@@ -29,7 +29,7 @@ def gzip_bomb(path: Path, block: bytes, member_bytes: int = 64 << 20, members: i
 
 CHILD = """
 import json, resource, sys
-from pipeline.core.ingest import sources
+from pipeline.core.ingest import compression as sources
 from pipeline.core.ingest.drop_ingest import ingest_drop
 import pyarrow.parquet as pq
 sources.MAX_OBJECT_BYTES = int(sys.argv[3])

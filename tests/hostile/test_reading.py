@@ -218,3 +218,26 @@ def test_dangling_symlink_and_loops_do_not_fail_the_drop(tmp_path):
     assert reasons["up"].startswith("symlink loop: points to its ancestor directory")
     res = cli_ingest(drop, tmp_path / "out")
     assert (res["rows_kept"], res["rows_rejected"]) == (10, 4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='[]{},":\\ \nab1\x00é', max_size=80) | st.binary(max_size=80))
+def test_fuzz_json_document_reader_terminates_and_keeps_bytes(doc):
+    """Any bytes: the reader ends, and every record or reject it returns is a piece of the input as written."""
+    from pipeline.core.ingest.readers.json_doc import read_json_document
+
+    data = doc.encode() if isinstance(doc, str) else doc
+    parsed = read_json_document(b"[" + data, "x.json")
+    for raw in parsed.records.column("raw").to_pylist():
+        assert raw.encode() in b"[" + data
+    for r in parsed.rejects:
+        assert r.raw in b"[" + data
+
+
+def test_one_line_full_of_nuls_does_not_make_the_file_binary(tmp_path):
+    lines = [line(i) for i in range(50)]
+    lines[20] = b'{"output": "' + b"\x00" * 10_000 + b'"}'
+    (tmp_path / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    _, q, r = to_lake(tmp_path / "a.jsonl", tmp_path / "lake")
+    assert (r.rows_kept, r.rows_rejected, r.formats) == (49, 1, {"jsonl": 1})
+    assert q[0]["line"] == 21 and q[0]["raw"] == lines[20]

@@ -9,13 +9,15 @@ from typing import Callable, Iterator
 import pyarrow as pa
 
 from ..config import StrataConfig
-from .batching import Batch, batchable, kept_by_source, merge
+from .batching import Batch, batch_key, batchable, deferred, kept_by_source, merge
 from .mapping import FieldSource, Mapping
 from .normalize import connect, normalize_records
 from .pricing import fill_costs
 from .records import ParsedRecords, Reject, load_record, records_from_dicts
 from .readers.text_lines import LINE_FORMATS, utf16_restorer
-from .sources import ObjectTooLarge, SourceObject, compression_of, decompress, quarantined_object, read_raw, resolve_source
+from .compression import compression_of, decompress, quarantined_object
+from .objects import ObjectTooLarge, SourceObject
+from .sources import read_raw, resolve_source
 from .sniff import detect_encoding, sniff_data
 
 SAMPLE_RECORDS = 2000
@@ -222,29 +224,34 @@ def iter_entries(
         if enc.startswith("utf-16"):
             data = data.decode(enc, errors="replace").encode("utf-8")  # a stray odd byte must not fail the object
         fmt = "binary" if bomb else config.reading.format_hint or sniff_data(data, obj.name, SNIFF_BYTES)
-        parsed = _read_object(data, obj.url, fmt)
-        if fmt == "binary":  # the whole object as stored (byte-exact up to the quarantine cap)
-            parsed.rejects = [bomb or quarantined_object(obj.url, raw, "unrecognized binary content")]
-        restore = utf16_restorer(original, enc) if enc.startswith("utf-16") and fmt in LINE_FORMATS else None
-        report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
-        if batchable(parsed, len(data), restore is None and not enc.startswith("utf-16")):
-            if not pending.fits(parsed):
+        utf8 = not enc.startswith("utf-16")
+        if batchable(fmt, len(data), utf8) and not bomb:
+            later = deferred(fmt)  # small JSON Lines: read with the rest of the batch in one pass
+            parsed = None if later else _read_object(data, obj.url, fmt)
+            report = SourceReport(obj.url, fmt if later else parsed.format, compression, None, len(raw))
+            key = batch_key(parsed, data if later else None)
+            if not pending.fits(key):
                 yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
-            pending.add(report, parsed)
+            pending.add(report, key, parsed, data if later else None)
             if pending.full():
                 yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
             continue
+        parsed = _read_object(data, obj.url, fmt)
+        if fmt == "binary":  # the whole object as stored (byte-exact up to the quarantine cap)
+            parsed.rejects = [bomb or quarantined_object(obj.url, raw, "unrecognized binary content")]
+        restore = utf16_restorer(original, enc) if not utf8 and fmt in LINE_FORMATS else None
+        report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
         if pending.items:
             yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
-        yield from _entries_of([(report, parsed)], config, drop, con, prices, result, progress, restore)
+        yield from _entries_of([(report, parsed, None)], config, drop, con, prices, result, progress, restore)
     if pending.items:
         yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
 
 
 def _entries_of(unit: list, config, drop, con, prices, result: IngestResult, progress, restore=None) -> Iterator[pa.Table]:
     """Plan and normalize one object, or a batch of small ones as one (counts and rejects kept per object)."""
-    reports = [r for r, _ in unit]
-    parsed = unit[0][1] if len(unit) == 1 else merge([p for _, p in unit])
+    reports = [r for r, _, _ in unit]
+    parsed = unit[0][1] if len(unit) == 1 and unit[0][1] is not None else merge(unit)
     first = reports[0]
     records, mapping = plan_records(parsed, config, first, con)
     if len(unit) > 1 and records is not parsed.records:  # a vendor expanded documents: sources must stay apart
@@ -252,11 +259,11 @@ def _entries_of(unit: list, config, drop, con, prices, result: IngestResult, pro
             yield from _entries_of([item], config, drop, con, prices, result, progress)
         return
     by_url = {r.url: r for r in reports}
-    for r, p in unit:
-        if r is not first:
-            r.vendor, r.schema = first.vendor, {"same_as": first.url} if first.schema else {}
-        r.rows_rejected += len(p.rejects)
-        result.rejects.extend(restore(p.rejects) if restore else p.rejects)
+    for r in reports[1:]:
+        r.vendor, r.schema = first.vendor, {"same_as": first.url} if first.schema else {}
+    for rej in parsed.rejects:
+        by_url.get(rej.source, first).rows_rejected += 1
+    result.rejects.extend(restore(parsed.rejects) if restore else parsed.rejects)
     chunk = config.reading.chunk_rows
     for start in range(0, max(records.num_rows, 1), chunk):
         part = records.slice(start, chunk)

@@ -21,9 +21,11 @@ _EXTENSIONS = {
 _COMPRESSIONS = {"gz", "gzip", "zst", "zstd", "bz2", "xz", "lz4", "snappy", "zip", "z"}
 _LINE_SHARE = 0.8  # share of sampled lines a line format must explain
 # A NUL or other control byte in a record does not make text binary (that record is rejected by its reader); only a
-# share above _CONTROL_SHARE does. ESC (\x1b) is allowed: ANSI-coloured logs are text.
+# share of control bytes above CONTROL_SHARE spread over most lines does.
+# ESC (\x1b) is allowed: ANSI-coloured logs are text.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
-_CONTROL_SHARE = 0.05
+CONTROL_SHARE = 0.05
+CONTROL_LINES = 0.5  # ... and more than this share of its lines holds one
 _WHITESPACE = np.zeros(256, dtype=bool)
 _WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
 _SKIP_BLOCK = 1 << 20
@@ -69,8 +71,13 @@ def _decode(head: bytes) -> str | None:
         head = head[3:]
     text = head.decode("utf-8", errors="replace")
     n = max(len(text), 1)
-    if len(_CONTROL.findall(text)) / n > _CONTROL_SHARE or text.count("\ufffd") / n > 0.25:
+    if text.count("\ufffd") / n > 0.25:
         return None
+    if len(_CONTROL.findall(text)) / n > CONTROL_SHARE:
+        # many control bytes: binary, unless they sit in a few lines of otherwise clean text (one record full of NULs)
+        lines = text.split("\n")
+        if len(lines) < 4 or sum(1 for ln in lines if _CONTROL.search(ln)) / len(lines) > CONTROL_LINES:
+            return None
     return text
 
 

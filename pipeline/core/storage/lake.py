@@ -68,7 +68,8 @@ class DropWriter:
         with self.fs.open(f"{self.stage}/{QUARANTINE}/rejects.parquet", "wb") as f:
             pq.write_table(qtable, f, compression="zstd")
         with self.fs.open(f"{self.stage}/{ENTRIES}/{INGEST_REPORT}", "w") as f:
-            f.write(json.dumps(report, default=str, indent=1))
+            # indented for people; a drop of thousands of objects is written compact (the C encoder: 5x faster)
+            f.write(json.dumps(report, default=str, indent=1 if len(report.get("sources", ())) <= 1000 else None))
         entries_dst = drop_dir(self.lake_url, ENTRIES, self.drop)
         quarantine_dst = drop_dir(self.lake_url, QUARANTINE, self.drop)
         self._swap(f"{self.stage}/{ENTRIES}", entries_dst)

@@ -76,6 +76,10 @@ def _array_elements(data: bytes, i: int) -> tuple[list[tuple[int, int]], int]:
             i += 1
             continue
         end = _value_end(data, i, in_array=True)
+        if end == i:  # a stray '}' where an element should start: it is quarantined on its own
+            out.append((i, i + 1))
+            i += 1
+            continue
         stop = len(data[i:end].rstrip())
         if end >= n:
             out.extend(_resync(data, i, i + stop))

@@ -94,3 +94,29 @@ def read_jsonl(data: bytes, source: str, first_line: int = 1) -> ParsedRecords:
     if table.num_rows > BATCH_ROWS:  # zero-copy batches so DuckDB scans them on all threads
         table = pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), RECORDS_SCHEMA)
     return ParsedRecords(table, rejects, "jsonl", len(data))
+
+
+def read_jsonl_many(items: list[tuple[str, bytes]]) -> ParsedRecords:
+    """Several small JSON Lines objects read in one pass; every row and reject keeps its own object and line number."""
+    parts = []
+    for _, data in items:
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = b"   " + data[3:]
+        data = cr_line_ends(data)
+        parts.append(data if not data or data.endswith(b"\n") else data + b"\n")
+    whole = read_jsonl(b"".join(parts), "")
+    lines_per = np.fromiter((p.count(b"\n") for p in parts), dtype=np.int64, count=len(parts))
+    first = np.concatenate([[0], np.cumsum(lines_per)])  # 0-based global line where each object starts
+    byte_first = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+    urls = pa.array([u for u, _ in items], pa.string())
+    t = whole.records
+    glob = t.column("line").to_numpy() - 1
+    obj = np.searchsorted(first, glob, side="right") - 1
+    table = pa.Table.from_arrays(
+        [urls.take(pa.array(obj)), pa.array(glob - first[obj] + 1), t.column("sub"), t.column("raw")], schema=RECORDS_SCHEMA
+    )
+    for r in whole.rejects:
+        k = int(np.searchsorted(first, r.line - 1, side="right") - 1)
+        r.source, r.line = items[k][0], int(r.line - first[k])
+        r.offset = int(r.offset - byte_first[k]) if r.offset >= 0 else r.offset
+    return ParsedRecords(table, whole.rejects, "jsonl", sum(len(d) for _, d in items))

@@ -1,4 +1,5 @@
-"""Splits line-oriented text (LF, CRLF or lone-CR line ends) into a zero-copy Arrow string column, rejecting lines that are not valid UTF-8."""
+"""Splits line-oriented text (LF, CRLF or lone-CR line ends) into a zero-copy Arrow string column, rejecting lines
+that are not valid UTF-8; maps rejects of UTF-16 objects back to their original bytes."""
 from __future__ import annotations
 
 import numpy as np
