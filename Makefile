@@ -24,7 +24,7 @@ test: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 dev: setup
-	$(BIN)/dagster dev -m pipeline.definitions
+	$(BIN)/dagster dev -w workspace.yaml
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

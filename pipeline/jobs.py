@@ -4,6 +4,8 @@ against the current baseline, no re-ingest). All run in process (the Definitions
 The daily order itself is declarative (assets/automation.py); these jobs are for launching by hand and for the demo."""
 import dagster as dg
 
+from pipeline.partitions import log_drops
+
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.groups("ingest") | dg.AssetSelection.assets("anomalies", "drop_drift"),
@@ -39,6 +41,7 @@ publish_job = dg.define_asset_job(
 checks_job = dg.define_asset_job(
     "checks_job",
     selection=dg.AssetSelection.checks_for_assets("log_entries"),
+    partitions_def=log_drops,  # a checks-only selection has no asset to infer the partitioning from
     executor_def=dg.in_process_executor,
     description="Re-evaluate one drop's checks (parse rate, invariant families) against the current baseline, "
                 "without ingesting it again: after the first learn, the demo runs it for the drops ingested before.",
