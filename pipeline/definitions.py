@@ -13,6 +13,7 @@ apply_defaults()  # unset settings get local defaults; bad values fail the load 
 load_config()  # a broken strata.yml fails the load naming the file and setting, not the first run
 
 from assets import anomalies, drift, ingest, ingest_checks, invariant_checks, invariants, report  # noqa: E402
+from assets.alerts import alerts  # noqa: E402
 from assets.automation import automation_sensor  # noqa: E402
 from pipeline.jobs import checks_job, ingest_job, learn_job, publish_job, staleness_job  # noqa: E402
 from resources.alerts import alert_resources  # noqa: E402
@@ -21,7 +22,7 @@ from sensors.alerts import alert_sensors  # noqa: E402
 from sensors.new_drop import new_log_drop_sensor  # noqa: E402
 
 defs = dg.Definitions(
-    assets=[ingest.raw_log_drops, *dg.load_assets_from_modules([ingest, invariants, anomalies, drift, report])],
+    assets=[ingest.raw_log_drops, alerts, *dg.load_assets_from_modules([ingest, invariants, anomalies, drift, report])],
     asset_checks=dg.load_asset_checks_from_modules([ingest_checks, invariant_checks]),
     jobs=[ingest_job, learn_job, staleness_job, publish_job, checks_job],
     sensors=[new_log_drop_sensor, automation_sensor, *alert_sensors],
