@@ -53,7 +53,7 @@ def state_url(artifacts_url: str, drop: str) -> str:
     return f"{artifacts_url.rstrip('/')}/detector_state/drop={urllib.parse.quote(drop, safe='')}.json"
 
 
-def _previous_state(context, lake: LakeResource, drop: str) -> tuple[dict | None, str | None]:
+def previous_state(context, lake: LakeResource, drop: str) -> tuple[dict | None, str | None]:
     """State saved after the nearest earlier drop of the same service (in partition order) that has one; None means
     a fresh warm-up. Runs of one service are serialized oldest first (the run queue's strata/service limit), so that
     drop has finished; drops of other services, which may run beside this one, are never read."""
@@ -111,7 +111,7 @@ def anomalies(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: 
     drop = context.partition_key
     entries = read_entries(lake.lake_url, drop, lake.storage_options())
     entries = entries.take(pc.sort_indices(entries, [("ts", "ascending"), ("line", "ascending")]))
-    state, state_from = _previous_state(context, lake, drop)
+    state, state_from = previous_state(context, lake, drop)
     if state is None:
         state, state_from = _baseline_state(warehouse)
     found, new_state = detect_anomalies(entries, state)

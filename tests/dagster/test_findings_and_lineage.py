@@ -147,3 +147,22 @@ def test_loading_the_code_location_imports_no_scipy_or_numba():
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert "PreviewWarning" not in out.stderr
+
+
+def test_detector_state_resumes_from_the_same_services_previous_drop(tmp_path, instance):
+    from types import SimpleNamespace
+
+    from assets.anomalies import previous_state, state_url
+    from pipeline.core.detectors import dumps_state
+    from resources.storage import LakeResource
+
+    lake = LakeResource(lake_url=str(tmp_path / "lake"), artifacts_url=str(tmp_path / "artifacts"))
+    keys = [f"support{KEY_SEP}d1", f"billing{KEY_SEP}d1", f"support{KEY_SEP}d2"]
+    instance.add_dynamic_partitions("log_drops", keys)
+    for key in keys[:2]:
+        path = Path(state_url(lake.artifacts_url, key))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dumps_state({}))
+    ctx = SimpleNamespace(instance=instance)
+    assert previous_state(ctx, lake, keys[2])[1] == keys[0]  # billing's d1 is nearer, but another service
+    assert previous_state(ctx, lake, keys[1]) == (None, None)  # no earlier billing drop: fresh or primed
