@@ -33,6 +33,8 @@ def main() -> int:
     tick = new_log_drop_sensor.evaluate_tick(ctx)
     for req in tick.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
+    for event in tick.asset_events or []:  # the raw drops' observations, as the daemon records them
+        instance.report_runless_asset_event(event)
     job = defs.resolve_job_def("ingest_job")
     failed = 0
     for req in tick.run_requests or []:
