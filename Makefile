@@ -24,8 +24,15 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
+# From $(DAGSTER_HOME), where dagster.yaml is, so `dagster dev` does not warn about the repo's copy; the location is
+# `strata` (workspace.yaml, its working directory made absolute) and the default data paths stay under the repo.
 dev: setup
-	$(BIN)/dagster dev -m pipeline.definitions
+	sed 's|working_directory: \.$$|working_directory: $(CURDIR)|' workspace.yaml > $(DAGSTER_HOME)/workspace.yaml
+	cd $(DAGSTER_HOME) && \
+	STRATA_DROPS_URL="$${STRATA_DROPS_URL:-$(CURDIR)/data/drops}" STRATA_LAKE_URL="$${STRATA_LAKE_URL:-$(CURDIR)/data/lake}" \
+	STRATA_ARTIFACTS_URL="$${STRATA_ARTIFACTS_URL:-$(CURDIR)/data/artifacts}" \
+	STRATA_WAREHOUSE_PATH="$${STRATA_WAREHOUSE_PATH:-$(CURDIR)/data/warehouse.duckdb}" \
+	$(CURDIR)/$(BIN)/dagster dev -w workspace.yaml
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

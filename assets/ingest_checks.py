@@ -1,4 +1,4 @@
-"""Per-drop checks on log_entries: parse rate (warn < 99%, error < 90%) and not empty."""
+"""Per-drop checks on log_entries: parse rate (warn < 99%, error < 90%) and not empty; each result says what it found."""
 
 import dagster as dg
 
@@ -12,18 +12,21 @@ PARSE_RATE_WARN = 0.99
 PARSE_RATE_ERROR = 0.90
 
 
-@dg.asset_check(asset=log_entries, partitions_def=log_drops, description="Share of records read that were normalized.")
+@dg.asset_check(asset=log_entries, partitions_def=log_drops,
+                description="Share of records read that were normalized (warns below 99%, errors below 90%).")
 def log_entries_parse_rate(context: dg.AssetCheckExecutionContext, lake: LakeResource) -> dg.AssetCheckResult:
     report = read_report(lake.lake_url, context.partition_key, lake.storage_options())
-    rate = float(report["parse_rate"])
+    rate, read, rejected = float(report["parse_rate"]), int(report["rows_read"]), int(report["rows_rejected"])
     severity = dg.AssetCheckSeverity.ERROR if rate < PARSE_RATE_ERROR else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
         passed=rate >= PARSE_RATE_WARN,
         severity=severity,
+        description=f"Parse rate {rate:.2%}: {read - rejected:,} of {read:,} records normalized, {rejected:,} "
+                    f"quarantined (warn below {PARSE_RATE_WARN:.0%}, error below {PARSE_RATE_ERROR:.0%}).",
         metadata={
             "parse_rate": rate,
-            "rows_read": int(report["rows_read"]),
-            "rows_rejected": int(report["rows_rejected"]),
+            "rows_read": read,
+            "rows_rejected": rejected,
             "reject_reasons": dg.MetadataValue.json(report.get("reject_reasons", {})),
         },
     )
@@ -33,4 +36,6 @@ def log_entries_parse_rate(context: dg.AssetCheckExecutionContext, lake: LakeRes
 def log_entries_not_empty(context: dg.AssetCheckExecutionContext, lake: LakeResource) -> dg.AssetCheckResult:
     report = read_report(lake.lake_url, context.partition_key, lake.storage_options())
     kept = int(report["rows_kept"])
-    return dg.AssetCheckResult(passed=kept > 0, severity=dg.AssetCheckSeverity.ERROR, metadata={"rows_kept": kept})
+    return dg.AssetCheckResult(
+        passed=kept > 0, severity=dg.AssetCheckSeverity.ERROR, metadata={"rows_kept": kept},
+        description=f"The drop produced {kept:,} entries." if kept else "The drop produced no entries at all.")

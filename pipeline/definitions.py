@@ -1,4 +1,8 @@
-"""The one Definitions object of the Strata code location."""
+"""The one Definitions object of the Strata code location (named `strata` in workspace.yaml).
+
+Every job runs with the in-process executor: a step does not start a subprocess that re-imports this module, so a
+drop's run costs its compute plus one process start. Heavy libraries (scipy, numba, the detectors, drift and report
+engines) are imported inside the assets that use them, so loading this module stays fast."""
 import dagster as dg
 
 from pipeline.core.config import load_config
@@ -8,8 +12,9 @@ apply_defaults()  # unset settings get local defaults; bad values fail the load 
 load_config()  # a broken strata.yml fails the load naming the file and setting, not the first run
 
 from assets import anomalies, drift, ingest, ingest_checks, invariant_checks, invariants, report  # noqa: E402
-from pipeline.jobs import ingest_job, learn_job, publish_job, staleness_job  # noqa: E402
-from pipeline.schedules import schedules  # noqa: E402
+from assets.alerts import alerts  # noqa: E402
+from assets.automation import automation_sensor  # noqa: E402
+from pipeline.jobs import checks_job, ingest_job, learn_job, publish_job, staleness_job  # noqa: E402
 from resources.alerts import alert_resources  # noqa: E402
 from resources.storage import LakeResource, ObjectStoreResource, StrataConfigResource  # noqa: E402
 from resources.warehouse import WarehouseResource  # noqa: E402
@@ -17,11 +22,11 @@ from sensors.alerts import alert_sensors  # noqa: E402
 from sensors.new_drop import new_log_drop_sensor  # noqa: E402
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest, invariants, anomalies, drift, report]),
+    assets=[ingest.raw_log_drops, alerts, *dg.load_assets_from_modules([ingest, invariants, anomalies, drift, report])],
     asset_checks=dg.load_asset_checks_from_modules([ingest_checks, invariant_checks]),
-    jobs=[ingest_job, learn_job, staleness_job, publish_job],
-    sensors=[new_log_drop_sensor, *alert_sensors],
-    schedules=schedules,
+    jobs=[ingest_job, learn_job, staleness_job, publish_job, checks_job],
+    sensors=[new_log_drop_sensor, automation_sensor, *alert_sensors],
+    executor=dg.in_process_executor,
     resources={
         "object_store": ObjectStoreResource(
             drops_url=dg.EnvVar("STRATA_DROPS_URL"),

@@ -37,7 +37,10 @@ def test_drop_and_version_drift(deployment):
     instance.add_dynamic_partitions(log_drops.name, ["day1.parquet", "day2.parquet"])
     assert dg.materialize([log_entries], partition_key="day1.parquet", instance=instance, resources=res).success
     first = dg.materialize([drop_drift], partition_key="day1.parquet", instance=instance, resources=res)
-    assert "no earlier data" in md(first, "drop_drift")["skipped"]
+    assert "no earlier data" in md(first, "drop_drift")["skipped"] and md(first, "drop_drift")["score"] == 0.0
+    (unchecked,) = [e.asset_check_evaluation_data for e in first.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert unchecked.passed is False and unchecked.severity == dg.AssetCheckSeverity.WARN
+    assert unchecked.description.startswith("Not compared: no earlier data")
     skipped = dg.materialize([version_drift], instance=instance, resources=res)
     assert "need two distinct values" in md(skipped, "version_drift")["skipped"]
 
@@ -45,7 +48,11 @@ def test_drop_and_version_drift(deployment):
     second = md(dg.materialize([drop_drift], partition_key="day2.parquet", instance=instance, resources=res),
                 "drop_drift")
     assert second["verdict"] in ("REVIEW", "BLOCK") and second["ci_lo"] <= second["score"] <= second["ci_hi"]
-    assert isinstance(second["score"], float) and second["dim_tool_usage"] > 0 and second["n_current"] == 5000
+    dims = {r.data["name"]: r.data for r in second["dimensions"].records}
+    assert isinstance(second["score"], float) and dims["tool_usage"]["score"] > 0 and second["n_current"] == 5000
+    scores = [r.data["score"] for r in second["dimensions"].records]
+    assert scores == sorted(scores, reverse=True)  # the strongest dimension first
+    assert list(second)[:3] == ["score", "ci_lo", "ci_hi"]  # score and CI first
     assert "lookup_order" in second["summary"]
     versions = md(dg.materialize([version_drift], instance=instance, resources=res), "version_drift")
     assert versions["verdict"] in ("REVIEW", "BLOCK")

@@ -36,13 +36,21 @@ def test_drop_materializes_with_metadata_and_checks(deployment):
     md = mat_metadata(res, "log_entries")
     assert (md["rows_read"], md["rows_kept"], md["rows_rejected"]) == (42, 40, 2)
     assert abs(md["parse_rate"] - 40 / 42) < 1e-9 and md["format"] == "jsonl x1"
-    assert "question 0" in md["preview"]
+    preview = [r.data for r in md["preview"].records]
+    assert preview[0]["input"] == "question 0" and preview[0]["latency_ms"] == 100
+    assert md["dagster/row_count"] == 40 and md["dagster/table_name"] == "lake_entries"
+    assert md["dagster/uri"].startswith("file:///")
+    columns = {c.name: c for c in md["dagster/column_schema"].columns}
+    assert columns["latency_ms"].type == "double" and "milliseconds" in columns["latency_ms"].description
+    assert all(c.description for c in columns.values())
     checks = check_results(res)
     rate = checks["log_entries_parse_rate"]
     assert rate.passed is False and rate.severity == dg.AssetCheckSeverity.WARN  # 95.2%: between 90% and 99%
+    assert rate.description.startswith("Parse rate 95.24%: 40 of 42 records normalized, 2 quarantined")
     assert checks["log_entries_not_empty"].passed is True
     schema_md = mat_metadata(res, "log_schema")
-    assert schema_md["roles_assigned"] >= 6 and "latency_ms" in schema_md["roles"]
+    roles = {r.data["role"]: r.data for r in schema_md["roles"].records}
+    assert schema_md["roles_assigned"] >= 6 and roles["latency_ms"]["path"] == "$.latency_ms"
     con = duckdb.connect(str(deployment["root"] / "warehouse.duckdb"), read_only=True)
     assert con.sql("SELECT rows_kept FROM drops WHERE drop = 'd1.jsonl'").fetchall() == [(40,)]
     assert con.sql("SELECT count(*) FROM lake_entries").fetchall() == [(40,)]

@@ -8,7 +8,6 @@ from assets.invariant_checks import family_checks
 from assets.invariants import invariant_staleness, invariants
 from pipeline.core.invariants.synthetic import Drift, generate_entries
 from pipeline.partitions import log_drops
-from pipeline.schedules import daily_staleness_schedule
 
 CLEAN = Drift(pii_rate=0.0, latency_factor=1.0, removed_tool=None, added_json_key=None, model_switch=None, escalation_factor=1.0)
 
@@ -60,18 +59,32 @@ def test_mine_check_and_catch_a_pii_leak(deployment):
     assert evals["log_entries_structure_holds"].passed is True
 
 
-def test_checks_pass_with_a_note_before_any_baseline(deployment):
+def test_checks_before_any_baseline_say_nothing_was_checked(deployment):
     instance = dg.DagsterInstance.ephemeral()
     write(deployment, "d.parquet", generate_entries(500, seed=4))
     instance.add_dynamic_partitions(log_drops.name, ["d.parquet"])
     run = dg.materialize([log_entries, *family_checks], partition_key="d.parquet", instance=instance,
                          resources=deployment["resources"])
     evals = check_evals(run)
-    assert all(e.passed for e in evals.values()) and evals["log_entries_pii_free"].metadata["note"].value == "no baseline mined yet"
+    families = {k: e for k, e in evals.items() if k not in ("log_entries_parse_rate", "log_entries_not_empty")}
+    assert len(families) == 7  # every family reports: never a green pass with nothing checked
+    for e in families.values():
+        assert e.passed is False and e.severity == dg.AssetCheckSeverity.WARN
+        assert e.description.startswith("Not checked: no invariant baseline") and e.metadata["checked"].value == 0
 
 
-def test_daily_staleness_schedule_requests_the_staleness_job():
-    ctx = dg.build_schedule_context(scheduled_execution_time=None)
-    (req,) = daily_staleness_schedule.evaluate_tick(ctx).run_requests
-    assert daily_staleness_schedule.job_name == "staleness_job" and req is not None
-    assert daily_staleness_schedule.cron_schedule == "30 5 * * *"
+def test_learn_on_a_morning_cron_then_downstream_eagerly_with_freshness():
+    from assets.automation import DEADLINE_CRON, LEARN_CRON
+    from pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    cond = {k.to_user_string(): graph.get(k).automation_condition for k in graph.get_all_asset_keys()}
+    assert LEARN_CRON in cond["invariants"].get_label() and LEARN_CRON in cond["baselines"].get_label()
+    assert cond["invariant_staleness"].get_label() == "eager" and cond["strata_report"].get_label() == "eager"
+    assert cond["log_entries"] is None and cond["anomalies"] is None  # per drop: the sensor launches them
+    for key in ("invariants", "strata_report"):
+        policy = graph.get(dg.AssetKey(key)).freshness_policy
+        assert policy.deadline_cron == DEADLINE_CRON
+    sensors = {s.name: s for s in defs.sensors}
+    assert sensors["strata_daily_automation"].default_status == dg.DefaultSensorStatus.RUNNING
+    assert all(s.description for s in defs.sensors)

@@ -1,5 +1,6 @@
-"""Two drops ingested by two runs launched side by side in separate processes, each with the multiprocess executor, on
-one instance: the duckdb pool serializes warehouse writers, so neither run hits a DuckDB lock error."""
+"""Two drops ingested by two runs launched side by side in separate processes (each with the job's in-process
+executor), on one instance: the duckdb pool serializes warehouse writers across runs, so neither hits a DuckDB lock
+error."""
 import multiprocessing
 import shutil
 from pathlib import Path
