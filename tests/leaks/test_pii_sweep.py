@@ -76,6 +76,22 @@ def _warehouse_text(path: Path) -> dict[str, str]:
         con.close()
 
 
+def _dagster_metadata(home: Path) -> dict[str, str]:
+    """Materialization and asset-check metadata of every run the demo made (what the Dagster UI shows)."""
+    import dagster as dg
+
+    out = {}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for run in instance.get_runs():
+            for rec in instance.all_logs(run.run_id):
+                event = rec.dagster_event
+                if event is not None and event.event_type_value in ("ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION",
+                                                                    "ASSET_OBSERVATION"):
+                    out[f"{run.job_name}/{rec.step_key}/{event.event_type_value}/{len(out)}"] = repr(
+                        event.event_specific_data)
+    return out
+
+
 @pytest.fixture
 def receivers(httpserver):
     got: list[tuple[str, str]] = []
@@ -126,6 +142,8 @@ def test_no_pii_reaches_anything_written_for_people(tmp_path, receivers):
     kinds = {Path(k).suffix for k in written}
     assert {".html", ".md", ".json", ".py"} <= kinds, sorted(written)
     tables = _warehouse_text(warehouse)
+    metadata = _dagster_metadata(home)
+    assert any("preview" in m for m in metadata.values()), "no log_entries preview among the Dagster metadata"
     assert {"invariants", "staleness", "alert_log", "alert_state"} <= set(tables)
     assert received, "the loopback Slack and webhook receivers got nothing"
     assert any(p.startswith("/slack") for p, _ in received) and any(p.startswith("/hook") for p, _ in received)
@@ -133,6 +151,7 @@ def test_no_pii_reaches_anything_written_for_people(tmp_path, receivers):
     hits = {}
     for name, text in [*(("output " + k, v) for k, v in out.items()), *(("file " + k, v) for k, v in written.items()),
                        *(("table " + k, v) for k, v in tables.items()),
+                       *(("dagster " + k, v) for k, v in metadata.items()),
                        *((f"alert {i} {p}", body) for i, (p, body) in enumerate(received))]:
         found = [f for f in leaks(text) if f[1] not in LOOPBACK]
         if found:
