@@ -129,6 +129,9 @@ def test_no_pii_reaches_anything_written_for_people(tmp_path, receivers):
     out["staleness"] = _run(cli + ["check-staleness", day2, "--baseline", str(base)], env, tmp_path)
     out["staleness-json"] = _run(cli + ["check-staleness", day2, "--baseline", str(base), "--format", "json"], env,
                                  tmp_path)
+    out["diff"] = _run(cli + ["diff", day1, day2, "--format", "json"], env, tmp_path)
+    out["summary"] = _run(cli + ["summary", day2], env, tmp_path)
+    out["watch"] = _run(cli + ["watch", day2], env, tmp_path)
     out["emit-tests"] = _run(cli + ["emit-tests", day1, "-o", str(tmp_path / "suite" / "test_mined.py")], env, tmp_path)
     for fmt in ("html", "md", "json"):
         out[f"report-{fmt}"] = _run(cli + ["report", str(warehouse), "--format", fmt, "-o",
