@@ -80,7 +80,7 @@ def print(*values, **kwargs) -> None:  # noqa: A001  every line this module prin
 def _emit(data: dict) -> None:
     from ..core.invariants.pii_mask import for_people
 
-    print(json.dumps(for_people(json.loads(json.dumps(data, default=str)))))
+    builtins.print(json.dumps(for_people(json.loads(json.dumps(data, default=str)))))  # masked as data, not as text
 
 
 def _table(rows: list[tuple], header: tuple) -> list[str]:

@@ -138,3 +138,5 @@ def test_a_claim_is_taken_once_and_a_dead_ticks_lease_runs_out(tmp_path):
     assert claim(con, "slack:critical", ["a|new"], "tick-4", later) == ({"a|new"}, set())  # per target
     # long after, the same message may legitimately be owed again (re-opened after the dedup window)
     assert claim(con, t, ["a|new"], "tick-5", now + timedelta(hours=2)) == ({"a|new"}, set())
+    settle(con, t, ["a|new"], "tick-5", delivered=True, now=now + timedelta(hours=2))
+    assert claim(con, t, ["a|new"], "tick-6", now + timedelta(days=40)) == ({"a|new"}, set())  # pruned, then new

@@ -114,6 +114,10 @@ def claim(con, target: str, claim_keys: Iterable[str], owner: str, now: datetime
     if not keys:
         return set(), set()
     ensure_tables(con)
+    try:  # forget claims settled long ago (own statement: a delete and re-insert of one key share no transaction)
+        con.execute("DELETE FROM alert_claims WHERE status = 'delivered' AND settled_at < ?", [now - KEEP_RESOLVED])
+    except Exception:  # a concurrent tick is pruning too: nothing lost
+        pass
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("INSERT INTO alert_claims SELECT unnest(?::VARCHAR[]), ?, 'pending', NULL, NULL, NULL "

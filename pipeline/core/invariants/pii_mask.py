@@ -110,7 +110,7 @@ def mask_value(value, loose: bool = False):
             return value
         if not value.is_integer():
             # 7.344748585870537: the rules read the 15 fraction digits as a card; 12 significant digits cannot be one
-            return float(f"{value:.12g}") if has_pii(repr(value)) else value
+            return float(f"{value:.12g}") if pii_spans(repr(value)) else value
         if abs(value) < MIN_PII_INT or abs(value) > 1e20:
             return value
         masked = mask_value(int(value), loose)
