@@ -30,6 +30,7 @@ raw_log_drops = dg.AssetSpec(
 
 def _preview(preview) -> dg.TableMetadataValue:
     """The first rows, prompts and completions masked: metadata is read by people, PII must not reach it."""
+    from pipeline.core.invariants.pii_mask import for_people
     from pipeline.core.report.redact import redact_sample
 
     rows = preview.select([c for c in PREVIEW_COLUMNS if c in preview.column_names]).to_pylist()
@@ -37,7 +38,7 @@ def _preview(preview) -> dg.TableMetadataValue:
         for c in ("input", "output"):
             r[c] = redact_sample(r.get(c))
         r["ts"] = r["ts"].isoformat() if r.get("ts") is not None else None
-    return table(rows, PREVIEW_COLUMNS)
+    return table(for_people(rows), PREVIEW_COLUMNS)  # every cell, not only the texts (ids, services can hold PII)
 
 
 @dg.asset(
