@@ -15,6 +15,7 @@ from .pricing import fill_costs
 from .records import ParsedRecords, Reject, records_from_dicts
 from .sources import SourceObject, decompress, read_raw, resolve_source
 from .sniff import detect_encoding, sniff_format
+from .span_stage import SpanStage
 
 SAMPLE_RECORDS = 2000
 SNIFF_BYTES = 64 * 1024
@@ -170,7 +171,7 @@ def plan_records(parsed: ParsedRecords, config: StrataConfig, report: SourceRepo
     overrides = config.role_overrides()
     if adapter is not None:
         report.vendor = adapter.name
-        if adapter.expand is not None:
+        if adapter.expand is not None and adapter.spans is None:  # span formats are grouped by the trace stage
             rows = []
             for line, raw in zip(records.column("line").to_pylist(), records.column("raw").to_pylist()):
                 rows.extend(expand_records(adapter, [(line, json.loads(raw))]))
@@ -205,6 +206,7 @@ def iter_entries(
     prices = config.price_table()
     objects = resolve_source(source, storage_options) if isinstance(source, str) else source
     con = connect()
+    stage = SpanStage(config, drop, con, prices, result)
     for obj in objects:
         raw = read_raw(obj)
         data, compression = decompress(raw, obj.url)
@@ -217,6 +219,9 @@ def iter_entries(
         records, mapping = plan_records(parsed, config, report, con)
         report.rows_rejected += len(parsed.rejects)
         result.rejects.extend(parsed.rejects)
+        if stage.takes(report):
+            yield from stage.feed(records, mapping, report)
+            continue
         chunk = config.reading.chunk_rows
         for start in range(0, max(records.num_rows, 1), chunk):
             part = records.slice(start, chunk)
@@ -237,6 +242,7 @@ def iter_entries(
         result.rows_kept += report.rows_kept
         result.rows_rejected += report.rows_rejected
         result.bytes_read += report.bytes_read
+    yield from stage.finish()
 
 
 def ingest(source: str | list[SourceObject], **kwargs) -> tuple[pa.Table, IngestResult]:

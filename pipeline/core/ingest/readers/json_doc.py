@@ -37,6 +37,13 @@ def _container_records(doc: dict) -> list | None:
     return None
 
 
+def flatten_trace_lists(value: list) -> list:
+    """[[span, ...], ...] (Datadog APM payloads: one list of spans per trace) -> the spans; other arrays unchanged."""
+    if value and all(isinstance(v, list) and v and all(isinstance(x, dict) for x in v) for v in value):
+        return [x for v in value for x in v]
+    return value
+
+
 def read_json_document(data: bytes, source: str, unwrap_containers: bool = True) -> ParsedRecords:
     """Top-level arrays yield one record per element (line = element number); objects are one record each."""
     text = data.decode("utf-8-sig", errors="strict") if data else ""
@@ -47,6 +54,7 @@ def read_json_document(data: bytes, source: str, unwrap_containers: bool = True)
     rows: list[tuple[int, int, dict]] = []
     for line, value in docs:
         if isinstance(value, list):
+            value = flatten_trace_lists(value)
             for i, item in enumerate(value, start=1):
                 if isinstance(item, dict):
                     rows.append((i, 0, item))
