@@ -33,6 +33,7 @@ class SourceReport:
     rows_read: int = 0
     rows_kept: int = 0
     rows_rejected: int = 0
+    rows_skipped: int = 0  # recognized lines that hold no record (log chatter, health probes): neither kept nor rejected
     schema: dict = field(default_factory=dict)
     evolution: dict = field(default_factory=dict)
 
@@ -60,8 +61,31 @@ class IngestResult:
         return dict(Counter(s.vendor for s in self.sources if s.vendor))
 
     @property
-    def parse_rate(self) -> float:
-        return self.rows_kept / self.rows_read if self.rows_read else 1.0
+    def parse_rate(self) -> float | None:
+        """Share of rows kept; None ("n/a") when nothing was read."""
+        return self.rows_kept / self.rows_read if self.rows_read else None
+
+    def problems(self, max_reject_share: float = 0.5) -> list[str]:
+        """Why this result must not pass as a success: no entries at all, or a source yielding none or rejecting
+        more than `max_reject_share` of its rows. Empty when all is well (an empty source is no problem)."""
+        out = []
+        if self.rows_read and not self.rows_kept:
+            out.append(f"no entries: all {self.rows_read:,} rows rejected")
+        for s in self.sources:
+            share = s.rows_rejected / s.rows_read if s.rows_read else 0.0
+            if s.rows_read and s.rows_kept == 0:
+                out.append(f"{s.url}: no entries from {s.rows_read:,} rows")
+            elif share > max_reject_share:
+                out.append(f"{s.url}: {share:.0%} of rows rejected (more than {max_reject_share:.0%})")
+        return out
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(s.rows_skipped for s in self.sources)
+
+    def reject_samples(self, reason: str = "unrecognized line format", n: int = 3) -> list[str]:
+        raws = [r.raw[:200].decode("utf-8", "replace") for r in self.rejects if r.reason.startswith(reason)]
+        return raws[:n]
 
     @property
     def reject_reasons(self) -> dict[str, int]:
@@ -72,12 +96,14 @@ class IngestResult:
             "rows_read": self.rows_read,
             "rows_kept": self.rows_kept,
             "rows_rejected": self.rows_rejected,
-            "parse_rate": round(self.parse_rate, 6),
+            "parse_rate": None if self.parse_rate is None else round(self.parse_rate, 6),
+            "rows_skipped": self.rows_skipped,
             "bytes_read": self.bytes_read,
             "formats": self.formats,
             "vendors": self.vendors,
             "costs_filled": self.costs_filled,
             "reject_reasons": self.reject_reasons,
+            "unrecognized_lines": self.reject_samples(),
             "objects": len(self.sources),
             "sample": self.sample,
         }
@@ -87,7 +113,11 @@ def _read_object(data: bytes, url: str, fmt: str) -> ParsedRecords:
     from .readers.json_doc import read_json_document
     from .readers.jsonl import read_jsonl
 
-    if fmt in ("jsonl", "text"):
+    if fmt == "text":  # no JSON, no known line format: server logs behind prefixes, else `unrecognized line format`
+        from .readers.server_log import read_server_log
+
+        return read_server_log(data, url)
+    if fmt == "jsonl":
         parsed = read_jsonl(data, url)
         parsed.format = fmt
         return parsed
@@ -216,6 +246,7 @@ def iter_entries(
         fmt = config.reading.format_hint or sniff_format(data[:SNIFF_BYTES], obj.name)
         parsed = _read_object(data, obj.url, fmt)
         report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
+        report.rows_skipped = getattr(parsed, "skipped", 0)
         records, mapping = plan_records(parsed, config, report, con)
         report.rows_rejected += len(parsed.rejects)
         result.rejects.extend(parsed.rejects)

@@ -21,7 +21,7 @@ from .vendors import ADAPTERS
 class SpanStage:
     def __init__(self, config, drop, con, prices, result):
         self.drop, self.con, self.prices, self.result = drop, con, prices, result
-        self.assembler = TraceAssembler(getattr(config.reading, "max_buffered_spans", None) or 200_000)
+        self.assembler = TraceAssembler(config.reading.max_buffered_spans)
         self.mapping: Mapping | None = None
         self.reports: dict = {}  # url -> SourceReport, appended to the result when the drop ends
 
