@@ -73,8 +73,7 @@ class TraceAssembler:
     def _emit(self, key: str, trace: _Trace, incomplete: bool = False) -> AssembledEntry:
         spans = list(trace.spans.values())
         root = pick_root(spans)
-        ids = {s.span_id for s in spans if s.span_id}
-        rootless = not any(not s.parent_id or s.parent_id not in ids for s in spans)
+        rootless = all(s.parent_id for s in spans)  # every span names a parent: the root has not arrived
         unfinished = sum(1 for s in spans if s.end_us is None and s.start_us is not None)
         detail = {
             "assembled": True,
@@ -83,8 +82,9 @@ class TraceAssembler:
         }
         if incomplete:
             detail["incomplete"] = "span budget reached; later spans of this trace form another entry"
-        if rootless or unfinished:
-            detail["open"] = "no root span" if rootless else f"{unfinished} span(s) without an end"
+        reasons = (["no root span"] if rootless else []) + ([f"{unfinished} span(s) without an end"] if unfinished else [])
+        if reasons:
+            detail["open"] = "; ".join(reasons)
         trace_id = None if key.startswith("\x00") else key
         entry = trace_entry(spans, trace_id, detail=detail)
         if root is not None and root.detail.get("finish_reason") and "finish_reason" not in entry["vendor_detail"]:
