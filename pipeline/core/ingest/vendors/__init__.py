@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable
 
-from . import (datadog, datadog_apm, exchange, helicone, langfuse, langfuse_batch, langsmith, litellm, mlflow, openai,
+from . import (anthropic_batch, datadog, datadog_apm, exchange, helicone, langfuse, langfuse_batch, langsmith, litellm, mlflow, openai,
                otel, sharegpt, weave)
 from .base import VendorAdapter
 from .span_records import record_spans
@@ -23,6 +23,7 @@ ADAPTERS: list[VendorAdapter] = [
     litellm.ADAPTER,
     langfuse_batch.ADAPTER,
     sharegpt.ADAPTER,
+    anthropic_batch.ADAPTER,
 ]
 
 
