@@ -113,9 +113,14 @@ def _read_object(data: bytes, url: str, fmt: str) -> ParsedRecords:
     from .readers.json_doc import read_json_document
     from .readers.jsonl import read_jsonl
 
-    if fmt == "text":  # no JSON, no known line format: server logs behind prefixes, else `unrecognized line format`
+    if fmt == "text":  # no JSON, no known line format: YAML records, server logs, else `unrecognized line format`
         from .readers.server_log import read_server_log
+        from .readers.yaml_doc import looks_like_yaml, read_yaml_records
 
+        if looks_like_yaml(data[:SNIFF_BYTES], url):
+            parsed = read_yaml_records(data, url)
+            if parsed is not None:
+                return parsed
         return read_server_log(data, url)
     if fmt == "jsonl":
         parsed = read_jsonl(data, url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .base import VendorAdapter, as_dict, decode_json, first, flat_mapping, to_float, to_int
+from .base import VendorAdapter, as_dict, decode_json, epoch_us, first, flat_mapping, iso_utc, to_float, to_int
 from .providers import error_of, model_of_url, provider_of_url, read_response, request_input
 
 _ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "apim-request-id", "x-goog-request-id",
@@ -79,7 +79,7 @@ def exchange_entry(p: dict) -> dict:
     req = as_dict(p["request"])
     url_provider = provider_of_url(p["url"])
     return {
-        "ts": _ts(p["headers"]),
+        "ts": first(iso_utc(epoch_us(read.get("created"))), _ts(p["headers"])),
         "request_id": first(*(p["headers"].get(h) for h in _ID_HEADERS), read.get("request_id")),
         "model": first(read.get("model"), req.get("model"), req.get("modelId"), model_of_url(p["url"])),
         "provider": first(url_provider, read.get("shape_provider")),

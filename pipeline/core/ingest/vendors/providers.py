@@ -174,6 +174,7 @@ def read_response(body: Any) -> dict:
     out.setdefault("model", None)
     out["model"] = first(out["model"], body.get("model"))
     out["request_id"] = first(out.get("request_id"), body.get("id") if isinstance(body.get("id"), str) else None)
+    out["created"] = first(body.get("created"), body.get("created_at"))
     out["shape_provider"] = _SHAPE_PROVIDER[shape]
     return out
 
