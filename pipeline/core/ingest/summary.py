@@ -60,6 +60,8 @@ def summarize(entries: pa.Table, result) -> dict:
         "roles": _roles(result),
         "filled": filled,
         "evolution": evolution,
+        "left_empty": {r: why for src in result.sources for r, why in (src.schema or {}).get("left_empty", {}).items()},
+        "notes": [n for src in result.sources for n in (src.schema or {}).get("notes", [])],
         "sources": [{k: v for k, v in s.to_dict().items() if k not in ("schema", "evolution")} for s in result.sources],
     }
 
@@ -97,4 +99,8 @@ def summary_text(s: dict) -> str:
     empty = [r for r in ROLE_KINDS if s["filled"].get(r, 0) == 0 and r not in s["roles"]]
     if s["rows_kept"] and empty:
         lines.append("roles left empty (no field qualified): " + ", ".join(empty))
+    for role, why in (s.get("left_empty") or {}).items():
+        lines.append(f"  {role} left empty: {why}")
+    for note in s.get("notes") or []:
+        lines.append(f"note: {note}")
     return "\n".join(lines)
