@@ -59,9 +59,9 @@ def test_tgi_and_envoy_lines(tmp_path):
 
 
 def test_unrecognized_lines_are_named_and_sampled(tmp_path):
-    t, r = run(tmp_path, b"interactions:\n- request:\n    body: '{}'\n", "cassette.yaml")
+    t, r = run(tmp_path, b"@@ hunk 1 @@\n+ added line\nplain words here\n", "notes.txt")
     assert t.num_rows == 0 and r.reject_reasons == {"unrecognized line format": 3}
-    assert r.summary()["unrecognized_lines"][0] == "interactions:"
+    assert r.summary()["unrecognized_lines"][0] == "@@ hunk 1 @@"
     assert r.parse_rate == 0.0 and r.problems()
 
 
@@ -113,3 +113,22 @@ def test_exit_codes(tmp_path):
     cfg.write_text("reading:\n  max_reject_share: 0.9\n")
     done = cli("--config", str(cfg), "ingest", str(half), "--out", str(tmp_path / "out2"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr + done.stdout
+
+
+def test_yaml_cassette_is_read_as_exchanges(tmp_path):
+    import gzip
+
+    body = gzip.compress(json.dumps({"id": "c1", "object": "chat.completion", "created": 1709819153, "model": "m-1",
+                                     "choices": [{"message": {"role": "assistant", "content": "Hi!"}}],
+                                     "usage": {"prompt_tokens": 3, "completion_tokens": 1}}).encode())
+    import base64
+
+    b64 = base64.b64encode(body).decode()
+    text = ("interactions:\n- request:\n    body: '{\"model\": \"m-1\", \"messages\": [{\"role\": \"user\", \"content\": \"yo\"}]}'\n"
+            "    method: POST\n    uri: https://api.mistral.ai/v1/chat/completions\n  response:\n    body:\n"
+            f"      string: !!binary |\n        {b64}\n    headers:\n      Date:\n      - Thu, 07 Mar 2024 13:45:53 GMT\n"
+            "    status:\n      code: 200\n      message: OK\nversion: 1\n")
+    t, r = run(tmp_path, text.encode(), "cassette.yaml")
+    [e] = t.to_pylist()
+    assert (e["output"], e["provider"], e["prompt_tokens"], e["status"]) == ("Hi!", "mistral", 3, "ok")
+    assert json.loads(e["input"]) == [{"role": "user", "content": "yo"}]
