@@ -132,3 +132,15 @@ def test_yaml_cassette_is_read_as_exchanges(tmp_path):
     [e] = t.to_pylist()
     assert (e["output"], e["provider"], e["prompt_tokens"], e["status"]) == ("Hi!", "mistral", 3, "ok")
     assert json.loads(e["input"]) == [{"role": "user", "content": "yo"}]
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i, n in enumerate("bcdefghi"):
+        prev = "abcdefghi"[i]
+        lines.append(f"{n}: &{n} [" + ",".join([f"*{prev}"] * 9) + "]")
+    from pipeline.core.ingest.readers.yaml_doc import read_yaml_records
+
+    parsed = read_yaml_records(("\n".join(lines) + "\n").encode(), "bomb.yaml")
+    assert parsed.num_records == 0
+    assert [r.reason for r in parsed.rejects] == ["YAML document too large once its aliases are expanded"]

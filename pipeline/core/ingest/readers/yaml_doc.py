@@ -14,8 +14,18 @@ _YAML_HEAD = re.compile(rb"^(?:---\s*\n|%YAML|[A-Za-z_][\w-]*:\s*\n(?:-|\s))")
 MAX_INFLATED = 16 * 1024 * 1024
 
 
-def _texts(v):
+MAX_NODES = 2_000_000  # values after alias expansion: a "billion laughs" document is refused, not expanded
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _texts(v, budget: list):
     """!!binary values (cassettes store gzip-compressed bodies so) -> text: inflated when gzip, bounded in size."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
     if isinstance(v, (bytes, bytearray)):
         import zlib
 
@@ -28,9 +38,9 @@ def _texts(v):
                 pass
         return data.decode("utf-8", "replace")
     if isinstance(v, dict):
-        return {k: _texts(x) for k, x in v.items()}
+        return {k: _texts(x, budget) for k, x in v.items()}
     if isinstance(v, list):
-        return [_texts(x) for x in v]
+        return [_texts(x, budget) for x in v]
     return v
 
 
@@ -46,7 +56,11 @@ def read_yaml_records(data: bytes, source: str) -> ParsedRecords | None:
         doc = yaml.safe_load(data.decode("utf-8-sig", errors="strict"))
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
         return None
-    doc = _texts(doc)
+    try:
+        doc = _texts(doc, [MAX_NODES])
+    except (_TooLarge, RecursionError):
+        return ParsedRecords(empty_records(), [Reject(source, 1, "YAML document too large once its aliases are "
+                                                                  "expanded", data[:1_000_000])], "yaml", len(data))
     items = doc if isinstance(doc, list) else None
     if isinstance(doc, dict):
         lists = [v for v in doc.values() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
