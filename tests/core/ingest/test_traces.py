@@ -141,3 +141,22 @@ def test_max_buffered_spans_setting(tmp_path):
     cfg = StrataConfig.model_validate({"reading": {"max_buffered_spans": 2}})
     t, _ = ingest(str(write(tmp_path / "s.json", agent_turn())), config=cfg)
     assert t.num_rows >= 1 and sum(json.loads(a)["vendor_detail"]["span_count"] for a in t.column("attributes").to_pylist()) == 4
+
+
+def test_langsmith_runs_of_one_trace_on_several_files(tmp_path):
+    def run(rid, parent, rtype, start, end, **kw):
+        return {"id": rid, "trace_id": "ls-1", "parent_run_id": parent, "run_type": rtype, "name": kw.pop("name", rtype),
+                "dotted_order": f"20240101T000000000000Zls-1.{rid}", "start_time": f"2024-01-01T00:00:0{start}Z",
+                "end_time": f"2024-01-01T00:00:0{end}Z", **kw}
+    root = run("ls-1", None, "chain", 0, 9, inputs={"question": "sum 2+2"}, outputs={"output": "4"})
+    llm = run("r2", "ls-1", "llm", 1, 3, extra={"metadata": {"ls_model_name": "gpt-4o-mini", "ls_provider": "openai"}},
+              outputs={"generations": [[{"text": "call add"}]], "llm_output": {"token_usage": {"prompt_tokens": 7,
+                                                                                             "completion_tokens": 2}}})
+    tool = run("r3", "ls-1", "tool", 4, 5, name="add")
+    (tmp_path / "d").mkdir()
+    write(tmp_path / "d" / "a.jsonl", [tool], jsonl=True)
+    write(tmp_path / "d" / "b.jsonl", [llm, root], jsonl=True)
+    t, r = ingest(str(tmp_path / "d"))
+    [e] = t.to_pylist()
+    assert r.vendors == {"langsmith": 2}
+    assert (e["trace_id"], e["tool_calls"], e["latency_ms"]) == ("ls-1", ["add"], 9000.0)
