@@ -161,3 +161,30 @@ def test_hostile_response_bodies(body):
     out = read_response(body)
     assert isinstance(out, dict)
     assert all(isinstance(t, str) for t in out.get("tool_calls", []))
+
+
+def test_bedrock_invocation_logs_and_native_bodies(tmp_path):
+    def log(i, model, out_body, err=None):
+        rec = {"schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": f"2025-03-01T10:00:0{i}Z",
+               "accountId": "123", "region": "us-east-1", "requestId": f"rq-{i}", "operation": "InvokeModel",
+               "modelId": model, "input": {"inputContentType": "application/json", "inputTokenCount": 12,
+                                           "inputBodyJson": {"inputText": f"question {i}"}},
+               "output": {"outputContentType": "application/json", "outputTokenCount": 4, "outputBodyJson": out_body}}
+        if err:
+            rec["errorCode"] = err
+        return rec
+    rows = [log(1, "amazon.titan-text-express-v1", {"inputTextTokenCount": 12, "results": [
+                {"tokenCount": 4, "outputText": "Titan says hi", "completionReason": "FINISH"}]}),
+            log(2, "meta.llama3-8b-instruct-v1:0", {"generation": "Llama says hi", "prompt_token_count": 12,
+                                                    "generation_token_count": 4, "stop_reason": "stop"}),
+            log(3, "mistral.mistral-7b-instruct-v0:2", {"outputs": [{"text": "Mistral says hi", "stop_reason": "stop"}]}),
+            log(4, "amazon.titan-text-express-v1", {"message": "Too many requests"}, err="ThrottlingException")]
+    p = tmp_path / "bedrock.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in rows))
+    t, r = ingest(str(p))
+    assert r.vendors == {"bedrock_logs": 1}
+    got = [(e["request_id"], e["output"], e["prompt_tokens"], e["completion_tokens"], e["status"], e["error"])
+           for e in t.to_pylist()]
+    assert got == [("rq-1", "Titan says hi", 12, 4, "ok", None), ("rq-2", "Llama says hi", 12, 4, "ok", None),
+                   ("rq-3", "Mistral says hi", 12, 4, "ok", None), ("rq-4", None, 12, 4, "error", "ThrottlingException")]
+    assert t.to_pylist()[0]["input"] == "question 1" and t.to_pylist()[0]["provider"] == "bedrock"

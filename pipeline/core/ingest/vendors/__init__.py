@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable
 
-from . import (anthropic_batch, datadog, datadog_apm, exchange, helicone, langfuse, langfuse_batch, langsmith, litellm, mlflow, openai,
-               otel, sharegpt, weave)
+from . import (anthropic_batch, bedrock_logs, datadog, datadog_apm, exchange, helicone, langfuse, langfuse_batch,
+               langsmith, litellm, mlflow, openai, otel, sharegpt, weave)
 from .base import VendorAdapter
 from .span_records import record_spans
 
@@ -24,6 +24,7 @@ ADAPTERS: list[VendorAdapter] = [
     langfuse_batch.ADAPTER,
     sharegpt.ADAPTER,
     anthropic_batch.ADAPTER,
+    bedrock_logs.ADAPTER,
 ]
 
 

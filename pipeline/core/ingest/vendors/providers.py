@@ -120,6 +120,23 @@ def _read_cohere(b: dict) -> dict:
     }
 
 
+def _read_bedrock_native(b: dict) -> dict:
+    """InvokeModel bodies of non-Claude Bedrock models: Titan (results), Llama (generation), Mistral (outputs),
+    Cohere (generations), AI21 (completions)."""
+    first_of = lambda k: as_dict(dig(b, k, 0))  # noqa: E731
+    text = first(first_of("results").get("outputText"), b.get("generation") if isinstance(b.get("generation"), str)
+                 else None, first_of("outputs").get("text"), first_of("generations").get("text"),
+                 dig(b, "completions", 0, "data", "text"))
+    return {
+        "output": text,
+        "tool_calls": [],
+        "finish_reason": first(first_of("results").get("completionReason"), b.get("stop_reason"),
+                               first_of("outputs").get("stop_reason"), first_of("generations").get("finish_reason")),
+        "prompt_tokens": first(b.get("inputTextTokenCount"), b.get("prompt_token_count")),
+        "completion_tokens": first(first_of("results").get("tokenCount"), b.get("generation_token_count")),
+    }
+
+
 def response_shape(b: Any) -> str | None:
     """Which provider's response body this is, by its own structure."""
     if not isinstance(b, dict):
@@ -134,13 +151,16 @@ def response_shape(b: Any) -> str | None:
         return "gemini"
     if isinstance(b.get("message"), dict) and ("finish_reason" in b or isinstance(b.get("usage"), dict)):
         return "cohere"
+    if any(isinstance(b.get(k), list) for k in ("results", "outputs", "generations", "completions")) or \
+            isinstance(b.get("generation"), str):
+        return "bedrock_native"
     return None
 
 
 _READERS = {"openai": _read_openai, "anthropic": _read_anthropic, "converse": _read_converse, "gemini": _read_gemini,
-            "cohere": _read_cohere}
+            "cohere": _read_cohere, "bedrock_native": _read_bedrock_native}
 _SHAPE_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "converse": "bedrock", "gemini": "google",
-                   "cohere": "cohere"}
+                   "cohere": "cohere", "bedrock_native": "bedrock"}
 
 
 def error_of(body: Any) -> str | None:
