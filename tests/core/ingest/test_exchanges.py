@@ -188,3 +188,20 @@ def test_bedrock_invocation_logs_and_native_bodies(tmp_path):
     assert got == [("rq-1", "Titan says hi", 12, 4, "ok", None), ("rq-2", "Llama says hi", 12, 4, "ok", None),
                    ("rq-3", "Mistral says hi", 12, 4, "ok", None), ("rq-4", None, 12, 4, "error", "ThrottlingException")]
     assert t.to_pylist()[0]["input"] == "question 1" and t.to_pylist()[0]["provider"] == "bedrock"
+
+
+def test_har_file_llm_calls_only(tmp_path):
+    def entry(url, req, resp, status=200):
+        return {"startedDateTime": "2025-05-01T10:00:00.000Z", "time": 812.5,
+                "request": {"method": "POST", "url": url, "headers": [{"name": "content-type", "value": "json"}],
+                            "postData": {"mimeType": "application/json", "text": json.dumps(req)}},
+                "response": {"status": status, "statusText": "OK", "headers": [{"name": "x-request-id", "value": "rq-h"}],
+                             "content": {"mimeType": "application/json", "text": json.dumps(resp)}}}
+    har = {"log": {"version": "1.2", "entries": [
+        entry("https://example.com/app.js", {}, {}),
+        entry("https://api.anthropic.com/v1/messages", {"model": "claude-x", "messages": [{"role": "user", "content": "hi"}]},
+              {"type": "message", "content": [{"type": "text", "text": "hello"}], "usage": {"input_tokens": 3,
+                                                                                          "output_tokens": 1}})]}}
+    e, r = one(tmp_path, har, "session.har.json")
+    assert (e["provider"], e["output"], e["latency_ms"], e["request_id"]) == ("anthropic", "hello", 812.5, "rq-h")
+    assert e["ts"].isoformat() == "2025-05-01T10:00:00+00:00"

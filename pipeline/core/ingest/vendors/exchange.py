@@ -10,7 +10,7 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .base import VendorAdapter, as_dict, decode_json, epoch_us, first, flat_mapping, iso_utc, to_float, to_int
+from .base import VendorAdapter, as_dict, decode_json, dig, epoch_us, first, flat_mapping, iso_utc, to_float, to_int
 from .providers import error_of, model_of_url, provider_of_url, read_response, request_input
 
 _ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "apim-request-id", "x-goog-request-id",
@@ -24,9 +24,11 @@ def _body(v: Any) -> Any:
 
 
 def _headers(v: Any) -> dict[str, str]:
-    """Header dicts (values as lists or strings) and nock rawHeaders [k, v, k, v] -> {lower name: first value}."""
+    """Header dicts (values as lists or strings), HAR [{name, value}] and nock rawHeaders [k, v, k, v] -> {lower: v}."""
     out: dict[str, str] = {}
-    if isinstance(v, list):
+    if isinstance(v, list) and v and isinstance(v[0], dict):
+        v = {h.get("name"): h.get("value") for h in v if isinstance(h, dict)}
+    elif isinstance(v, list):
         v = {v[i]: v[i + 1] for i in range(0, len(v) - 1, 2) if isinstance(v[i], str)}
     for k, val in as_dict(v).items():
         val = val[0] if isinstance(val, list) and val else val
@@ -38,6 +40,11 @@ def _headers(v: Any) -> dict[str, str]:
 def parts(rec: dict) -> dict | None:
     """url, request body, response body, status code, status text, headers of an exchange record (None if not one)."""
     req, resp = rec.get("request"), rec.get("response")
+    if isinstance(req, dict) and isinstance(resp, dict) and isinstance(resp.get("content"), dict):  # HAR entry
+        return {"url": req.get("url"), "request": _body(dig(req, "postData", "text")),
+                "response": _body(dig(resp, "content", "text")), "code": to_int(resp.get("status")),
+                "reason": resp.get("statusText"), "headers": _headers(resp.get("headers")),
+                "started": rec.get("startedDateTime"), "time": to_float(rec.get("time"))}
     if isinstance(req, dict) and isinstance(resp, dict) and ("body" in req or "uri" in req or "url" in req):
         status = resp.get("status")
         return {
@@ -79,13 +86,13 @@ def exchange_entry(p: dict) -> dict:
     req = as_dict(p["request"])
     url_provider = provider_of_url(p["url"])
     return {
-        "ts": first(iso_utc(epoch_us(read.get("created"))), _ts(p["headers"])),
+        "ts": first(iso_utc(epoch_us(read.get("created"))), p.get("started"), _ts(p["headers"])),
         "request_id": first(*(p["headers"].get(h) for h in _ID_HEADERS), read.get("request_id")),
         "model": first(read.get("model"), req.get("model"), req.get("modelId"), model_of_url(p["url"])),
         "provider": first(url_provider, read.get("shape_provider")),
         "input": request_input(req),
         "output": None if failed else read.get("output"),
-        "latency_ms": _latency(p["headers"], read),
+        "latency_ms": first(p.get("time"), _latency(p["headers"], read)),
         "prompt_tokens": read.get("prompt_tokens"),
         "completion_tokens": read.get("completion_tokens"),
         "status": "error" if failed else "ok",
@@ -96,12 +103,25 @@ def exchange_entry(p: dict) -> dict:
     }
 
 
+def _har_entries(rec: dict) -> list | None:
+    entries = dig(rec, "log", "entries")
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else None
+
+
 def expand(rec: dict) -> list[dict]:
+    har = _har_entries(rec)
+    if har is not None:  # a HAR file: its LLM API calls (other page traffic is no entry)
+        found = [(e, parts(e)) for e in har]
+        return [exchange_entry(p) for _, p in found if p is not None and (provider_of_url(p["url"]) or
+                                                                          read_response(p["response"]))] or [rec]
     p = parts(rec)
     return [exchange_entry(p)] if p is not None else [rec]
 
 
 def detect(rec: dict) -> float:
+    har = _har_entries(rec)
+    if har is not None:
+        return 1.0 if any((p := parts(e)) and provider_of_url(p["url"]) for e in har[:200]) else 0.0
     p = parts(rec)
     if p is None:
         return 0.0
