@@ -205,3 +205,12 @@ def test_har_file_llm_calls_only(tmp_path):
     e, r = one(tmp_path, har, "session.har.json")
     assert (e["provider"], e["output"], e["latency_ms"], e["request_id"]) == ("anthropic", "hello", 812.5, "rq-h")
     assert e["ts"].isoformat() == "2025-05-01T10:00:00+00:00"
+
+
+def test_a_message_field_of_a_successful_unknown_api_is_no_error(tmp_path):
+    rec = vcr("https://api.anthropic.com/v1/other", {"prompt": "x"}, {"message": "queued fine"})
+    e, _ = one(tmp_path, rec)
+    assert (e["status"], e["error"]) == ("ok", None)
+    e, _ = one(tmp_path, vcr("https://api.anthropic.com/v1/messages", {}, {"type": "error", "error": {
+        "type": "overloaded_error", "message": "Overloaded"}}, code=529), "e.json")
+    assert (e["status"], e["error"], e["output"]) == ("error", "Overloaded", None)

@@ -81,8 +81,9 @@ def exchange_entry(p: dict) -> dict:
     read = read_response(p["response"])
     code = p["code"]
     failed = code is not None and code >= 400
-    err = error_of(p["response"]) if failed or not read else None
-    failed = failed or (err is not None and not read)
+    # a failed status: any error text of the body; otherwise only an explicit {"error": ...} makes it an error
+    err = error_of(p["response"]) if failed else (error_of(p["response"], explicit_only=True) if not read else None)
+    failed = failed or err is not None
     req = as_dict(p["request"])
     url_provider = provider_of_url(p["url"])
     return {
@@ -129,7 +130,9 @@ def detect(rec: dict) -> float:
     raw_resp = as_dict(rec.get("response"))
     if provider == "openai" and isinstance(raw_resp.get("body"), dict) and "string" not in raw_resp["body"]:
         return 0.0  # OpenAI's own object bodies: the openai adapter's pure mapping reads them
-    return 1.0 if provider or read_response(p["response"]) or error_of(p["response"]) else 0.6
+    # an exchange with an unknown API and an unreadable body is left to inference (it reads any depth)
+    failed = p["code"] is not None and p["code"] >= 400
+    return 1.0 if provider or read_response(p["response"]) or error_of(p["response"], not failed) else 0.0
 
 
 ADAPTER = VendorAdapter("http_exchange", detect, flat_mapping(), expand)

@@ -163,11 +163,12 @@ _SHAPE_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "converse": "be
                    "cohere": "cohere", "bedrock_native": "bedrock"}
 
 
-def error_of(body: Any) -> str | None:
-    """The error message of an error body: {error: {message}}, {error: "..."}, {message} alone, {detail}."""
+def error_of(body: Any, explicit_only: bool = False) -> str | None:
+    """The error message of an error body: {error: {message}}, {error: "..."}, and (unless `explicit_only`, for
+    bodies of a failed HTTP status) {message} alone, {detail} or plain text."""
     body = decode_json(body)
     if isinstance(body, str):
-        return body.strip() or None
+        return None if explicit_only else (body.strip()[:2000] or None)
     if not isinstance(body, dict):
         return None
     err = body.get("error")
@@ -175,7 +176,7 @@ def error_of(body: Any) -> str | None:
         return first(err.get("message"), err.get("type"), err.get("code"))
     if isinstance(err, str) and err:
         return err
-    if response_shape(body) is None:
+    if response_shape(body) is None and not explicit_only:
         return first(body.get("message") if isinstance(body.get("message"), str) else None,
                      body.get("detail") if isinstance(body.get("detail"), str) else None, body.get("Message"))
     return None
