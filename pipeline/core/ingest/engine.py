@@ -101,8 +101,13 @@ def _with_renames(mapping: Mapping, evolution) -> Mapping:
     return Mapping(roles, dict(mapping.constants))
 
 
-def plan_records(parsed: ParsedRecords, config: StrataConfig, report: SourceReport, con) -> tuple[pa.Table, Mapping]:
-    """Choose the mapping (vendor adapter, else inference) and expand vendor documents into records."""
+def plan_records(
+    parsed: ParsedRecords, config: StrataConfig, report: SourceReport, con, assemble: bool = False
+) -> tuple[pa.Table, Mapping]:
+    """Choose the mapping (vendor adapter, else inference) and expand vendor documents into records.
+
+    With `assemble`, records of span-level adapters are left whole for the trace stage (which groups them over the
+    drop); without it (live watching) each record is expanded on its own, as before."""
     from .vendors import ADAPTERS, detect_vendor, expand_records
 
     records = parsed.records
@@ -117,7 +122,7 @@ def plan_records(parsed: ParsedRecords, config: StrataConfig, report: SourceRepo
     overrides = config.role_overrides()
     if adapter is not None:
         report.vendor = adapter.name
-        if adapter.expand is not None and adapter.spans is None:  # span formats are grouped by the trace stage
+        if adapter.expand is not None and not (assemble and adapter.spans is not None):
             rows = []
             for line, raw in zip(records.column("line").to_pylist(), records.column("raw").to_pylist()):
                 rows.extend(expand_records(adapter, [(line, json.loads(raw))]))
@@ -163,7 +168,7 @@ def iter_entries(
         parsed = _read_object(data, obj.url, fmt)
         report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
         report.rows_skipped = getattr(parsed, "skipped", 0)
-        records, mapping = plan_records(parsed, config, report, con)
+        records, mapping = plan_records(parsed, config, report, con, assemble=True)
         report.rows_rejected += len(parsed.rejects)
         result.rejects.extend(parsed.rejects)
         if stage.takes(report):
