@@ -160,3 +160,21 @@ def test_langsmith_runs_of_one_trace_on_several_files(tmp_path):
     [e] = t.to_pylist()
     assert r.vendors == {"langsmith": 2}
     assert (e["trace_id"], e["tool_calls"], e["latency_ms"]) == ("ls-1", ["add"], 9000.0)
+
+
+def test_langfuse_observation_rows_group_into_traces(tmp_path):
+    def obs(oid, typ, parent, start, end, **kw):
+        return {"id": oid, "traceId": "lf-1", "type": typ, "name": kw.pop("name", oid), "parentObservationId": parent,
+                "startTime": f"2025-01-01T00:00:0{start}Z", "endTime": f"2025-01-01T00:00:0{end}Z", **kw}
+    rows = {"data": [obs("o1", "SPAN", None, 0, 6, input="plan a trip", output="Go to Rome."),
+                     obs("o2", "GENERATION", "o1", 1, 3, model="gpt-4o", usageDetails={"input": 20, "output": 5}),
+                     obs("o3", "TOOL", "o1", 3, 4, name="weather"),
+                     obs("o4", "GENERATION", "o1", 4, 6, model="gpt-4o", usageDetails={"input": 30, "output": 9},
+                         level="ERROR", statusMessage="timeout")],
+            "meta": {"page": 1, "limit": 50, "totalItems": 4, "totalPages": 1}}
+    t, r = ingest(str(write(tmp_path / "observations.json", rows)))
+    [e] = t.to_pylist()
+    assert r.vendors == {"langfuse_batch": 1}
+    assert (e["trace_id"], e["input"], e["output"], e["model"]) == ("lf-1", "plan a trip", "Go to Rome.", "gpt-4o")
+    assert (e["prompt_tokens"], e["completion_tokens"], e["tool_calls"]) == (50, 14, ["weather"])
+    assert (e["status"], e["error"], e["latency_ms"]) == ("error", "timeout", 6000.0)

@@ -1,4 +1,5 @@
-"""Langfuse ingestion batches ({batch: [{type, body, timestamp}], metadata}) -> spans for the trace stage.
+"""Langfuse ingestion batches ({batch: [{type, body, timestamp}], metadata}) and lone observation records
+(GET /api/public/observations rows) -> spans for the trace stage.
 
 Every event counts (not only batch[0]): trace-create gives the trace's name, input, output, user and session;
 generation-, span- and event-create/update give observations (updates merged into their create by id); scores are
@@ -37,7 +38,43 @@ def batch_spans(rec: dict) -> list:
     return out
 
 
+_OBS_KINDS = ("GENERATION", "SPAN", "EVENT", "TOOL", "AGENT", "EMBEDDING", "CHAIN", "RETRIEVER", "EVALUATOR",
+              "GUARDRAIL")
+
+
+def is_observation(rec: dict) -> bool:
+    """One Langfuse observation on its own (GET /api/public/observations rows, exports of observations)."""
+    return (rec.get("traceId") is not None and str(rec.get("type") or "").upper() in _OBS_KINDS
+            and "startTime" in rec and "batch" not in rec)
+
+
+def _page(rec: dict) -> list | None:
+    """A page of the public API ({data: [observation, ...], meta: {page, ...}})."""
+    data = rec.get("data")
+    if isinstance(data, list) and data and all(isinstance(o, dict) and is_observation(o) for o in data[:20]):
+        return data
+    return None
+
+
+def record_spans(rec: dict) -> list:
+    """An ingestion batch's spans, or a lone observation's (grouped with the rest of its trace by the trace stage)."""
+    page = _page(rec)
+    if page is not None:
+        return [p for o in page if isinstance(o, dict) for p in record_spans(o)]
+    if is_observation(rec):
+        span = observation_span(rec)
+        return [(ident(rec.get("traceId")), span)]
+    return batch_spans(rec)
+
+
 def expand(rec: dict) -> list[dict]:
+    if _page(rec) is not None:
+        groups: dict = {}
+        for trace_id, span in record_spans(rec):
+            groups.setdefault(trace_id, []).append(span)
+        return [trace_entry(spans, tid) for tid, spans in groups.items()]
+    if is_observation(rec):
+        return [trace_entry([observation_span(rec)], ident(rec.get("traceId")))]
     groups: dict = {}
     for trace_id, span in batch_spans(rec):
         groups.setdefault(trace_id, []).append(span)
@@ -45,10 +82,12 @@ def expand(rec: dict) -> list[dict]:
 
 
 def detect(rec: dict) -> float:
+    if is_observation(rec) or _page(rec) is not None:
+        return 0.9
     batch = as_list(rec.get("batch"))
     if batch and all(isinstance(e, dict) and "type" in e and "body" in e for e in batch[:5]):
         return 1.0
     return 0.0
 
 
-ADAPTER = VendorAdapter("langfuse_batch", detect, flat_mapping(), expand, spans=batch_spans)
+ADAPTER = VendorAdapter("langfuse_batch", detect, flat_mapping(), expand, spans=record_spans)
