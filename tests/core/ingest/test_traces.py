@@ -178,3 +178,44 @@ def test_langfuse_observation_rows_group_into_traces(tmp_path):
     assert (e["trace_id"], e["input"], e["output"], e["model"]) == ("lf-1", "plan a trip", "Go to Rome.", "gpt-4o")
     assert (e["prompt_tokens"], e["completion_tokens"], e["tool_calls"]) == (50, 14, ["weather"])
     assert (e["status"], e["error"], e["latency_ms"]) == ("error", "timeout", 6000.0)
+
+
+def test_flattened_span_rows_as_csv(tmp_path):
+    import csv
+
+    cols = ["name", "span_kind", "parent_id", "start_time", "end_time", "status_code", "status_message",
+            "context.span_id", "context.trace_id", "attributes.input.value", "attributes.output.value",
+            "attributes.llm.model_name", "attributes.llm.token_count.prompt", "attributes.llm.token_count.completion"]
+    rows = [["agent", "AGENT", "", "2026-01-02T00:00:00+00:00", "2026-01-02T00:00:05+00:00", "OK", "", "a", "t-9",
+             "hello?", "hi!", "", "", ""],
+            ["llm", "LLM", "a", "2026-01-02T00:00:01+00:00", "2026-01-02T00:00:02+00:00", "OK", "", "b", "t-9",
+             "", "", "gpt-4o", "11", "3"],
+            ["lookup", "TOOL", "a", "2026-01-02T00:00:03+00:00", "2026-01-02T00:00:04+00:00", "OK", "", "c", "t-9",
+             "", "", "", "", ""]]
+    p = tmp_path / "spans.csv"
+    with p.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        w.writerows(rows)
+    t, r = ingest(str(p))
+    [e] = t.to_pylist()
+    assert (e["trace_id"], e["input"], e["output"], e["model"]) == ("t-9", "hello?", "hi!", "gpt-4o")
+    assert (e["prompt_tokens"], e["completion_tokens"], e["tool_calls"], e["latency_ms"]) == (11, 3, ["lookup"], 5000.0)
+
+
+def test_datadog_llmobs_spans_one_per_line(tmp_path):
+    def span(sid, parent, kind, start, dur, **meta):
+        metrics = meta.pop("metrics", {})
+        return {"trace_id": "dd-7", "span_id": sid, "parent_id": parent, "name": meta.pop("name", kind),
+                "start_ns": 1713889389104152000 + start, "duration": dur, "status": "ok",
+                "meta": {"kind": kind, **meta}, "metrics": metrics}
+    spans = [span("1", "undefined", "agent", 0, 3_000_000_000, input={"value": "jacket?"}, output={"value": "no"}),
+             span("2", "1", "llm", 1000, 1_000_000_000, model_name="gpt-4o", input={"messages": []},
+                  metrics={"input_tokens": 8, "output_tokens": 2}),
+             span("3", "1", "tool", 2000, 500_000_000, name="weather", input={"value": "x"})]
+    t, r = ingest(str(write(tmp_path / "dd.jsonl", spans, jsonl=True)))
+    [e] = t.to_pylist()
+    assert r.vendors == {"datadog_apm": 1}
+    assert (e["trace_id"], e["input"], e["output"], e["model"], e["tool_calls"]) == ("dd-7", "jacket?", "no", "gpt-4o",
+                                                                                     ["weather"])
+    assert (e["prompt_tokens"], e["completion_tokens"], e["latency_ms"]) == (8, 2, 3000.0)

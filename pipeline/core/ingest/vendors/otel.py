@@ -204,6 +204,8 @@ def expand(rec: dict) -> list[dict]:
 def detect(rec: dict) -> float:
     if isinstance(rec.get("resourceSpans"), list) or isinstance(rec.get("scopeSpans"), list):
         return 1.0
+    if rec.get("context.trace_id") is not None and "context.span_id" in rec:  # flattened span rows (Phoenix dataframes)
+        return 0.9
     ctx = rec.get("spanContext", rec.get("_spanContext"))
     if isinstance(ctx, dict) and ctx.get("traceId") and ctx.get("spanId"):  # JS SDK ReadableSpan dumps (Vercel AI SDK)
         return 0.9

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from .base import as_dict, as_list, decode_json, dig, epoch_us, first, ident, to_float, to_int
+from .datadog import dd_span
 from .otel import attributes_dict, resource_spans, span_from_otel, span_trace_id
 from .spans import Span
 
@@ -131,7 +132,7 @@ def _dd_indexed(meta: dict, prefix: str) -> list[dict] | None:
 
 def is_dd_apm_span(rec: dict) -> bool:
     return ("trace_id" in rec and "span_id" in rec and isinstance(rec.get("meta"), dict)
-            and ("start" in rec or "duration" in rec))
+            and ("start" in rec or "start_ns" in rec or "duration" in rec))
 
 
 def dd_apm_span(rec: dict) -> SpanPair:
@@ -167,16 +168,35 @@ def dd_apm_span(rec: dict) -> SpanPair:
     return ident(rec.get("trace_id")), span
 
 
+def unflatten_span_row(rec: dict) -> dict:
+    """A span as a flattened table row (Phoenix `get_spans_dataframe()` exported to Parquet/CSV/JSONL:
+    `context.trace_id`, `attributes.llm.token_count.prompt`...) -> the nested span record."""
+    out = {k: v for k, v in rec.items() if not k.startswith(("context.", "attributes."))}
+    out["context"] = {k.split(".", 1)[1]: v for k, v in rec.items() if k.startswith("context.")}
+    out["attributes"] = {k.split(".", 1)[1]: v for k, v in rec.items() if k.startswith("attributes.") and v is not None}
+    return out
+
+
+def dd_any_span(rec: dict) -> SpanPair:
+    """A Datadog span on its own: LLM Observability (meta.kind, meta.input/output, metrics.input_tokens) or APM."""
+    meta = as_dict(rec.get("meta"))
+    if meta.get("kind") and ("input" in meta or "output" in meta or "model_name" in meta):
+        return ident(rec.get("trace_id")), dd_span(rec, rec.get("session_id"), {})
+    return dd_apm_span(rec)
+
+
 def record_spans(rec: dict) -> list[SpanPair]:
     """Every (trace id, span) one record holds: many for an OTLP document or a span list, one for a span record."""
     if not isinstance(rec, dict):
         return []
     if "resourceSpans" in rec or "scopeSpans" in rec:
         return [(span_trace_id(raw), span_from_otel(raw, res)) for res, raw in resource_spans(rec)]
+    if "context.trace_id" in rec:
+        return [phoenix_span(unflatten_span_row(rec))]
     if is_js_span(rec):
         return [js_span(rec)]
     if is_dd_apm_span(rec):
-        return [dd_apm_span(rec)]
+        return [dd_any_span(rec)]
     if isinstance(rec.get("spans"), list) and not rec.get("context"):  # {"spans": [...]} export wrappers
         return [p for s in as_list(rec["spans"]) for p in record_spans(s)]
     return [phoenix_span(rec)]
