@@ -41,6 +41,11 @@ class TraceAssembler:
         self.spans_seen = 0
         self.evicted = 0
 
+    @property
+    def buffered(self) -> int:
+        """Spans held right now (never above max_spans once `add` returns)."""
+        return self._buffered
+
     def add(self, source: str, line: int, trace_id: str | None, span: Span) -> list[AssembledEntry]:
         key = trace_id if trace_id is not None else f"\x00{source}:{line}"  # no trace id: a trace of its own
         trace = self._traces.get(key)
@@ -57,7 +62,7 @@ class TraceAssembler:
             trace.spans[span_key] = span
         self.spans_seen += 1
         out = []
-        while self._buffered > self.max_spans and len(self._traces) > 1:
+        while self._buffered > self.max_spans and self._traces:  # one giant trace is cut too: memory stays bounded
             old_key, old = self._traces.popitem(last=False)
             self._buffered -= len(old.spans)
             self.evicted += 1

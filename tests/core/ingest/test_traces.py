@@ -219,3 +219,14 @@ def test_datadog_llmobs_spans_one_per_line(tmp_path):
     assert (e["trace_id"], e["input"], e["output"], e["model"], e["tool_calls"]) == ("dd-7", "jacket?", "no", "gpt-4o",
                                                                                      ["weather"])
     assert (e["prompt_tokens"], e["completion_tokens"], e["latency_ms"]) == (8, 2, 3000.0)
+
+
+def test_one_giant_trace_stays_within_the_budget():
+    asm = TraceAssembler(max_spans=10)
+    out = []
+    for i in range(35):
+        out += asm.add("s", i, "big", Span(span_id=str(i), start_us=i, end_us=i + 1))
+        assert asm.buffered <= 10
+    out += asm.finish()
+    assert sum(o.entry["vendor_detail"]["span_count"] for o in out) == 35
+    assert all(o.entry["trace_id"] == "big" for o in out)
