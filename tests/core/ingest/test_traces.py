@@ -230,3 +230,28 @@ def test_one_giant_trace_stays_within_the_budget():
     out += asm.finish()
     assert sum(o.entry["vendor_detail"]["span_count"] for o in out) == 35
     assert all(o.entry["trace_id"] == "big" for o in out)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hst  # noqa: E402
+
+
+@settings(max_examples=80, deadline=None)
+@given(hst.lists(hst.tuples(hst.sampled_from("abcd"), hst.integers(0, 30), hst.integers(0, 500)), max_size=60),
+       hst.integers(1, 80))
+def test_assembly_matches_a_plain_group_by(spans, budget):
+    """Reference: a dict grouping. Every distinct span lands in exactly one entry; without eviction each trace is one
+    entry whose tokens are the sum over its (parentless, LLM) spans."""
+    asm = TraceAssembler(max_spans=budget)
+    out, ref = [], {}
+    for i, (trace, sid, tokens) in enumerate(spans):
+        span = Span(span_id=f"{trace}{sid}", kind="llm", prompt_tokens=tokens, start_us=i, end_us=i + 1)
+        ref.setdefault(trace, {})[span.span_id] = tokens
+        out += asm.add("s", i, trace, span)
+    out += asm.finish()
+    assert sum(o.entry["vendor_detail"]["span_count"] for o in out) >= sum(len(v) for v in ref.values())
+    if not any("incomplete" in o.entry["vendor_detail"] for o in out):
+        assert sorted(o.entry["trace_id"] for o in out) == sorted(ref)
+        for o in out:
+            assert o.entry["prompt_tokens"] == sum(ref[o.entry["trace_id"]].values())
+            assert o.entry["vendor_detail"]["span_count"] == len(ref[o.entry["trace_id"]])
