@@ -73,7 +73,7 @@ def log_entries(
             "rows_read": int(r.rows_read),
             "rows_kept": int(r.rows_kept),
             "rows_rejected": int(r.rows_rejected),
-            "parse_rate": float(r.parse_rate),
+            "parse_rate": float(r.parse_rate) if r.parse_rate is not None else dg.MetadataValue.text("n/a"),
             "bytes": int(r.bytes_read),
             "objects": int(len(r.sources)),
             "costs_filled": int(r.costs_filled),

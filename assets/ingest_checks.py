@@ -16,6 +16,9 @@ PARSE_RATE_ERROR = 0.90
                 description="Share of records read that were normalized (warns below 99%, errors below 90%).")
 def log_entries_parse_rate(context: dg.AssetCheckExecutionContext, lake: LakeResource) -> dg.AssetCheckResult:
     report = read_report(lake.lake_url, context.partition_key, lake.storage_options())
+    if report.get("parse_rate") is None:  # nothing was read: no rate to judge (log_entries_not_empty speaks)
+        return dg.AssetCheckResult(passed=True, metadata={"parse_rate": "n/a", "rows_read": 0, "rows_rejected": 0},
+                                   description="Parse rate n/a: nothing was read (log_entries_not_empty judges that).")
     rate, read, rejected = float(report["parse_rate"]), int(report["rows_read"]), int(report["rows_rejected"])
     severity = dg.AssetCheckSeverity.ERROR if rate < PARSE_RATE_ERROR else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(

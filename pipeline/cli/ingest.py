@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from .options import add_source_command, config_from_args, progress, storage_options
 
@@ -16,10 +17,11 @@ def cmd_ingest(args) -> int:
     result, written = done.result, done.written
     if args.format == "json":
         summary = {**result.summary(), "entries_path": written.entries_path, "quarantine_path": written.quarantine_path}
-        print(json.dumps(summary, default=str))
-        return 0
+        print(json.dumps({**summary, "problems": result.problems(cfg.reading.max_reject_share)}, default=str))
+        return verdict(result, cfg)
+    rate = "n/a" if result.parse_rate is None else f"{result.parse_rate:.2%}"
     print(f"read {result.rows_read:,} rows from {len(result.sources)} object(s): "
-          f"kept {result.rows_kept:,}, rejected {result.rows_rejected:,} ({result.parse_rate:.2%} parsed)")
+          f"kept {result.rows_kept:,}, rejected {result.rows_rejected:,} ({rate} parsed)")
     print(f"formats: {', '.join(f'{k} x{v}' for k, v in result.formats.items()) or '-'}"
           + (f"; vendors: {', '.join(result.vendors)}" if result.vendors else ""))
     if result.reject_reasons:
@@ -28,7 +30,15 @@ def cmd_ingest(args) -> int:
         print(f"sampled: {result.sample.get('note')}")
     print(f"entries -> {written.entries_path}")
     print(f"quarantine -> {written.quarantine_path}")
-    return 0
+    return verdict(result, cfg)
+
+
+def verdict(result, cfg) -> int:
+    """Exit code 1 (problems on stderr) when a source yielded nothing or rejected more than reading.max_reject_share."""
+    problems = result.problems(cfg.reading.max_reject_share)
+    for p in problems:
+        print(f"strata: {p}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_summary(args) -> int:
@@ -39,7 +49,7 @@ def cmd_summary(args) -> int:
     table, result = ingest(args.source, drop=None, config=cfg, storage_options=storage_options())
     summary = summarize(table, result)
     print(json.dumps(summary, default=str) if args.format == "json" else summary_text(summary))
-    return 0
+    return verdict(result, cfg)
 
 
 def register(sub) -> None:

@@ -69,6 +69,8 @@ class Reading(_Strict):
     format_hint: Literal["jsonl", "json", "csv", "tsv", "logfmt", "access_log", "parquet", "avro"] | None = None
     vendor_hint: str | None = None
     chunk_rows: int = Field(default=250_000, gt=0)
+    max_reject_share: float = Field(default=0.5, ge=0, le=1)  # more rejected than this: ingest/summary exit 1
+    max_buffered_spans: int = Field(default=200_000, gt=0)  # trace assembly: spans held before traces are emitted
 
 
 class Invariants(_Strict):

@@ -110,8 +110,9 @@ def test_detection_and_entry_count(name):
 
 
 def test_adapter_names_and_openai_is_a_pure_mapping():
-    assert [a.name for a in ADAPTERS] == ["openai", "langsmith", "langfuse", "otel_genai", "helicone", "weave", "mlflow",
-                                          "datadog"]
+    assert [a.name for a in ADAPTERS] == ["http_exchange", "openai", "langsmith", "langfuse", "otel_genai", "helicone",
+                                          "weave", "mlflow", "datadog", "datadog_apm", "litellm", "langfuse_batch",
+                                          "sharegpt", "anthropic_batch", "bedrock_logs"]
     assert next(a for a in ADAPTERS if a.name == "openai").expand is None  # Batch files are huge: DuckDB only
 
 

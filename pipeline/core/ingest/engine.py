@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import pyarrow as pa
@@ -17,80 +15,29 @@ from .records import ParsedRecords, Reject, load_record, records_from_dicts
 from .readers.text_lines import LINE_FORMATS, utf16_restorer
 from .compression import compression_of, decompress, quarantined_object
 from .objects import ObjectTooLarge, SourceObject
+from .results import IngestResult, SourceReport
 from .sources import read_raw, resolve_source
 from .sniff import detect_encoding, sniff_data
+from .span_stage import SpanStage
 
 SAMPLE_RECORDS = 2000
 SNIFF_BYTES = 64 * 1024
-
-
-@dataclass
-class SourceReport:
-    """What was read from one object and how it was understood."""
-
-    url: str
-    format: str
-    compression: str | None
-    vendor: str | None
-    bytes_read: int
-    rows_read: int = 0
-    rows_kept: int = 0
-    rows_rejected: int = 0
-    schema: dict = field(default_factory=dict)
-    evolution: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass
-class IngestResult:
-    rows_read: int = 0
-    rows_kept: int = 0
-    rows_rejected: int = 0
-    bytes_read: int = 0
-    costs_filled: int = 0
-    sources: list[SourceReport] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
-    sample: dict | None = None
-
-    @property
-    def formats(self) -> dict[str, int]:
-        return dict(Counter(s.format for s in self.sources))
-
-    @property
-    def vendors(self) -> dict[str, int]:
-        return dict(Counter(s.vendor for s in self.sources if s.vendor))
-
-    @property
-    def parse_rate(self) -> float:
-        return self.rows_kept / self.rows_read if self.rows_read else 1.0
-
-    @property
-    def reject_reasons(self) -> dict[str, int]:
-        return dict(Counter(r.reason.split(":")[0] for r in self.rejects).most_common())
-
-    def summary(self) -> dict:
-        return {
-            "rows_read": self.rows_read,
-            "rows_kept": self.rows_kept,
-            "rows_rejected": self.rows_rejected,
-            "parse_rate": round(self.parse_rate, 6),
-            "bytes_read": self.bytes_read,
-            "formats": self.formats,
-            "vendors": self.vendors,
-            "costs_filled": self.costs_filled,
-            "reject_reasons": self.reject_reasons,
-            "objects": len(self.sources),
-            "sample": self.sample,
-        }
 
 
 def _read_object(data: bytes, url: str, fmt: str) -> ParsedRecords:
     from .readers.json_doc import read_json_document
     from .readers.jsonl import read_jsonl
 
-    if fmt in ("jsonl", "text"):
+    if fmt == "text":  # no JSON, no known line format: YAML records, server logs, else `unrecognized line format`
+        from .readers.server_log import read_server_log
+        from .readers.yaml_doc import looks_like_yaml, read_yaml_records
+
+        if looks_like_yaml(data[:SNIFF_BYTES], url):
+            parsed = read_yaml_records(data, url)
+            if parsed is not None:
+                return parsed
+        return read_server_log(data, url)
+    if fmt == "jsonl":
         parsed = read_jsonl(data, url)
         parsed.format = fmt
         return parsed
@@ -153,8 +100,13 @@ def _with_renames(mapping: Mapping, evolution) -> Mapping:
     return Mapping(roles, dict(mapping.constants))
 
 
-def plan_records(parsed: ParsedRecords, config: StrataConfig, report: SourceReport, con) -> tuple[pa.Table, Mapping]:
-    """Choose the mapping (vendor adapter, else inference) and expand vendor documents into records."""
+def plan_records(
+    parsed: ParsedRecords, config: StrataConfig, report: SourceReport, con, assemble: bool = False
+) -> tuple[pa.Table, Mapping]:
+    """Choose the mapping (vendor adapter, else inference) and expand vendor documents into records.
+
+    With `assemble`, records of span-level adapters are left whole for the trace stage (which groups them over the
+    drop); without it (live watching) each record is expanded on its own, as before."""
     from .vendors import ADAPTERS, detect_vendor, expand_records
 
     records = parsed.records
@@ -169,7 +121,7 @@ def plan_records(parsed: ParsedRecords, config: StrataConfig, report: SourceRepo
     overrides = config.role_overrides()
     if adapter is not None:
         report.vendor = adapter.name
-        if adapter.expand is not None:
+        if adapter.expand is not None and not (assemble and adapter.spans is not None):
             rows = []
             for line, raw in zip(records.column("line").to_pylist(), records.column("raw").to_pylist()):
                 rows.extend(expand_records(adapter, [(line, json.loads(raw))]))
@@ -204,6 +156,7 @@ def iter_entries(
     prices = config.price_table()
     objects = resolve_source(source, storage_options) if isinstance(source, str) else source
     con = connect()
+    stage = SpanStage(config, drop, con, prices, result)
     pending = Batch()
     for obj in objects:
         if obj.problem:  # a dangling symlink or a loop: quarantined by name, the rest of the drop goes on
@@ -231,10 +184,10 @@ def iter_entries(
             report = SourceReport(obj.url, fmt if later else parsed.format, compression, None, len(raw))
             key = batch_key(parsed, data if later else None)
             if not pending.fits(key):
-                yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+                yield from _entries_of(pending.take(), config, drop, con, prices, result, progress, stage)
             pending.add(report, key, parsed, data if later else None)
             if pending.full():
-                yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+                yield from _entries_of(pending.take(), config, drop, con, prices, result, progress, stage)
             continue
         parsed = _read_object(data, obj.url, fmt)
         if fmt == "binary":  # the whole object as stored (byte-exact up to the quarantine cap)
@@ -242,21 +195,31 @@ def iter_entries(
         restore = utf16_restorer(original, enc) if not utf8 and fmt in LINE_FORMATS else None
         report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
         if pending.items:
-            yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
-        yield from _entries_of([(report, parsed, None)], config, drop, con, prices, result, progress, restore)
+            yield from _entries_of(pending.take(), config, drop, con, prices, result, progress, stage)
+        yield from _entries_of([(report, parsed, None)], config, drop, con, prices, result, progress, stage, restore)
     if pending.items:
-        yield from _entries_of(pending.take(), config, drop, con, prices, result, progress)
+        yield from _entries_of(pending.take(), config, drop, con, prices, result, progress, stage)
+    yield from stage.finish()
 
 
-def _entries_of(unit: list, config, drop, con, prices, result: IngestResult, progress, restore=None) -> Iterator[pa.Table]:
-    """Plan and normalize one object, or a batch of small ones as one (counts and rejects kept per object)."""
+def _entries_of(unit: list, config, drop, con, prices, result: IngestResult, progress, stage: SpanStage,
+                restore=None) -> Iterator[pa.Table]:
+    """Plan and normalize one object, or a batch of small ones as one (counts and rejects kept per object); objects
+    of span-level vendors go to the drop-wide trace stage instead."""
     reports = [r for r, _, _ in unit]
     parsed = unit[0][1] if len(unit) == 1 and unit[0][1] is not None else merge(unit)
     first = reports[0]
-    records, mapping = plan_records(parsed, config, first, con)
-    if len(unit) > 1 and records is not parsed.records:  # a vendor expanded documents: sources must stay apart
+    first.rows_skipped = getattr(parsed, "skipped", 0)
+    records, mapping = plan_records(parsed, config, first, con, assemble=True)
+    spans = stage.takes(first)
+    if len(unit) > 1 and (records is not parsed.records or spans):  # vendor documents: sources must stay apart
         for item in unit:
-            yield from _entries_of([item], config, drop, con, prices, result, progress)
+            yield from _entries_of([item], config, drop, con, prices, result, progress, stage)
+        return
+    if spans:  # counted and appended to the result when the stage finishes the drop
+        first.rows_rejected += len(parsed.rejects)
+        result.rejects.extend(restore(parsed.rejects) if restore else parsed.rejects)
+        yield from stage.feed(records, mapping, first)
         return
     by_url = {r.url: r for r in reports}
     for r in reports[1:]:

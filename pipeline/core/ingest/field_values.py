@@ -10,6 +10,31 @@ from .mapping import NULL_TOKENS, json_path
 
 _ISO = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)?$")
 _EPOCHS = ((1e9, 4e9), (1e12, 4e12), (1e15, 4e15), (1e18, 4e18))
+# Words that are statuses or settings, never model text nor ids ("OK" is an HTTP reason phrase, "enabled" a setting)
+STATUS_WORDS = frozenset((
+    "ok", "okay", "success", "succeeded", "successful", "error", "failed", "failure", "fail", "done", "true", "false",
+    "yes", "no", "none", "null", "enabled", "disabled", "on", "off", "pending", "running", "completed", "complete",
+    "created", "accepted", "bad request", "not found", "unauthorized", "forbidden", "internal server error", "default",
+    "stop", "length", "end_turn", "tool_use", "tool_calls", "active", "inactive", "unknown", "n/a", "na", "-"))
+_IDLIKE = re.compile(r"\d|[-_:./][A-Za-z0-9]")
+# ancestors that put a path on the request side (what was sent or offered) or the response side (what came back)
+REQUEST_SIDE = frozenset(("request", "req", "request_body", "params", "parameters", "kwargs", "invocation_params",
+                          "model_parameters", "inference_config", "guardrail_config", "config", "settings"))
+RESPONSE_SIDE = frozenset(("response", "resp", "response_body", "result", "results", "output", "outputs",
+                           "completion", "choices", "candidates"))
+
+
+def _has_text(x, depth: int = 0) -> bool:
+    """Whether a container holds any string value of some length (token-usage details and counters hold none)."""
+    if depth > 16:
+        return False
+    if isinstance(x, str):
+        return len(x.strip()) >= 3 and _num(x) is None
+    if isinstance(x, dict):
+        return any(_has_text(v, depth + 1) for v in x.values())
+    if isinstance(x, list):
+        return any(_has_text(v, depth + 1) for v in x[:20])
+    return False
 
 
 def flatten(obj: dict, prefix: tuple, depth: int, max_depth: int, out: dict, arrays: bool = True) -> None:
@@ -81,12 +106,14 @@ class FieldValues:
         if self._stats is not None:
             return self._stats
         vals, nums, lens, reprs = self.values, [], [], set()
-        c = dict.fromkeys(("str", "bool", "arr", "arr_str", "arr_obj", "obj", "ts", "epoch"), 0)
+        c = dict.fromkeys(("str", "bool", "arr", "arr_str", "arr_obj", "obj", "ts", "epoch", "textless", "word",
+                           "idlike"), 0)
         for x in vals:
             if isinstance(x, (list, dict)):
                 r = json.dumps(x, sort_keys=True)
                 kind = "obj" if isinstance(x, dict) else "arr"
                 c[kind] += 1
+                c["textless"] += not _has_text(x)
                 if kind == "arr":
                     c["arr_str"] += all(isinstance(e, str) for e in x)
                     c["arr_obj"] += bool(x) and isinstance(x[0], dict)
@@ -96,12 +123,15 @@ class FieldValues:
                 if f is not None:
                     nums.append(f)
                     c["epoch"] += any(lo <= abs(f) < hi for lo, hi in _EPOCHS)
+                    c["idlike"] += 1
                 elif isinstance(x, bool):
                     c["bool"] += 1
                 else:
                     c["str"] += 1
                     c["bool"] += x.strip().lower() in ("true", "false")
                     c["ts"] += bool(_ISO.match(x.strip()))
+                    c["word"] += x.strip().lower() in STATUS_WORDS
+                    c["idlike"] += bool(_IDLIKE.search(x)) or len(x) >= 16
             reprs.add(r)
             lens.append(len(r))
         n = len(vals) or 1
@@ -114,17 +144,33 @@ class FieldValues:
         return st
 
 
-def collect(records: list[dict], max_depth: int) -> list[FieldValues]:
+MAX_DEPTH = 64  # nesting bound (recursion safety); the field budget is what bounds the work
+FIELD_BUDGET = 4000  # distinct paths profiled over a sample; beyond it new paths are ignored and a note is kept
+
+
+class Collected(list):
+    """The profiled fields, plus whether the field budget cut the profile short."""
+
+    budget_hit: bool = False
+
+
+def collect(records: list[dict], max_depth: int = MAX_DEPTH, budget: int = FIELD_BUDGET) -> Collected:
     fields: dict[tuple, FieldValues] = {}
+    hit = False
     for i, rec in enumerate(records):
         flat: dict = {}
         flatten(rec, (), 1, max_depth, flat)
         for keys, v in flat.items():
             f = fields.get(keys)
             if f is None:
+                if len(fields) >= budget:
+                    hit = True
+                    continue
                 f = fields[keys] = FieldValues(keys, len(records))
             f.add(i, v)
-    return list(fields.values())
+    out = Collected(fields.values())
+    out.budget_hit = hit
+    return out
 
 
 def _pct(x: float) -> str:
@@ -156,13 +202,18 @@ def value_fit(role: str, st: dict, many: bool = False) -> tuple[float, str]:
         arr_w = {"input": 1.0, "output": 0.5, "error": 0.5}[role]
         fit = st["str"] + arr_w * st["arr"] + 0.6 * st["obj"]
         fit *= 1.0 if st["len"] >= 5 else 0.7
+        fit *= 1 - st["textless"]  # counters and usage details are not text
+        if role != "error":
+            fit *= 1 - st["word"]  # status words ("OK") are not model text
         what = f"{_pct(st['arr'])} arrays" if st["arr"] > st["str"] else f"{_pct(st['str'])} text"
         return min(fit, 1.0), f"{what}, median length {st['len']:g}"
     if role in ("request_id", "trace_id"):
         fit = (1 - st["arr"] - st["obj"]) * min(1.0, st["distinct"] / 0.9) * (st["len"] <= 128) * (1 - st["bool"])
-        return fit, f"{_pct(st['distinct'])} distinct"
+        fit *= st["idlike"] * (1 - st["word"])  # ids have digits or separators; "enabled" is no id
+        return fit, f"{_pct(st['distinct'])} distinct, {_pct(st['idlike'])} id-like"
     if role in ("session_id", "user_id"):
-        return float(short) * (1 - st["bool"]) * (1 - st["ts"]), f"{st['k']} distinct short values"
+        iso = max(0.0, st["ts"] - st["epoch"])  # a 10-digit numeric id is an id, not an epoch time
+        return float(short) * (1 - st["bool"]) * (1 - iso) * (1 - st["word"]), f"{st['k']} distinct short values"
     if role == "status":
         codes = st["med"] is not None and 100 <= st["med"] < 600
         fit = max(st["bool"], float(cat), float(codes and st["int"] > 0.9))

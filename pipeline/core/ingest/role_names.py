@@ -66,9 +66,42 @@ def snake(k) -> str:
     return re.sub(r"[^a-z0-9]+", "_", k.lower()).strip("_")
 
 
+# Common header words of spreadsheet exports in other languages (de, fr, es, it, pt, nl), by snake_case word.
+_WORDS = {
+    "zeitstempel": "timestamp", "horodatage": "timestamp", "marca_temporal": "timestamp", "tijdstempel": "timestamp",
+    "datum": "date", "fecha": "date", "data_ora": "timestamp", "zeit": "time", "heure": "time", "hora": "time",
+    "modell": "model", "modele": "model", "modelo": "model", "modello": "model",
+    "antwort": "response", "reponse": "response", "respuesta": "response", "risposta": "response",
+    "resposta": "response", "antwoord": "response", "frage": "question", "pregunta": "question",
+    "eingabe": "input", "entree": "input", "entrada": "input", "ausgabe": "output", "sortie": "output",
+    "salida": "output", "dauer": "duration", "duree": "duration", "duracion": "duration", "durata": "duration",
+    "duracao": "duration", "latenz": "latency", "latence": "latency", "latencia": "latency", "latenza": "latency",
+    "kosten": "cost", "cout": "cost", "coste": "cost", "costo": "cost", "custo": "cost",
+    "sitzung": "session", "seance": "session", "sesion": "session", "sessione": "session", "sessao": "session",
+    "benutzer": "user", "nutzer": "user", "utilisateur": "user", "usuario": "user", "utente": "user",
+    "gebruiker": "user", "fehler": "error", "erreur": "error", "fehlermeldung": "error_message",
+    "dienst": "service", "anbieter": "provider", "fournisseur": "provider", "proveedor": "provider",
+    "umgebung": "environment", "statut": "status", "estado": "status", "stato": "status",
+    "werkzeuge": "tools", "outils": "tools", "herramientas": "tools", "ergebnis": "result", "resultat": "result",
+    "resultado": "result", "jetons": "tokens", "fichas": "tokens", "anfrage": "request", "requete": "request",
+    "solicitud": "request", "kennung": "id", "identifiant": "id", "sitzungs_id": "session_id",
+}
+
+
+def _translated(key) -> str:
+    """snake_case key with accents folded and foreign header words put in English (Antwort-Tokens -> response_tokens)."""
+    import unicodedata
+
+    folded = "".join(c for c in unicodedata.normalize("NFKD", str(key)) if not unicodedata.combining(c))
+    s = snake(folded)
+    if s in _WORDS:
+        return _WORDS[s]
+    return "_".join(_WORDS.get(w, w) for w in s.split("_"))
+
+
 def key_rules(key) -> dict[str, float]:
     """Role -> strength for one key on its own."""
-    s = snake(key)
+    s = _translated(key)
     out = {role: max((st for rx, st in rules if rx.search(s)), default=0.0) for role, rules in _RULES_C.items()}
     out = {r: v for r, v in out.items() if v}
     top = max(out.values(), default=0.0)

@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from ..entry_schema import ROLE_KINDS
-from .field_values import FieldValues, collect, value_fit, value_kind
+from .field_values import REQUEST_SIDE, RESPONSE_SIDE, FieldValues, collect, value_fit, value_kind
 from .mapping import FieldSource, Mapping, json_path
 from .role_names import ROLE_NAMES, name_scores, snake, unit_scale
 
@@ -39,10 +39,13 @@ class InferredSchema:
     assignments: list[RoleAssignment]
     fields: list[FieldProfile]
     sample_size: int
+    left_empty: dict | None = None  # role -> why no field qualified (best candidate below the confidence floor)
+    notes: list | None = None
 
     def to_dict(self) -> dict:
         return {"mapping": self.mapping.to_dict(), "assignments": [asdict(a) for a in self.assignments],
-                "fields": [asdict(f) for f in self.fields], "sample_size": self.sample_size}
+                "fields": [asdict(f) for f in self.fields], "sample_size": self.sample_size,
+                "left_empty": self.left_empty or {}, "notes": self.notes or []}
 
 
 def _profile(f: FieldValues) -> FieldProfile:
@@ -52,7 +55,7 @@ def _profile(f: FieldValues) -> FieldProfile:
                         round(st["distinct"] if st["n"] else 0.0, 4), [e[:60] for e in ex])
 
 
-def profile_fields(records: list[dict], max_depth: int = 4) -> list[FieldProfile]:
+def profile_fields(records: list[dict], max_depth: int = 64) -> list[FieldProfile]:
     """Per flattened JSONPath: value types, presence, distinct ratio and examples (nested objects are walked)."""
     return [_profile(f) for f in collect([r for r in records if isinstance(r, dict)], max_depth)]
 
@@ -65,11 +68,41 @@ def score_field(f: FieldValues, role: str, st: dict) -> tuple[float, str]:
     vf, vwhy = value_fit(role, st, f.many)
     if name:
         score = name * (0.2 + 0.8 * vf)
+    elif role == "ts":  # values alone vouch for ISO timestamps, never for bare numbers that happen to be epoch-sized
+        score, why = 0.6 * max(0.0, st["ts"] - st["epoch"]), "no name match"
     else:
-        score, why = (0.6 if role == "ts" else 0.2) * vf, "no name match"
+        score, why = 0.2 * vf, "no name match"
     if role != "error":
         score *= 0.9 + 0.1 * len(f.rows) / (f.n_records or 1)
+    if role == "tool_calls" and _definition_list(f.keys):
+        score *= 0.3
+        vwhy = f"{vwhy}; a tool definition list (tools offered, not called)"
+    side, note = _side(f.keys)
+    if (side == "request" and role in _RESPONSE_ROLES) or (side == "response" and role == "input"):
+        score *= 0.25
+        vwhy = f"{vwhy}; on the {side} side ({note})"
     return min(1.0, score), f"{why}; {vwhy}"
+
+
+_RESPONSE_ROLES = ("output", "tool_calls", "completion_tokens", "error")
+_DEFINITIONS = ("tools", "functions", "tool_definitions", "available_tools", "tool_config")
+
+
+def _definition_list(keys: tuple) -> bool:
+    """tools[*].name / tools[*].function.name / functions[*].name: the tools a request offers."""
+    names = [snake(k) for k in keys if isinstance(k, str) and k != "*"]
+    return len(names) >= 2 and names[-1] == "name" and any(n in _DEFINITIONS for n in names[:-1])
+
+
+def _side(keys: tuple) -> tuple[str | None, str]:
+    """Whether an ancestor puts the path on the request side (sent/offered) or the response side."""
+    for k in keys[:-1]:
+        s = snake(k) if isinstance(k, str) else ""
+        if s in REQUEST_SIDE:
+            return "request", f"under '{k}'"
+        if s in RESPONSE_SIDE:
+            return "response", f"under '{k}'"
+    return None, ""
 
 
 def _latency_scale(f: FieldValues, st: dict) -> tuple[float, str]:
@@ -124,11 +157,12 @@ def _renamed(
 def infer_schema(records: list[dict], overrides: Mapping | None = None) -> InferredSchema:
     """Assign each role its best raw field (confidence >= 0.3); complementary fields (renames) are coalesced; config wins."""
     records = [r for r in records if isinstance(r, dict)]
-    fields = collect(records, 4)
+    fields = collect(records)
     stats = {f.path: f.stats() for f in fields}
     fixed = dict(overrides.roles) if overrides else {}
     used = set(overrides.mapped_paths()) if overrides else set()
     cands = []
+    below: dict[str, tuple[float, str, str]] = {}
     for f in fields:
         if f.path in used:
             continue
@@ -137,6 +171,8 @@ def infer_schema(records: list[dict], overrides: Mapping | None = None) -> Infer
                 sc, ev = score_field(f, role, stats[f.path])
                 if sc >= MIN_CONFIDENCE:
                     cands.append((sc, len(f.rows), -len(f.path), role, f, ev))
+                elif sc > below.get(role, (0.0,))[0] and name_scores(f.keys).get(role):
+                    below[role] = (sc, f.path, ev)
     cands.sort(key=lambda c: c[:3], reverse=True)
     chosen: dict[str, list[tuple[FieldValues, float, str]]] = {}
     for sc, _, _, role, f, ev in cands:
@@ -175,7 +211,10 @@ def infer_schema(records: list[dict], overrides: Mapping | None = None) -> Infer
         roles[role] = list(fsrcs)
         assignments += [RoleAssignment(role, s.path, 1.0, "set in config", s.transform, s.scale) for s in fsrcs]
     mapping = Mapping(roles, dict(overrides.constants) if overrides else {})
-    return InferredSchema(mapping, assignments, [_profile(f) for f in fields], len(records))
+    left_empty = {r: f"best candidate `{p}` scored {sc:.2f} < {MIN_CONFIDENCE} ({ev})"
+                  for r, (sc, p, ev) in below.items() if r not in roles}
+    notes = [f"field budget reached: only the first {len(fields)} paths were profiled"] if fields.budget_hit else []
+    return InferredSchema(mapping, assignments, [_profile(f) for f in fields], len(records), left_empty, notes)
 
 
 def _add_duration(fields: list[FieldValues], stats: dict, srcs: dict, used: set) -> None:

@@ -60,14 +60,22 @@ def summarize(entries: pa.Table, result) -> dict:
         "roles": _roles(result),
         "filled": filled,
         "evolution": evolution,
+        "left_empty": {r: why for src in result.sources for r, why in (src.schema or {}).get("left_empty", {}).items()},
+        "notes": [n for src in result.sources for n in (src.schema or {}).get("notes", [])],
         "sources": [{k: v for k, v in s.to_dict().items() if k not in ("schema", "evolution")} for s in result.sources],
     }
+
+
+def rate(v: float | None) -> str:
+    """A share as a percentage, or "n/a" when there was nothing to measure it on."""
+    return "n/a" if v is None else f"{v:.2%}"
 
 
 def summary_text(s: dict) -> str:
     lines = [
         f"{s['objects']} object(s), {s['rows_read']:,} rows read, {s['rows_kept']:,} kept, "
-        f"{s['rows_rejected']:,} rejected ({s['parse_rate']:.2%} parsed)",
+        f"{s['rows_rejected']:,} rejected ({rate(s['parse_rate'])} parsed)"
+        + (f", {s['rows_skipped']:,} log lines skipped" if s.get("rows_skipped") else ""),
         "formats: " + (", ".join(f"{k} x{v}" for k, v in s["formats"].items()) or "-")
         + ("; vendors: " + ", ".join(s["vendors"]) if s["vendors"] else ""),
         f"time range: {s['time_range'][0]} .. {s['time_range'][1]}",
@@ -77,7 +85,7 @@ def summary_text(s: dict) -> str:
     if s["prompt_tokens"] is not None:
         cost = f", cost ${s['cost_usd']:,.4f}" if s["cost_usd"] is not None else ""
         lines.append(f"tokens: {s['prompt_tokens']:,} in / {(s['completion_tokens'] or 0):,} out{cost}")
-    lines.append(f"error rate: {(s['error_rate'] or 0):.2%}; sessions: {s['sessions']:,}; users: {s['users']:,}")
+    lines.append(f"error rate: {rate(s['error_rate'] if s['rows_kept'] else None)}; sessions: {s['sessions']:,}; users: {s['users']:,}")
     lines.append("models: " + ", ".join(f"{k} ({v:,})" for k, v in s["models"].items()))
     lines.append("roles:")
     for role, r in sorted(s["roles"].items()):
@@ -86,4 +94,13 @@ def summary_text(s: dict) -> str:
         lines.append(f"schema change: {e}")
     if s["reject_reasons"]:
         lines.append("rejects: " + "; ".join(f"{k} x{v}" for k, v in s["reject_reasons"].items()))
+    for raw in s.get("unrecognized_lines") or []:
+        lines.append(f"  unrecognized: {raw!r}")
+    empty = [r for r in ROLE_KINDS if s["filled"].get(r, 0) == 0 and r not in s["roles"]]
+    if s["rows_kept"] and empty:
+        lines.append("roles left empty (no field qualified): " + ", ".join(empty))
+    for role, why in (s.get("left_empty") or {}).items():
+        lines.append(f"  {role} left empty: {why}")
+    for note in s.get("notes") or []:
+        lines.append(f"note: {note}")
     return "\n".join(lines)

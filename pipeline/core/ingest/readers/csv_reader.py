@@ -12,6 +12,7 @@ import pyarrow.csv as pcsv
 
 from ..records import ParsedRecords, Reject, empty_records
 from ..sniff import delimiter_of
+from .locale_values import localize
 from .arrow_json import json_objects, records_table
 from .jsonl import invalid_utf8_lines
 
@@ -240,6 +241,8 @@ def _read(body: bytes, spans: _Spans | None, unterminated: bool, delimiter: str,
                                   body[s:e].rstrip(b"\r\n"), int(spans.offsets[i])))
         lines = spans.lines[good]
     table = table.rename_columns([name.strip() for name in table.column_names])
+    table, notes = localize(table, delimiter)
+    rejects += [Reject(source, 1, f"ambiguous locale values in {note}") for note in notes]
     raw = json_objects(table, null_strings=("",)) if table.num_rows else pa.array([], pa.large_string())
     rejects.sort(key=lambda r: r.line)
     return records_table(source, lines, raw), rejects

@@ -126,6 +126,27 @@ def _container(data: bytes, start: int, end: int) -> list | None:
     return None
 
 
+def flatten_trace_lists(value: list) -> list:
+    """[[span, ...], ...] (Datadog APM payloads: one list of spans per trace) -> the spans; other arrays unchanged."""
+    if value and all(isinstance(v, list) and v and all(isinstance(x, dict) for x in v) for v in value):
+        return [x for v in value for x in v]
+    return value
+
+
+def _trace_lists(body: bytes, pieces: list) -> list | None:
+    """The spans of a document that is one array of span arrays (every element an array), else None."""
+    if not pieces or any(body[a] != 91 for _, a, _ in pieces):
+        return None
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(doc, list):
+        return None
+    flat = flatten_trace_lists(doc)
+    return flat if flat is not doc else None
+
+
 def read_json_document(data: bytes, source: str, unwrap_containers: bool = True) -> ParsedRecords:
     """Top-level arrays yield one record per element (line = element number); objects are one record each.
 
@@ -137,6 +158,9 @@ def read_json_document(data: bytes, source: str, unwrap_containers: bool = True)
         inner = _container(body, pieces[0][1], pieces[0][2])
         if inner is not None:
             return ParsedRecords(records_from_dicts(source, [(i, 0, x) for i, x in enumerate(inner, 1)]), [], "json", len(data))
+    spans = _trace_lists(body, pieces)
+    if spans is not None:
+        return ParsedRecords(records_from_dicts(source, [(i, 0, x) for i, x in enumerate(spans, 1)]), [], "json", len(data))
     lines, raws, rejects = [], [], []
     for k, a, b in pieces:
         piece = body[a:b]

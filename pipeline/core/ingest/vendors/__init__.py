@@ -1,20 +1,30 @@
 """Vendor adapters: detect a known LLM-tracing format from sample records and map it to canonical entries."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable
 
-from . import datadog, helicone, langfuse, langsmith, mlflow, openai, otel, weave
+from . import (anthropic_batch, bedrock_logs, datadog, datadog_apm, exchange, helicone, langfuse, langfuse_batch,
+               langsmith, litellm, mlflow, openai, otel, sharegpt, weave)
 from .base import VendorAdapter
+from .span_records import record_spans
 
 ADAPTERS: list[VendorAdapter] = [
+    exchange.ADAPTER,  # first: an exchange with a non-OpenAI provider must not be read as OpenAI's (ties: list order)
     openai.ADAPTER,
     langsmith.ADAPTER,
     langfuse.ADAPTER,
-    otel.ADAPTER,
+    replace(otel.ADAPTER, spans=record_spans),  # span records are grouped per trace by the ingest trace stage
     helicone.ADAPTER,
     weave.ADAPTER,
     mlflow.ADAPTER,
     datadog.ADAPTER,
+    datadog_apm.ADAPTER,
+    litellm.ADAPTER,
+    langfuse_batch.ADAPTER,
+    sharegpt.ADAPTER,
+    anthropic_batch.ADAPTER,
+    bedrock_logs.ADAPTER,
 ]
 
 

@@ -16,6 +16,8 @@ class VendorAdapter:
     detect: Callable[[dict], float]  # confidence 0..1 that one top-level record is this vendor's
     mapping: Mapping  # applied in DuckDB to each (expanded) record
     expand: Callable[[dict], list[dict]] | None = None  # one top-level record/document -> the records to map
+    # span-level formats: one record -> its (trace id, Span) pairs; ingest then groups them per trace over the drop
+    spans: Callable[[dict], list] | None = None
 
 
 # ---- defensive accessors: vendor records arrive with missing sections and wrong types

@@ -131,6 +131,14 @@ def expand(rec: dict) -> list[dict]:
     return out
 
 
+def spans(rec: dict) -> list:
+    """(trace id, span) per run: runs of one trace on several lines or in several files are grouped by the ingest trace
+    stage (a post/patch batch is merged first)."""
+    batch = "post" in rec or "patch" in rec
+    runs = merge_runs(as_list(rec.get("post")), as_list(rec.get("patch"))) if batch else [rec]
+    return [(_trace_key(run), run_span(run)) for run in runs if isinstance(run, dict)]
+
+
 def _is_run(v: Any) -> bool:
     return isinstance(v, dict) and (v.get("run_type") in RUN_TYPES or "dotted_order" in v)
 
@@ -146,4 +154,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("langsmith", detect, flat_mapping(), expand)
+ADAPTER = VendorAdapter("langsmith", detect, flat_mapping(), expand, spans=spans)

@@ -174,11 +174,11 @@ def span_from_otel(raw: dict, resource: dict | None = None) -> Span:
     )
 
 
-def _trace_id(raw: dict) -> str | None:
+def span_trace_id(raw: dict) -> str | None:
     return ident(first(raw.get("traceId"), raw.get("trace_id"), dig(raw, "context", "trace_id")))
 
 
-def _resource_spans(rec: dict) -> list[tuple[dict, dict]]:
+def resource_spans(rec: dict) -> list[tuple[dict, dict]]:
     """(resource attributes, raw span) for every span of an OTLP document or of one resourceSpans element."""
     blocks = as_list(rec.get("resourceSpans")) if "resourceSpans" in rec else [rec]
     out = []
@@ -193,17 +193,22 @@ def _resource_spans(rec: dict) -> list[tuple[dict, dict]]:
 def expand(rec: dict) -> list[dict]:
     if "resourceSpans" in rec or "scopeSpans" in rec:
         groups: dict[Any, list[Span]] = defaultdict(list)
-        for resource, raw in _resource_spans(rec):
-            groups[_trace_id(raw)].append(span_from_otel(raw, resource))
+        for resource, raw in resource_spans(rec):
+            groups[span_trace_id(raw)].append(span_from_otel(raw, resource))
         entries = [trace_entry(spans, trace_id) for trace_id, spans in groups.items()]
         return entries or [empty_entry({"reason": "no spans"})]
     extra = {k: v for k, v in rec.items() if k not in _SPAN_KEYS}
-    return [trace_entry([span_from_otel(rec)], _trace_id(rec), detail={"record": extra} if extra else None)]
+    return [trace_entry([span_from_otel(rec)], span_trace_id(rec), detail={"record": extra} if extra else None)]
 
 
 def detect(rec: dict) -> float:
     if isinstance(rec.get("resourceSpans"), list) or isinstance(rec.get("scopeSpans"), list):
         return 1.0
+    if rec.get("context.trace_id") is not None and "context.span_id" in rec:  # flattened span rows (Phoenix dataframes)
+        return 0.9
+    ctx = rec.get("spanContext", rec.get("_spanContext"))
+    if isinstance(ctx, dict) and ctx.get("traceId") and ctx.get("spanId"):  # JS SDK ReadableSpan dumps (Vercel AI SDK)
+        return 0.9
     attrs = rec.get("attributes")
     has_ids = any(k in rec for k in ("span_id", "spanId")) or isinstance(dig(rec, "context", "span_id"), str)
     if isinstance(attrs, (dict, list)) and any(k in rec for k in ("name", "span_id", "spanId", "context")):
@@ -215,4 +220,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("otel_genai", detect, flat_mapping(), expand)
+ADAPTER = VendorAdapter("otel_genai", detect, flat_mapping(), expand)  # vendors/__init__ adds span_records' spans

@@ -1,0 +1,119 @@
+"""Plain-text server logs: common line prefixes stripped, then request lines of LLM servers read, vectorized.
+
+Prefixes removed (repeatedly, in any order): `docker compose logs` (`name-1  | `), `kubectl logs --prefix`
+(`[pod/x/c] `), journald/syslog (`Mon dd HH:MM:SS host unit[pid]: `), an ISO timestamp with an optional level
+(`kubectl --timestamps`, `docker -t`), and vLLM's process tag (`(APIServer pid=1) `).
+
+Lines read: uvicorn / gunicorn access lines (`INFO:  1.2.3.4:5 - "POST /v1/chat/completions HTTP/1.1" 200 OK`), vLLM
+`Request finished: req <id> ... prompt_tokens=.. generated_tokens=.. elapsed_s=..` and `Finished request <id>`, TGI
+`generate{... total_time="1.2s" ...}` lines, Envoy default access lines; when most stripped lines are Apache/nginx
+access lines the access-log reader reads them (extra trailing fields kept). Other lines carrying a log level (metrics,
+startup chatter) are skipped and counted; a line no pattern understands is rejected as `unrecognized line format`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..records import ParsedRecords, Reject
+from .access_log import LINE_RE as ACCESS_LINE
+from .access_log import read_access_log
+from .arrow_json import json_objects, records_table
+from .text_lines import reject_raw, split_lines
+
+PREFIXES = (
+    r"^[\w.-]+\s+\| ",  # docker compose logs
+    r"^\[pod/[^\]]+\] ",  # kubectl logs --prefix
+    r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [\w./@-]+(?:\[\d+\])?: ",  # syslog / journald
+    r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+(?:(?:stdout|stderr) [FP] )?",
+    r"^\((?:\w+) pid=\d+\) ",  # vLLM v1 process tags
+)
+_LEVEL = r"^(?:\[?(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|TRACE|FATAL|I|W|E)\]?[: ])"
+_VLLM_TIME = r"(?:(?:INFO|WARNING|ERROR|DEBUG) (?P<log_time>\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? \[[^\]]+\] )?"
+PATTERNS = {
+    "uvicorn_access": r'^(?P<level>INFO|WARNING|ERROR):\s+(?P<remote_addr>\S+) - "(?P<method>[A-Z]+) (?P<path>\S+) '
+                      r'(?P<protocol>HTTP/[\d.]+)" (?P<status>\d{3})(?: (?P<status_text>[^\r\n]*))?\s*$',
+    "vllm_request": _VLLM_TIME + r"Request finished: req (?P<request_id>\S+)(?: finish_reason=(?P<finish_reason>\S+))?"
+                    r"(?: prompt_tokens=(?P<prompt_tokens>\d+))?(?: generated_tokens=(?P<completion_tokens>\d+))?"
+                    r"(?: elapsed_s=(?P<elapsed_s>[\d.]+))?",
+    "vllm_finished": _VLLM_TIME + r"Finished request (?P<request_id>[^\s.]+)",
+    "tgi_generate": r"(?:generate|generate_stream|chat_completions|completions)\{.*total_time=\"(?P<total_time>[\d.]+)"
+                    r"(?P<unit>ms|s|µs)\".*?(?:\}: .*(?P<outcome>Success|Error)?)?",
+    "envoy_access": r'^\[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+) (?P<protocol>\S+)" (?P<status>\d{3}) '
+                    r'\S+ (?P<bytes_received>\d+) (?P<bytes_sent>\d+) (?P<duration_ms>\d+) \S+ "[^"]*" '
+                    r'"(?P<user_agent>[^"]*)" "(?P<request_id>[^"]*)"',
+}
+_PROBES = r"^/(?:health|healthz|ready|readyz|live|livez|metrics|ping|version)(?:[/?]|$)"
+_INTS = ("status", "prompt_tokens", "completion_tokens", "bytes_received", "bytes_sent")
+_FLOATS = ("elapsed_s", "duration_ms", "total_time")
+
+
+def strip_prefixes(lines: pa.Array) -> pa.Array:
+    out = pc.utf8_rtrim(lines, characters="\r\n")
+    for _ in range(2):  # prefixes stack (compose + timestamp + process tag)
+        for pat in PREFIXES:
+            out = pc.replace_substring_regex(out, pat, "")
+    return out
+
+
+def _typed(struct: pa.StructArray, kind: str) -> pa.Table:
+    cols = {"log_format": pa.repeat(pa.scalar(kind), len(struct))}
+    for name, arr in zip(struct.type.names, struct.flatten()):
+        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+        if name in _INTS:
+            arr = pc.cast(arr, pa.int64())
+        elif name in _FLOATS:
+            arr = pc.cast(arr, pa.float64())
+        cols[name] = arr
+    if "elapsed_s" in cols:
+        cols["latency_ms"] = pc.round(pc.multiply(cols.pop("elapsed_s"), 1000.0), 6)
+    if "total_time" in cols:
+        unit = cols.pop("unit")
+        scale = pc.if_else(pc.equal(unit, "s"), 1000.0, pc.if_else(pc.equal(unit, "ms"), 1.0, 0.001))
+        cols["latency_ms"] = pc.round(pc.multiply(cols.pop("total_time"), scale), 6)
+    return pa.table(cols)
+
+
+def read_server_log(data: bytes, source: str) -> ParsedRecords:
+    lines, numbers, rejects = split_lines(data, source)
+    text = strip_prefixes(lines)
+    blank = pc.equal(pc.utf8_trim_whitespace(text), "").to_numpy(zero_copy_only=False)
+    access = pc.match_substring_regex(text, ACCESS_LINE.pattern).to_numpy(zero_copy_only=False)
+    if len(text) and access.sum() >= 0.5 * max(1, (~blank).sum()):
+        body = "\n".join(text.to_pylist()).encode("utf-8", "surrogateescape")
+        parsed = read_access_log(body, source)
+        kept = np.asarray(numbers)[parsed.records.column("line").to_numpy() - 1]
+        parsed.records = records_table(source, kept, parsed.records.column("raw").combine_chunks())
+        for r in parsed.rejects:
+            r.line = int(numbers[r.line - 1])
+        parsed.rejects = rejects + parsed.rejects
+        return parsed
+    taken = blank.copy()
+    probes = np.zeros(len(text), bool)
+    parts: list[tuple[np.ndarray, pa.Array]] = []
+    for kind, pat in PATTERNS.items():
+        m = pc.extract_regex(text, pat)
+        hit = pc.is_valid(m).to_numpy(zero_copy_only=False) & ~taken
+        if "path" in m.type.names:  # health / metrics probes are no requests anyone needs as entries
+            probe = pc.fill_null(pc.match_substring_regex(m.field("path"), _PROBES), False).to_numpy(
+                zero_copy_only=False) & hit
+            probes |= probe
+            hit &= ~probe
+        if hit.any():
+            taken |= hit
+            parts.append((np.asarray(numbers)[hit], json_objects(_typed(m.filter(pa.array(hit)), kind))))
+    taken |= probes
+    level = pc.match_substring_regex(text, _LEVEL).to_numpy(zero_copy_only=False) & ~taken
+    unknown = ~taken & ~level
+    for i in np.flatnonzero(unknown).tolist():
+        rejects.append(Reject(source, int(numbers[i]), "unrecognized line format", reject_raw(lines[i].as_py())))
+    if parts:
+        order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
+        line_no = np.concatenate([p[0] for p in parts])[order]
+        raw = pa.concat_arrays([p[1] for p in parts]).take(pa.array(order))
+    else:
+        line_no, raw = np.zeros(0, np.int64), pa.array([], pa.large_string())
+    parsed = ParsedRecords(records_table(source, line_no, raw), rejects, "server_log", len(data))
+    parsed.skipped = int(level.sum() + probes.sum())  # recognized log lines that carry no request (metrics, startup): not rejects
+    return parsed

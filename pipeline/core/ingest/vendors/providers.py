@@ -1,0 +1,207 @@
+"""What a provider's request and response bodies say: the answer the model gave, the tools it called, usage, errors.
+
+Bodies of OpenAI chat.completion / Responses (also Mistral, Azure OpenAI, LiteLLM), Anthropic Messages (also Bedrock
+InvokeModel for Claude, Message Batches results), Bedrock Converse, Gemini generateContent (thinking tokens are
+output tokens), Cohere v2 chat. Only the response side gives output, tool calls and usage; tools the request *offered*
+are never taken for calls.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from .base import as_dict, as_list, decode_json, dig, first, to_int
+
+# host fragment -> provider
+_HOSTS = (
+    ("openai.azure.com", "azure"), ("api.openai.com", "openai"), ("anthropic.com", "anthropic"),
+    ("bedrock", "bedrock"), ("generativelanguage.googleapis.com", "google"), ("aiplatform.googleapis.com", "google"),
+    ("cohere", "cohere"), ("mistral.ai", "mistral"), ("groq.com", "groq"), ("together", "together"),
+    ("deepseek.com", "deepseek"), ("x.ai", "xai"), ("openrouter.ai", "openrouter"),
+)
+
+
+def provider_of_url(url: Any) -> str | None:
+    host = (urlparse(url).hostname or "") if isinstance(url, str) and "//" in url else ""
+    return next((p for frag, p in _HOSTS if frag in host), None)
+
+
+def model_of_url(url: Any) -> str | None:
+    """Bedrock /model/{id}/invoke|converse, Gemini /models/{m}:generateContent, Azure /openai/deployments/{d}/."""
+    if not isinstance(url, str):
+        return None
+    path = unquote(urlparse(url).path if "//" in url else url)
+    for pat in (r"/model/([^/]+)/(?:invoke|converse)", r"/models/([^/:]+):", r"/deployments/([^/]+)/"):
+        m = re.search(pat, path)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _texts(blocks: Any, text_key: str = "text", skip: tuple = ("thinking", "redacted_thinking")) -> str | None:
+    texts = [b.get(text_key) for b in as_list(blocks) if isinstance(b, dict) and isinstance(b.get(text_key), str)
+             and b.get("type") not in skip and not b.get("thought")]
+    return "".join(texts) if texts else None
+
+
+def _read_openai(b: dict) -> dict:
+    msg = as_dict(dig(b, "choices", 0, "message"))
+    content = msg.get("content")
+    if isinstance(content, list):
+        content = _texts(content)
+    outputs = as_list(b.get("output"))
+    calls = [dig(c, "function", "name") for c in as_list(msg.get("tool_calls"))]
+    calls += [o.get("name") for o in outputs if isinstance(o, dict) and o.get("type") == "function_call"]
+    resp_text = _texts([c for o in outputs if isinstance(o, dict) and o.get("type") == "message"
+                        for c in as_list(o.get("content"))])
+    usage = as_dict(b.get("usage"))
+    return {
+        "output": first(content, resp_text, dig(b, "choices", 0, "text")),
+        "tool_calls": calls,
+        "finish_reason": dig(b, "choices", 0, "finish_reason") or b.get("status"),
+        "prompt_tokens": first(usage.get("prompt_tokens"), usage.get("input_tokens")),
+        "completion_tokens": first(usage.get("completion_tokens"), usage.get("output_tokens")),
+    }
+
+
+def _read_anthropic(b: dict) -> dict:
+    blocks = as_list(b.get("content"))
+    usage = as_dict(b.get("usage"))
+    prompt = to_int(usage.get("input_tokens"))
+    cache = sum(to_int(usage.get(k)) or 0 for k in ("cache_creation_input_tokens", "cache_read_input_tokens"))
+    return {
+        "output": _texts(blocks),
+        "tool_calls": [x.get("name") for x in blocks if isinstance(x, dict) and x.get("type") in ("tool_use",
+                                                                                                   "server_tool_use")],
+        "finish_reason": b.get("stop_reason"),
+        "prompt_tokens": prompt + cache if prompt is not None else None,
+        "completion_tokens": usage.get("output_tokens"),
+    }
+
+
+def _read_converse(b: dict) -> dict:
+    blocks = as_list(dig(b, "output", "message", "content"))
+    usage = as_dict(b.get("usage"))
+    return {
+        "output": _texts(blocks),
+        "tool_calls": [dig(x, "toolUse", "name") for x in blocks],
+        "finish_reason": b.get("stopReason"),
+        "prompt_tokens": usage.get("inputTokens"),
+        "completion_tokens": usage.get("outputTokens"),
+        "latency_ms": dig(b, "metrics", "latencyMs"),
+    }
+
+
+def _read_gemini(b: dict) -> dict:
+    parts = as_list(dig(b, "candidates", 0, "content", "parts"))
+    usage = as_dict(b.get("usageMetadata"))
+    cand, thoughts = to_int(usage.get("candidatesTokenCount")), to_int(usage.get("thoughtsTokenCount"))
+    return {
+        "output": _texts(parts),
+        "tool_calls": [dig(p, "functionCall", "name") for p in parts],
+        "finish_reason": dig(b, "candidates", 0, "finishReason"),
+        "prompt_tokens": usage.get("promptTokenCount"),
+        "completion_tokens": None if cand is None and thoughts is None else (cand or 0) + (thoughts or 0),
+        "model": b.get("modelVersion"),
+        "request_id": b.get("responseId"),
+    }
+
+
+def _read_cohere(b: dict) -> dict:
+    msg = as_dict(b.get("message"))
+    tokens = as_dict(dig(b, "usage", "tokens")) or as_dict(dig(b, "usage", "billed_units"))
+    return {
+        "output": _texts(msg.get("content")),
+        "tool_calls": [dig(c, "function", "name") for c in as_list(msg.get("tool_calls"))],
+        "finish_reason": b.get("finish_reason"),
+        "prompt_tokens": tokens.get("input_tokens"),
+        "completion_tokens": tokens.get("output_tokens"),
+    }
+
+
+def _read_bedrock_native(b: dict) -> dict:
+    """InvokeModel bodies of non-Claude Bedrock models: Titan (results), Llama (generation), Mistral (outputs),
+    Cohere (generations), AI21 (completions)."""
+    first_of = lambda k: as_dict(dig(b, k, 0))  # noqa: E731
+    text = first(first_of("results").get("outputText"), b.get("generation") if isinstance(b.get("generation"), str)
+                 else None, first_of("outputs").get("text"), first_of("generations").get("text"),
+                 dig(b, "completions", 0, "data", "text"))
+    return {
+        "output": text,
+        "tool_calls": [],
+        "finish_reason": first(first_of("results").get("completionReason"), b.get("stop_reason"),
+                               first_of("outputs").get("stop_reason"), first_of("generations").get("finish_reason")),
+        "prompt_tokens": first(b.get("inputTextTokenCount"), b.get("prompt_token_count")),
+        "completion_tokens": first(first_of("results").get("tokenCount"), b.get("generation_token_count")),
+    }
+
+
+def response_shape(b: Any) -> str | None:
+    """Which provider's response body this is, by its own structure."""
+    if not isinstance(b, dict):
+        return None
+    if isinstance(b.get("choices"), list) or b.get("object") in ("chat.completion", "response", "text_completion"):
+        return "openai"
+    if b.get("type") == "message" and isinstance(b.get("content"), list):
+        return "anthropic"
+    if isinstance(dig(b, "output", "message"), dict):
+        return "converse"
+    if isinstance(b.get("candidates"), list) or isinstance(b.get("usageMetadata"), dict):
+        return "gemini"
+    if isinstance(b.get("message"), dict) and ("finish_reason" in b or isinstance(b.get("usage"), dict)):
+        return "cohere"
+    if any(isinstance(b.get(k), list) for k in ("results", "outputs", "generations", "completions")) or \
+            isinstance(b.get("generation"), str):
+        return "bedrock_native"
+    return None
+
+
+_READERS = {"openai": _read_openai, "anthropic": _read_anthropic, "converse": _read_converse, "gemini": _read_gemini,
+            "cohere": _read_cohere, "bedrock_native": _read_bedrock_native}
+_SHAPE_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "converse": "bedrock", "gemini": "google",
+                   "cohere": "cohere", "bedrock_native": "bedrock"}
+
+
+def error_of(body: Any, explicit_only: bool = False) -> str | None:
+    """The error message of an error body: {error: {message}}, {error: "..."}, and (unless `explicit_only`, for
+    bodies of a failed HTTP status) {message} alone, {detail} or plain text."""
+    body = decode_json(body)
+    if isinstance(body, str):
+        return None if explicit_only else (body.strip()[:2000] or None)
+    if not isinstance(body, dict):
+        return None
+    err = body.get("error")
+    if isinstance(err, dict):
+        return first(err.get("message"), err.get("type"), err.get("code"))
+    if isinstance(err, str) and err:
+        return err
+    if response_shape(body) is None and not explicit_only:
+        return first(body.get("message") if isinstance(body.get("message"), str) else None,
+                     body.get("detail") if isinstance(body.get("detail"), str) else None, body.get("Message"))
+    return None
+
+
+def read_response(body: Any) -> dict:
+    """Answer, called tools, finish reason, usage (plus model/id when the body has them) of a response body."""
+    body = decode_json(body)
+    shape = response_shape(body)
+    if shape is None:
+        return {}
+    out = _READERS[shape](body)
+    out["tool_calls"] = [t for t in out.get("tool_calls", []) if isinstance(t, str) and t]
+    out["prompt_tokens"] = to_int(out.get("prompt_tokens"))
+    out["completion_tokens"] = to_int(out.get("completion_tokens"))
+    out.setdefault("model", None)
+    out["model"] = first(out["model"], body.get("model"))
+    out["request_id"] = first(out.get("request_id"), body.get("id") if isinstance(body.get("id"), str) else None)
+    out["created"] = first(body.get("created"), body.get("created_at"))
+    out["shape_provider"] = _SHAPE_PROVIDER[shape]
+    return out
+
+
+def request_input(body: Any) -> Any:
+    """The conversation a request body sent (messages / contents / prompt / input), never its tool definitions."""
+    body = as_dict(decode_json(body))
+    return first(body.get("messages"), body.get("contents"), body.get("prompt"), body.get("input"),
+                 body.get("inputText"), body.get("message"))
