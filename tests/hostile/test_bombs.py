@@ -104,3 +104,13 @@ def test_utf16_rejects_are_byte_exact(tmp_path):
         _, r = ingest(str(path))
         assert (r.rows_kept, r.rows_rejected) == (5, 1)
         assert r.rejects[0].line == 4 and r.rejects[0].raw == lines[3].encode(enc)
+
+
+def test_utf16_json_array_reject_is_in_utf16(tmp_path):
+    elems = [line(i).decode() for i in range(5)]
+    elems[2] = '{"output": "é" oops}'
+    path = tmp_path / "a.json"
+    path.write_bytes(b"\xff\xfe" + ("[\n" + ",\n".join(elems) + "\n]\n").encode("utf-16-le"))
+    _, r = ingest(str(path))
+    assert (r.rows_kept, r.rows_rejected) == (4, 1)
+    assert r.rejects[0].line == 3 and r.rejects[0].raw == elems[2].encode("utf-16-le")

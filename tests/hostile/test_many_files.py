@@ -56,3 +56,29 @@ def test_files_of_another_shape_are_mapped_on_their_own(tmp_path):
     assert {x["model"] for x in b} == {"claude-3"} and {x["latency_ms"] for x in b} == {7.0}
     a = [x for x in rows if Path(x["source"]).name.startswith("a")]
     assert {x["model"] for x in a} == {"gpt-4o"} and all(x["input"].startswith("question") for x in a)
+
+
+def test_batched_drop_equals_objects_read_one_by_one(tmp_path):
+    """Reference: every vendor fixture ingested alone. Read together as one drop (batched where small and alike),
+    each object keeps exactly its own kept/rejected counts and entries."""
+    import shutil
+
+    from pipeline.core.ingest import ingest
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "vendors"
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    names = sorted(p.name for p in fixtures.iterdir() if p.suffix in (".json", ".jsonl"))
+    for n in names:
+        shutil.copy(fixtures / n, drop / n)
+    for i in range(6):  # plain small files between them, of two shapes
+        (drop / f"plain-{i}.jsonl").write_bytes(jsonl(2, i * 2))
+    together, r = ingest(str(drop))
+    got = {Path(s.url).name: (s.rows_kept, s.rows_rejected) for s in r.sources}
+    for n in names + [f"plain-{i}.jsonl" for i in range(6)]:
+        alone, ra = ingest(str(drop / n))
+        assert got[n] == (ra.rows_kept, ra.rows_rejected), n
+        mine = together.filter(pc.equal(together.column("source"), str(drop / n)))
+        cols = ["entry_id", "ts", "model", "input", "output", "latency_ms", "status", "prompt_tokens"]
+        key = lambda t: sorted(t.select(cols).to_pylist(), key=lambda x: x["entry_id"])  # noqa: E731
+        assert key(mine) == key(alone), n

@@ -241,3 +241,16 @@ def test_one_line_full_of_nuls_does_not_make_the_file_binary(tmp_path):
     _, q, r = to_lake(tmp_path / "a.jsonl", tmp_path / "lake")
     assert (r.rows_kept, r.rows_rejected, r.formats) == (49, 1, {"jsonl": 1})
     assert q[0]["line"] == 21 and q[0]["raw"] == lines[20]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200) | st.text(alphabet="\r\na{}", max_size=200).map(str.encode))
+def test_property_cr_line_ends_matches_a_regex_reference(data):
+    import re
+
+    from pipeline.core.ingest.readers import jsonl as jsonl_reader
+
+    lone = len(re.findall(rb"\r(?!\n)", data))
+    expected = re.sub(rb"\r(?!\n)", b"\n", data) if lone > data.count(b"\n") else data
+    assert jsonl_reader.cr_line_ends(data) == expected
+    assert jsonl_reader.cr_line_ends(data, block=3) == expected  # block edges inside CRLF pairs

@@ -12,7 +12,7 @@ from .mapping import FieldSource, Mapping
 from .normalize import connect, normalize_records
 from .pricing import fill_costs
 from .records import ParsedRecords, Reject, load_record, records_from_dicts
-from .readers.text_lines import LINE_FORMATS, utf16_restorer
+from .readers.text_lines import LINE_FORMATS, utf16_reencoder, utf16_restorer
 from .compression import compression_of, decompress, quarantined_object
 from .objects import ObjectTooLarge, SourceObject
 from .results import IngestResult, SourceReport
@@ -192,7 +192,7 @@ def iter_entries(
         parsed = _read_object(data, obj.url, fmt)
         if fmt == "binary":  # the whole object as stored (byte-exact up to the quarantine cap)
             parsed.rejects = [bomb or quarantined_object(obj.url, raw, "unrecognized binary content")]
-        restore = utf16_restorer(original, enc) if not utf8 and fmt in LINE_FORMATS else None
+        restore = None if utf8 else utf16_restorer(original, enc) if fmt in LINE_FORMATS else utf16_reencoder(enc)
         report = SourceReport(obj.url, parsed.format, compression, None, len(raw))
         if pending.items:
             yield from _entries_of(pending.take(), config, drop, con, prices, result, progress, stage)

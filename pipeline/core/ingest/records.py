@@ -82,8 +82,6 @@ def rejects_to_table(rejects: list[Reject], drop: str | None = None) -> pa.Table
 MAX_DEPTH = 256  # records nested deeper than this are quarantined whole: no stage after ingest has to recurse further
 _TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"?|[\[\]{}]')
 _BLOCK = 16 << 20
-_OPEN = np.zeros(256, dtype=bool)
-_OPEN[[ord("["), ord("{")]] = True
 
 
 def nesting_depth(text: bytes) -> int:
@@ -105,12 +103,12 @@ def deep_rows(data: bytes, offsets: np.ndarray, limit: int = MAX_DEPTH) -> list[
     Columnar prefilter: a row with at most `limit` opening brackets cannot be deeper; only the rare rest is scanned.
     """
     n = len(offsets) - 1
-    if n <= 0 or data.count(b"[") + data.count(b"{") <= limit:  # the common case, decided in C
+    if n <= 0 or len(data) <= _BLOCK and data.count(b"[") + data.count(b"{") <= limit:  # small data, decided in C
         return []
     buf = np.frombuffer(data, dtype=np.uint8)
     counts = np.zeros(n, dtype=np.int64)
     for s in range(0, len(buf), _BLOCK):  # bracket positions per block: memory stays a fraction of the data
-        pos = np.flatnonzero(_OPEN[buf[s : s + _BLOCK]]) + s
+        pos = np.flatnonzero((buf[s : s + _BLOCK] | 32) == 123) + s  # '[' (0x5b) and '{' (0x7b) alike
         if len(pos):
             counts += np.diff(np.searchsorted(pos, offsets))
     candidates = np.flatnonzero(counts > limit)

@@ -70,3 +70,16 @@ def utf16_restorer(original: bytes, encoding: str):
         return rejects
 
     return restore
+
+
+def utf16_reencoder(encoding: str):
+    """For UTF-16 documents without line-numbered rejects (JSON): each reject's text written back in `encoding`
+    (exact for well-formed UTF-16; an undecodable unit was already replaced when the object was read)."""
+
+    def restore(rejects: list) -> list:
+        for r in rejects:
+            if r.raw:
+                r.raw = r.raw.decode("utf-8", "surrogateescape").encode(encoding, "surrogatepass")
+        return rejects
+
+    return restore
