@@ -129,3 +129,19 @@ def test_killed_duckdb_writer_leaves_the_last_commit(tmp_path):
         table = store.scan("log_entries")
     models = set(table.column("model").to_pylist())
     assert len(models) == 1 and table.num_rows == (5 if models == {"v0"} else 300_000)
+
+
+def test_moto_enforces_conditional_writes(s3):
+    """The premise of the Delta test: a second create of the same log entry (If-None-Match: *) is refused."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    fs, bucket, options = s3
+    client = boto3.client("s3", endpoint_url=options["client_kwargs"]["endpoint_url"], region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    key = "t/_delta_log/00000000000000000001.json"
+    client.put_object(Bucket=bucket, Key=key, Body=b"first", IfNoneMatch="*")
+    with pytest.raises(ClientError) as err:
+        client.put_object(Bucket=bucket, Key=key, Body=b"second", IfNoneMatch="*")
+    assert err.value.response["Error"]["Code"] in ("PreconditionFailed", "412", "ConditionalRequestConflict")
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == b"first"
