@@ -11,7 +11,7 @@ import pytest
 from pipeline.core.storage.store_delta import DeltaStore
 from pipeline.core.storage.store_duckdb import DuckDBFileStore
 
-from .writers import N_ROWS, drop_bytes, replace_forever, run_drop
+from .writers import N_ROWS, drop_bytes, replace_forever, replace_forever_duckdb, run_drop
 
 N_DROPS = 8
 SLOW_ROW = 1  # drop_rows marks one row per drop as a 5 s latency: one anomaly per drop
@@ -111,3 +111,37 @@ def test_killed_writer_leaves_previous_version_readable(s3):
         assert len(models) == 1  # one version of the drop, never a mix or half of one
         assert k.num_rows == (5 if models == {"v0"} else 50_000)
         assert table.filter(pc.equal(table.column("drop"), "other")).num_rows == 1
+
+
+def test_killed_duckdb_writer_leaves_the_last_commit(tmp_path):
+    import pyarrow as pa
+
+    path = str(tmp_path / "warehouse.duckdb")
+    with DuckDBFileStore(path) as store:
+        store.replace("log_entries", pa.table({"drop": ["k"] * 5, "line": pa.array(range(5), pa.int64()), "model": ["v0"] * 5}),
+                      {"drop": "k"})
+    p = mp.get_context("spawn").Process(target=replace_forever_duckdb, args=(path, "k", 300_000))
+    p.start()
+    time.sleep(3.0)
+    p.kill()
+    p.join()
+    with DuckDBFileStore(path, read_only=True) as store:
+        table = store.scan("log_entries")
+    models = set(table.column("model").to_pylist())
+    assert len(models) == 1 and table.num_rows == (5 if models == {"v0"} else 300_000)
+
+
+def test_moto_enforces_conditional_writes(s3):
+    """The premise of the Delta test: a second create of the same log entry (If-None-Match: *) is refused."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    fs, bucket, options = s3
+    client = boto3.client("s3", endpoint_url=options["client_kwargs"]["endpoint_url"], region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    key = "t/_delta_log/00000000000000000001.json"
+    client.put_object(Bucket=bucket, Key=key, Body=b"first", IfNoneMatch="*")
+    with pytest.raises(ClientError) as err:
+        client.put_object(Bucket=bucket, Key=key, Body=b"second", IfNoneMatch="*")
+    assert err.value.response["Error"]["Code"] in ("PreconditionFailed", "412", "ConditionalRequestConflict")
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == b"first"

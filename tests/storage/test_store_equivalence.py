@@ -64,3 +64,15 @@ def test_delta_options_from_fsspec_options():
         "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_ENDPOINT_URL": "http://127.0.0.1:9000",
         "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1"}
     assert delta_storage_options(None) == {}
+
+
+def test_delta_reader_recreates_the_latest_baselines_view(tmp_path):
+    from datetime import datetime, timezone
+
+    store = DeltaStore(str(tmp_path / "wh"))
+    old, new = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 1, 2, tzinfo=timezone.utc)
+    for at, p95 in ((old, 1.0), (new, 2.0)):
+        store.append("baselines", pa.table({"computed_at": pa.array([at, at], pa.timestamp("us", tz="UTC")),
+                                            "metric": ["latency_ms", "cost"], "p95": [p95, p95 * 10]}))
+    con = store.reader()
+    assert con.sql("SELECT metric, p95 FROM latest_baselines ORDER BY metric").fetchall() == [("cost", 20.0), ("latency_ms", 2.0)]

@@ -75,3 +75,15 @@ def replace_forever(where: str, options: dict, key: str, rows: int) -> None:
         n += 1
         store.replace("log_entries", pa.table({"drop": [key] * rows, "line": pa.array(range(rows), pa.int64()),
                                                "model": [f"v{n}"] * rows}), {"drop": key})
+
+
+def replace_forever_duckdb(path: str, key: str, rows: int) -> None:
+    """The same on the DuckDB file: each replace is one transaction, killed from outside at some point."""
+    from pipeline.core.storage.store_duckdb import DuckDBFileStore
+
+    n = 0
+    with DuckDBFileStore(path, lock_timeout_s=60) as store:
+        while True:
+            n += 1
+            store.replace("log_entries", pa.table({"drop": [key] * rows, "line": pa.array(range(rows), pa.int64()),
+                                                   "model": [f"v{n}"] * rows}), {"drop": key})

@@ -21,6 +21,9 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 from .store import PARTITION_COLUMN, WarehouseStore, sql_literal, where_sql
 
 LAKE_TABLES = frozenset({"log_entries", "quarantine"})  # large: read in place, never copied
+# views the DuckDB warehouse defines next to its tables, recreated on every Delta reader (name -> (table, SQL))
+DERIVED_VIEWS = {"latest_baselines": ("baselines", "SELECT * FROM baselines "
+                                      "WHERE computed_at = (SELECT max(computed_at) FROM baselines)")}
 MAX_COMMIT_RETRIES = 100  # delta-rs's own rebase-and-retry on a lost commit race (sized for many writers)
 
 
@@ -173,6 +176,10 @@ class DeltaStore(WarehouseStore):
             con.execute(f'CREATE {kind} "{name}" AS SELECT * FROM "_delta_{name}"')
             if kind == "TABLE":
                 con.unregister(f"_delta_{name}")
+        present = set(self.tables())
+        for view, (table, sql) in DERIVED_VIEWS.items():
+            if table in present:
+                con.execute(f'CREATE VIEW "{view}" AS {sql}')
         return con
 
 
