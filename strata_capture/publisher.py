@@ -188,15 +188,15 @@ class Publisher:
                 keep.extend(recs)
         if not batch and not emit:
             return False
-        groups: dict[tuple[str, str], list[list[dict]]] = {}
+        groups: dict[str, list[list[dict]]] = {}
         for recs in emit:
             res = recs[0].get("r") or {}
             folder = f"capture-{safe_name(res.get('service.name', 'unknown_service'))}-{hour_of(min(r['b'] for r in recs))}"
-            groups.setdefault((folder, ""), []).append(recs)
+            groups.setdefault(folder, []).append(recs)
         stem = batch[0][: -len(SEALED)] if batch else f"{now_ns:020d}-{me}-carry"
         staged = []
         os.makedirs(os.path.join(self.dir, OUTBOX), exist_ok=True)
-        for (folder, _), traces_of in groups.items():
+        for folder, traces_of in groups.items():
             body = "".join(json.dumps(trace_document(recs), ensure_ascii=False, separators=(",", ":")) + "\n"
                            for recs in traces_of)
             rel = f"{folder}/{stem}.otlp.jsonl.gz"
