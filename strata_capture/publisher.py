@@ -201,12 +201,13 @@ class Publisher:
                            for recs in traces_of)
             rel = f"{folder}/{stem}.otlp.jsonl.gz"
             os.makedirs(os.path.join(self.dir, OUTBOX, folder), exist_ok=True)
-            _fsync_write(os.path.join(self.dir, OUTBOX, rel + ".tmp"), gzip.compress(body.encode(), 6, mtime=0))
+            data = gzip.compress(body.encode("utf-8", "replace"), 6, mtime=0)
+            _fsync_write(os.path.join(self.dir, OUTBOX, rel + ".tmp"), data)
             staged.append(rel)
             self.staged_counts[rel] = sum(len(t) for t in traces_of)
         if keep:
-            _fsync_write(os.path.join(self.dir, CARRY + ".tmp"),
-                         "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in keep).encode())
+            lines = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in keep)
+            _fsync_write(os.path.join(self.dir, CARRY + ".tmp"), lines.encode("utf-8", "replace"))
         journal = {"members": batch, "outbox": staged, "carry": bool(keep)}
         _fsync_write(os.path.join(self.dir, JOURNAL + ".tmp"), json.dumps(journal).encode())
         os.replace(os.path.join(self.dir, JOURNAL + ".tmp"), os.path.join(self.dir, JOURNAL))  # the commit point

@@ -186,5 +186,5 @@ def content_text(value: Any, mode: str, max_chars: int, mask: Callable[[str], st
             return MASK_FAILED
         text = masked
     if mode == "hash":
-        return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return "sha256:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
     return text
