@@ -169,7 +169,10 @@ elif kind == "rss":
     for _ in range(n):
         f("what is the refund policy?", "u1")
     wall, cpu = time.perf_counter() - t, time.process_time() - c
-    out.update(rss_growth_mb=rss_mb() - before, spans_per_s=n / wall, spans_per_cpu_s=n / cpu,
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.update(rss_growth_mb=rss_mb() - before, peak_over_baseline_mb=peak - before, spans_per_s=n / wall,
+               spans_per_cpu_s=n / cpu,
                written=sc.stats().get("spans_written", 0), publish_errors=sc.stats().get("publish_errors", 0))
     sizes = sum(os.path.getsize(os.path.join(r, x)) for r, _, fs in os.walk(os.path.join(tmp, "rss")) for x in fs)
     out["spool_mb"] = sizes / 2**20
@@ -278,8 +281,9 @@ def main() -> None:
         rss = measure("rss", SPANS, tmp)
         print(f"{SPANS:,} decorated calls, sink down: {rss['spans_per_s']:,.0f} spans/s wall, "
               f"{rss['spans_per_cpu_s']:,.0f} per CPU-second, RSS growth {rss['rss_growth_mb']:.1f} MB (goal <= 5 MB "
-              f"per 1M), spool {rss['spool_mb']:,.0f} MB, {rss['publish_errors']} failed publish rounds")
+              f"per 1M; peak {rss['peak_over_baseline_mb']:.1f} MB over the baseline), spool {rss['spool_mb']:,.0f} MB, {rss['publish_errors']} failed publish rounds")
         figures.update(rss_spans=SPANS, rss_growth_mb=round(rss["rss_growth_mb"], 2),
+                       rss_peak_over_baseline_mb=round(rss["peak_over_baseline_mb"], 2),
                        sink_down_spans_per_s=round(rss["spans_per_s"]), spool_mb=round(rss["spool_mb"], 1))
         loops = {k: measure(k, 1000, tmp) for k in ("loop_plain", "loop_wrapped")}
         for k, m in loops.items():
