@@ -20,7 +20,7 @@ from .otlp import hour_of, trace_document
 from .spool import OPEN, SEALED, try_lock
 
 CARRY, JOURNAL, LOCK, OUTBOX = "carry.jsonl", "journal.json", ".publish.lock", "outbox"
-MAX_ROUND_BYTES = 4 << 20  # spool bytes converted per batch (bounds the publisher's memory)
+MAX_ROUND_BYTES = 2 << 20  # spool bytes converted per batch (bounds the publisher's memory)
 
 
 class RoundReport:
@@ -92,6 +92,8 @@ class Publisher:
             self._seal_dead()
             # staged objects first: with the sink down nothing more is converted (segments stay as they are)
             sink_ok = self._upload(report, deadline) if upload else True
+            if sink_ok and upload:
+                sink_ok = self._probe(report)  # a sink that is down: no conversion work, no memory spent
             while sink_ok and self._convert(report, final, force):  # a bounded batch at a time
                 if upload:
                     sink_ok = self._upload(report, deadline)
@@ -237,6 +239,16 @@ class Publisher:
         _unlink(os.path.join(self.dir, JOURNAL))
 
     # ---- upload
+    def _probe(self, report: RoundReport) -> bool:
+        if self.sink is None or not any(n.endswith(SEALED) for n in os.listdir(self.dir)):
+            return True
+        try:
+            self.sink.check()
+        except Exception as exc:  # noqa: BLE001
+            report.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            return False
+        return True
+
     def _upload(self, report: RoundReport, deadline: float | None) -> bool:
         """Upload staged objects; False when the sink failed or the deadline passed (more would fail too)."""
         outbox = os.path.join(self.dir, OUTBOX)
