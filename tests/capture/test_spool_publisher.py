@@ -148,3 +148,15 @@ def test_strata_cli_registration(capture, capsys):
     assert args.func(args) == 0
     assert '"spans_published": 6' in capsys.readouterr().out
     assert len(published_spans(capture.drops)) == 6
+
+
+def test_next_start_publishes_what_an_earlier_process_left(capture, tmp_path):
+    capture(drop_url=str(tmp_path / "not-a-dir" / "x"), exit_timeout_s=0.5)
+    (tmp_path / "not-a-dir").write_text("a file where the drop folder should be: the sink is down")
+    write_traces(5)
+    assert not sc.shutdown(timeout=2)["completed"]
+    capture(flush_interval_s=0.1)  # the next start, sink back; it writes nothing itself
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(published_spans(capture.drops)) < 10:
+        time.sleep(0.1)
+    assert len(published_spans(capture.drops)) == 10
