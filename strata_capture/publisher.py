@@ -16,10 +16,12 @@ import os
 import time
 
 from .config import safe_name
+from .encode import make_dumps
 from .otlp import hour_of, trace_document
 from .spool import OPEN, SEALED, try_lock
 
 CARRY, JOURNAL, LOCK, OUTBOX = "carry.jsonl", "journal.json", ".publish.lock", "outbox"
+_DUMPS = make_dumps(str)  # the prebuilt C encoder (documents hold only JSON values)
 MAX_ROUND_BYTES = 2 << 20  # spool bytes converted per batch (bounds the publisher's memory)
 
 
@@ -199,8 +201,7 @@ class Publisher:
         staged = []
         os.makedirs(os.path.join(self.dir, OUTBOX), exist_ok=True)
         for folder, traces_of in groups.items():
-            body = "".join(json.dumps(trace_document(recs), ensure_ascii=False, separators=(",", ":")) + "\n"
-                           for recs in traces_of)
+            body = "".join(_DUMPS(trace_document(recs)) + "\n" for recs in traces_of)
             rel = f"{folder}/{stem}.otlp.jsonl.gz"
             os.makedirs(os.path.join(self.dir, OUTBOX, folder), exist_ok=True)
             data = gzip.compress(body.encode("utf-8", "replace"), 6, mtime=0)
