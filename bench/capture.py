@@ -86,7 +86,9 @@ elif kind == "span":
             pass
     out["us"] = cpu_per_call(f, n)
     out["spans_per_cpu_s"] = 1e6 / out["us"]
-elif kind == "langfuse":
+elif kind == "langfuse":  # keys set, exporter pointed at a closed loopback port: the SDK does all its work
+    os.environ.update(LANGFUSE_PUBLIC_KEY="pk-lf-bench", LANGFUSE_SECRET_KEY="sk-lf-bench",
+                      LANGFUSE_HOST="http://127.0.0.1:9", LANGFUSE_BASE_URL="http://127.0.0.1:9")
     from langfuse import observe
     @observe()
     def f(question, user):
@@ -95,7 +97,14 @@ elif kind == "langfuse":
 elif kind == "otel":
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
-    trace.set_tracer_provider(TracerProvider())
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    provider = TracerProvider()
+    try:  # exported like a real deployment would, to a closed loopback port
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint="http://127.0.0.1:9/v1/traces")))
+    except ImportError:
+        pass
+    trace.set_tracer_provider(provider)
     tracer = trace.get_tracer("bench")
     def f():
         with tracer.start_as_current_span("step"):
@@ -132,15 +141,35 @@ elif kind == "openai_ab":  # real client on a mock transport, unwrapped and wrap
         for name, c in (("plain", plain), ("wrapped", wrapped)):
             best[name] = min(best[name], cpu_per_call(lambda: c.chat.completions.create(model="gpt-4o", messages=MSG), n // 6, blocks=1))
     out.update(plain_us=best["plain"], wrapped_us=best["wrapped"], us=best["wrapped"] - best["plain"])
-elif kind in ("openai_plain", "openai_wrapped", "openai_openllmetry"):
+elif kind == "openai_openllmetry":  # same process: the plain client first, then instrumented (it patches classes)
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.openai import OpenAIInstrumentor
     client = chat_client()
-    if kind == "openai_wrapped":
-        sc = configure()
-        sc.wrap_openai(client)
-    if kind == "openai_openllmetry":
-        from opentelemetry.instrumentation.openai import OpenAIInstrumentor
-        OpenAIInstrumentor().instrument()
-    out["us"] = cpu_per_call(lambda: client.chat.completions.create(model="gpt-4o", messages=MSG), n)
+    call = lambda: client.chat.completions.create(model="gpt-4o", messages=MSG)  # noqa: E731
+    plain = cpu_per_call(call, n)
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint="http://127.0.0.1:9/v1/traces")))
+    trace.set_tracer_provider(provider)
+    OpenAIInstrumentor().instrument()
+    client = chat_client()
+    instrumented = cpu_per_call(call, n)
+    out.update(plain_us=plain, instrumented_us=instrumented, us=instrumented - plain)
+elif kind == "publish":  # the publisher's CPU per span: convert to OTLP/JSON, gzip, move into a local drop
+    sc = configure()
+    @sc.observe
+    def f(question, user):
+        return question
+    for _ in range(n):
+        f("what is the refund policy?", "u1")
+    sc.get_runtime().writer.seal()
+    from strata_capture.publisher import Publisher
+    from strata_capture.sink import make_sink
+    t = time.process_time()
+    report = Publisher(os.path.join(tmp, kind), make_sink(os.path.join(tmp, "drops")), 600).run(final=True)
+    out.update(us=(time.process_time() - t) / n * 1e6, published=report.spans_published)
 elif kind == "rss":
     sc = configure()
     import strata_capture.runtime as rt
@@ -160,7 +189,10 @@ elif kind == "rss":
     for _ in range(n):
         f("what is the refund policy?", "u1")
     wall, cpu = time.perf_counter() - t, time.process_time() - c
-    out.update(rss_growth_mb=rss_mb() - before, spans_per_s=n / wall, spans_per_cpu_s=n / cpu,
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.update(rss_growth_mb=rss_mb() - before, peak_over_baseline_mb=peak - before, spans_per_s=n / wall,
+               spans_per_cpu_s=n / cpu,
                written=sc.stats().get("spans_written", 0), publish_errors=sc.stats().get("publish_errors", 0))
     sizes = sum(os.path.getsize(os.path.join(r, x)) for r, _, fs in os.walk(os.path.join(tmp, "rss")) for x in fs)
     out["spool_mb"] = sizes / 2**20
@@ -240,7 +272,7 @@ def main() -> None:
         figures.update(plain_us=round(plain, 2), floor_us=round(floor, 2), decorator_vs_floor=round(ours / floor, 2),
                        decorator_us=round(ours, 2), span_us=round(span_cm["us"], 2),
                        spool_spans_per_cpu_s=round(span_cm["spans_per_cpu_s"]))
-        for kind, label in (("langfuse", "Langfuse @observe"), ("otel", "raw OpenTelemetry span")):
+        for kind, label in (("langfuse", "Langfuse @observe"), ("otel", "OpenTelemetry span + OTLP")):
             m = measure(kind, max(CALLS // 4, 1000), tmp)
             if m is None:
                 print(f"{label:<27} not installed: skipped")
@@ -259,18 +291,28 @@ def main() -> None:
               f"({ab['us']:+.1f} us, interleaved blocks, best of 6)")
         figures.update(wrapper_added_us=round(stub["us"], 2), openai_call_us=round(base, 1),
                        openai_wrapped_us=round(ab["wrapped_us"], 1), openai_ab_added_us=round(ab["us"], 1))
-        ollm = measure("openai_openllmetry", calls, tmp)
+        try:
+            ollm = measure("openai_openllmetry", calls, tmp)
+        except RuntimeError as exc:  # installed but incompatible with this openai: say so, keep the other figures
+            print(f"OpenLLMetry instrumentation  failed: {exc}")
+            ollm = None
         if ollm is None:
-            print("OpenLLMetry instrumentation  not installed: skipped")
+            print("OpenLLMetry instrumentation  not installed (or failed): skipped")
             figures["openllmetry_added_us"] = None
         else:
-            print(f"OpenLLMetry instrumentation  +{ollm['us'] - base:.1f} us per call")
-            figures["openllmetry_added_us"] = round(ollm["us"] - base, 1)
+            print(f"OpenLLMetry OpenAI instrumentation (OTLP export to a closed port): {ollm['plain_us']:.1f} -> "
+                  f"{ollm['instrumented_us']:.1f} us per call, {ollm['us']:+.1f} us (same process, before/after)")
+            figures["openllmetry_added_us"] = round(ollm["us"], 1)
+        pub = measure("publish", min(SPANS, 100_000), tmp)
+        print(f"publisher (background), CPU per span {pub['us']:8.2f} us  (convert, gzip, move into the drop; "
+              f"{pub['published']:,} spans)")
+        figures["publisher_us_per_span"] = round(pub["us"], 2)
         rss = measure("rss", SPANS, tmp)
         print(f"{SPANS:,} decorated calls, sink down: {rss['spans_per_s']:,.0f} spans/s wall, "
               f"{rss['spans_per_cpu_s']:,.0f} per CPU-second, RSS growth {rss['rss_growth_mb']:.1f} MB (goal <= 5 MB "
-              f"per 1M), spool {rss['spool_mb']:,.0f} MB, {rss['publish_errors']} failed publish rounds")
+              f"per 1M; peak {rss['peak_over_baseline_mb']:.1f} MB over the baseline), spool {rss['spool_mb']:,.0f} MB, {rss['publish_errors']} failed publish rounds")
         figures.update(rss_spans=SPANS, rss_growth_mb=round(rss["rss_growth_mb"], 2),
+                       rss_peak_over_baseline_mb=round(rss["peak_over_baseline_mb"], 2),
                        sink_down_spans_per_s=round(rss["spans_per_s"]), spool_mb=round(rss["spool_mb"], 1))
         loops = {k: measure(k, 1000, tmp) for k in ("loop_plain", "loop_wrapped")}
         for k, m in loops.items():

@@ -79,20 +79,26 @@ def observe(fn: Callable | None = None, *, name: str | None = None, kind: str = 
             items: list = []
             agen = fn(*args, **kwargs)
             try:
-                sent = None
+                sent, thrown = None, None
                 while True:
                     if s is not None:
                         s.activate()
                     try:
-                        item = await agen.asend(sent)
+                        item = await (agen.athrow(thrown) if thrown is not None else agen.asend(sent))
                     except StopAsyncIteration:
                         break
                     finally:
                         if s is not None:
                             s.deactivate()
+                    thrown = None
                     if len(items) < MAX_YIELDED:
                         items.append(item)
-                    sent = yield item
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        raise
+                    except BaseException as exc:  # athrow(): forwarded to the user's generator
+                        thrown, sent = exc, None
             except GeneratorExit:
                 await agen.aclose()
                 finish(s, items, has_output=True)
@@ -112,21 +118,27 @@ def observe(fn: Callable | None = None, *, name: str | None = None, kind: str = 
             items: list = []
             gen = fn(*args, **kwargs)
             try:
-                sent = None
+                sent, thrown = None, None
                 while True:
                     if s is not None:
                         s.activate()
                     try:
-                        item = gen.send(sent)
+                        item = gen.throw(thrown) if thrown is not None else gen.send(sent)
                     except StopIteration as stop:
                         result = stop.value
                         break
                     finally:
                         if s is not None:
                             s.deactivate()
+                    thrown = None
                     if len(items) < MAX_YIELDED:
                         items.append(item)
-                    sent = yield item
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        raise
+                    except BaseException as exc:  # throw(): forwarded to the user's generator
+                        thrown, sent = exc, None
             except GeneratorExit:
                 gen.close()
                 finish(s, items, has_output=True)

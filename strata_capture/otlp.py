@@ -63,15 +63,25 @@ def resource_attributes(resource: dict) -> list[dict]:
 
 def trace_document(records: list[dict]) -> dict:
     """One OTLP ExportTraceServiceRequest holding every span of one trace (grouped by resource), spans by start."""
-    by_resource: dict[str, tuple[dict, list]] = {}
+    by_resource: dict[tuple, tuple[dict, list]] = {}
     for rec in sorted(records, key=lambda r: (r["b"], r["e"])):
         res = rec.get("r") or {}
-        key = json.dumps(res, sort_keys=True)
+        key = tuple(sorted((k, str(v)) for k, v in res.items()))
         by_resource.setdefault(key, (res, []))[1].append(otlp_span(rec))
     return {"resourceSpans": [{"resource": {"attributes": resource_attributes(res)},
                                "scopeSpans": [{"scope": SCOPE, "spans": spans}]}
                               for res, spans in by_resource.values()]}
 
 
+_HOURS: dict[int, str] = {}
+
+
 def hour_of(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc).strftime("%Y%m%dT%H")
+    """UTC hour of an epoch-nanosecond time as YYYYMMDDTHH (cached per hour)."""
+    h = ns // 3_600_000_000_000
+    text = _HOURS.get(h)
+    if text is None:
+        if len(_HOURS) > 10_000:
+            _HOURS.clear()
+        text = _HOURS[h] = datetime.fromtimestamp(h * 3600, tz=timezone.utc).strftime("%Y%m%dT%H")
+    return text

@@ -16,11 +16,13 @@ import os
 import time
 
 from .config import safe_name
+from .encode import make_dumps
 from .otlp import hour_of, trace_document
 from .spool import OPEN, SEALED, try_lock
 
 CARRY, JOURNAL, LOCK, OUTBOX = "carry.jsonl", "journal.json", ".publish.lock", "outbox"
-MAX_ROUND_BYTES = 4 << 20  # spool bytes converted per batch (bounds the publisher's memory)
+_DUMPS = make_dumps(str)  # the prebuilt C encoder (documents hold only JSON values)
+MAX_ROUND_BYTES = 2 << 20  # spool bytes converted per batch (bounds the publisher's memory)
 
 
 class RoundReport:
@@ -92,6 +94,8 @@ class Publisher:
             self._seal_dead()
             # staged objects first: with the sink down nothing more is converted (segments stay as they are)
             sink_ok = self._upload(report, deadline) if upload else True
+            if sink_ok and upload:
+                sink_ok = self._probe(report)  # a sink that is down: no conversion work, no memory spent
             while sink_ok and self._convert(report, final, force):  # a bounded batch at a time
                 if upload:
                     sink_ok = self._upload(report, deadline)
@@ -188,25 +192,25 @@ class Publisher:
                 keep.extend(recs)
         if not batch and not emit:
             return False
-        groups: dict[tuple[str, str], list[list[dict]]] = {}
+        groups: dict[str, list[list[dict]]] = {}
         for recs in emit:
             res = recs[0].get("r") or {}
             folder = f"capture-{safe_name(res.get('service.name', 'unknown_service'))}-{hour_of(min(r['b'] for r in recs))}"
-            groups.setdefault((folder, ""), []).append(recs)
+            groups.setdefault(folder, []).append(recs)
         stem = batch[0][: -len(SEALED)] if batch else f"{now_ns:020d}-{me}-carry"
         staged = []
         os.makedirs(os.path.join(self.dir, OUTBOX), exist_ok=True)
-        for (folder, _), traces_of in groups.items():
-            body = "".join(json.dumps(trace_document(recs), ensure_ascii=False, separators=(",", ":")) + "\n"
-                           for recs in traces_of)
+        for folder, traces_of in groups.items():
+            body = "".join(_DUMPS(trace_document(recs)) + "\n" for recs in traces_of)
             rel = f"{folder}/{stem}.otlp.jsonl.gz"
             os.makedirs(os.path.join(self.dir, OUTBOX, folder), exist_ok=True)
-            _fsync_write(os.path.join(self.dir, OUTBOX, rel + ".tmp"), gzip.compress(body.encode(), 6, mtime=0))
+            data = gzip.compress(body.encode("utf-8", "replace"), 6, mtime=0)
+            _fsync_write(os.path.join(self.dir, OUTBOX, rel + ".tmp"), data)
             staged.append(rel)
             self.staged_counts[rel] = sum(len(t) for t in traces_of)
         if keep:
-            _fsync_write(os.path.join(self.dir, CARRY + ".tmp"),
-                         "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in keep).encode())
+            lines = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in keep)
+            _fsync_write(os.path.join(self.dir, CARRY + ".tmp"), lines.encode("utf-8", "replace"))
         journal = {"members": batch, "outbox": staged, "carry": bool(keep)}
         _fsync_write(os.path.join(self.dir, JOURNAL + ".tmp"), json.dumps(journal).encode())
         os.replace(os.path.join(self.dir, JOURNAL + ".tmp"), os.path.join(self.dir, JOURNAL))  # the commit point
@@ -236,6 +240,16 @@ class Publisher:
         _unlink(os.path.join(self.dir, JOURNAL))
 
     # ---- upload
+    def _probe(self, report: RoundReport) -> bool:
+        if self.sink is None or not any(n.endswith(SEALED) for n in os.listdir(self.dir)):
+            return True
+        try:
+            self.sink.check()
+        except Exception as exc:  # noqa: BLE001
+            report.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            return False
+        return True
+
     def _upload(self, report: RoundReport, deadline: float | None) -> bool:
         """Upload staged objects; False when the sink failed or the deadline passed (more would fail too)."""
         outbox = os.path.join(self.dir, OUTBOX)

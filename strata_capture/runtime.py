@@ -50,6 +50,16 @@ class Runtime:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._closed = False
+        if settings.drop_url and settings.publisher == "thread" and self.spool_has_work():
+            self._start_thread()  # recovery at start: what an earlier process left is published now
+
+    def spool_has_work(self) -> bool:
+        """Anything in the spool besides the lock file (segments, staged objects, carried spans, a journal)."""
+        try:
+            return any(n != ".publish.lock" and (n != "outbox" or os.listdir(os.path.join(self.settings.spool_path, n)))
+                       for n in os.listdir(self.settings.spool_path))
+        except OSError:
+            return False
 
     # ---- hot path
     def pid(self) -> int:
@@ -152,6 +162,8 @@ class Runtime:
         self._closed = True
         self._stop.set()
         if self.settings.drop_url and self.settings.publisher == "thread":
+            if not self.counters.get("spans_written") and not self.spool_has_work():
+                return {"completed": True, "spans_published": 0}  # nothing to do: no sink, no imports at exit
             return self.flush(timeout, final=True)
         self.writer.seal()
         return {"completed": True, "spans_published": 0, "spool_only": True}

@@ -18,7 +18,7 @@ from .pii import PII_PATTERNS, PRIORITY, VALIDATORS, iban_core
 _MAX_DEPTH = 6
 _MAX_ITEMS = 200
 _MAX_REPR = 2_000
-_COMPILED = {k: re.compile(p, re.ASCII) for k, p in PII_PATTERNS.items()}
+_COMPILED: dict[str, re.Pattern] = {}  # compiled on first use: keeps `import strata_capture` light
 _ORDER = (*PRIORITY, "email")
 # every PII kind needs one of these (an e-mail its @, the digit kinds two adjacent digits or digit.digit): one
 # cheap scan rules out most texts before the six candidate patterns run
@@ -104,6 +104,8 @@ def pii_spans(text: str) -> list[tuple[int, int, str]]:
         return []
     found: list[tuple[int, int, str]] = []
     has_at = "@" in text
+    if not _COMPILED:
+        _COMPILED.update({k: re.compile(p, re.ASCII) for k, p in PII_PATTERNS.items()})
     for kind in _ORDER:
         if kind == "email" and not has_at:
             continue
@@ -184,5 +186,5 @@ def content_text(value: Any, mode: str, max_chars: int, mask: Callable[[str], st
             return MASK_FAILED
         text = masked
     if mode == "hash":
-        return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return "sha256:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
     return text

@@ -28,6 +28,10 @@ class LocalSink:
     def __init__(self, url: str) -> None:
         self.root = local_path(url).rstrip("/") or "/"
 
+    def check(self) -> None:
+        """Raises when the drop location cannot be written."""
+        os.makedirs(os.path.join(self.root, STAGING), exist_ok=True)
+
     def put(self, local: str, folder: str, name: str) -> None:
         staging_dir = os.path.join(self.root, STAGING)
         final_dir = os.path.join(self.root, folder)
@@ -50,6 +54,11 @@ class FsspecSink:
 
         self.fs, self.root = fsspec.core.url_to_fs(url.rstrip("/"), **(storage_options or {}))
         self.root = self.root.rstrip("/")
+
+    def check(self) -> None:
+        """Raises when the store does not answer (one metadata call on the bucket)."""
+        self.fs.invalidate_cache()
+        self.fs.info(self.root.split("/", 1)[0])  # the bucket/container: a HEAD, whatever it holds
 
     def put(self, local: str, folder: str, name: str) -> None:
         size = os.path.getsize(local)

@@ -212,3 +212,46 @@ def test_sampling_keeps_whole_traces(capture):
     assert 120 < len(roots) < 280  # binomial(400, 0.5): far outside is a bug
     assert {s["trace"] for s in leaves} == {s["trace"] for s in roots}
     assert sc.stats()["spans_sampled_out"] == 400 - len(roots)
+
+
+def test_send_and_throw_reach_the_decorated_generators(capture):
+    capture()
+
+    @sc.observe(name="echo")
+    def echo():
+        received = []
+        while True:
+            try:
+                x = yield len(received)
+            except ValueError:
+                received.append("handled")
+                continue
+            if x is None:
+                return received
+            received.append(x)
+
+    @sc.observe(name="aecho")
+    async def aecho():
+        while True:
+            try:
+                x = yield "ready"
+            except KeyError:
+                yield "recovered"
+
+    g = echo()
+    assert next(g) == 0 and g.send("a") == 1 and g.throw(ValueError("x")) == 2
+    with pytest.raises(StopIteration) as stop:
+        g.send(None)
+    assert stop.value.value == ["a", "handled"]
+
+    async def drive():
+        ag = aecho()
+        first = await ag.__anext__()
+        second = await ag.athrow(KeyError("k"))
+        await ag.aclose()
+        return first, second
+
+    assert asyncio.run(drive()) == ("ready", "recovered")
+    spans = spans_of(capture)
+    assert spans["echo"]["attrs"]["output.value"] == "[0,1,2]" and spans["echo"]["status"] == {}
+    assert spans["aecho"]["attrs"]["output.value"] == '["ready","recovered"]'

@@ -131,3 +131,32 @@ def test_prometheus_metrics(capture):
              value("strata_capture_llm_latency_seconds_count", model="m1"),
              value("strata_capture_branch_decisions_total", from_node="a", to_node="b"))
     assert [round(a - b, 9) for a, b in zip(after, before)] == [1, 1000, 0.00102, 1, 1]
+
+
+def test_strata_cli_registration(capture, capsys):
+    """`strata capture publish` once the lead registers strata_capture.cli.register in pipeline/cli.py."""
+    import argparse
+
+    from strata_capture.cli import register
+
+    capture(publisher="none")
+    write_traces(3)
+    sc.get_runtime().writer.seal()
+    p = argparse.ArgumentParser()
+    register(p.add_subparsers(dest="command", required=True))
+    args = p.parse_args(["capture", "publish", "--drop-url", capture.drops, "--spool-dir", capture.spool])
+    assert args.func(args) == 0
+    assert '"spans_published": 6' in capsys.readouterr().out
+    assert len(published_spans(capture.drops)) == 6
+
+
+def test_next_start_publishes_what_an_earlier_process_left(capture, tmp_path):
+    capture(drop_url=str(tmp_path / "not-a-dir" / "x"), exit_timeout_s=0.5)
+    (tmp_path / "not-a-dir").write_text("a file where the drop folder should be: the sink is down")
+    write_traces(5)
+    assert not sc.shutdown(timeout=2)["completed"]
+    capture(flush_interval_s=0.1)  # the next start, sink back; it writes nothing itself
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(published_spans(capture.drops)) < 10:
+        time.sleep(0.1)
+    assert len(published_spans(capture.drops)) == 10
