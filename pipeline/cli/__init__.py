@@ -15,6 +15,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for group in (ingest, invariants, watch, diff, report):
         group.register(sub)
+    from strata_capture.cli import register as register_capture  # `strata capture publish`: the SDK's sidecar
+
+    register_capture(sub)
     return p
 
 
