@@ -229,6 +229,8 @@ def finish_counted(check: dict, support: int, total: int, examples: list) -> Che
     elif kind == "share_between":
         conf = share_confidence(support, total, check.get("min"), check.get("max"), z)
         evidence["interval"] = list(wilson_interval(support, total, z))
+        if check.get("max") is not None and check.get("min") is None:  # a ceiling (error rate): judged by interval
+            evidence["gate"] = share_gate(evidence["interval"][0], share, float(check["max"]))
     else:
         conf = share
     if kind != "share_between":
@@ -236,6 +238,14 @@ def finish_counted(check: dict, support: int, total: int, examples: list) -> Che
     evidence["examples"] = list(examples)
     holds = conf >= float(check.get("min_confidence", 1.0)) - 1e-12
     return CheckResult(holds=holds, confidence=float(conf), support=int(support), total=int(total), evidence=evidence)
+
+
+def share_gate(lower: float, share: float, ceiling: float, min_effect: float = 0.10) -> str:
+    """A share's ceiling: "violated" when the share's whole interval lies above it and the share exceeds it by at
+    least `min_effect` relative, "degraded" when the interval lies above it by less, else "holds"."""
+    if lower <= ceiling:
+        return "holds"
+    return "violated" if share >= ceiling * (1 + min_effect) else "degraded"
 
 
 def take_rows(column: pa.ChunkedArray, rows) -> list:

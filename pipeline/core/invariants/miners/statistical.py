@@ -5,7 +5,7 @@ import numpy as np
 
 from ..model import make_invariant
 from ..registry import register_miner
-from ..stats import wilson_interval
+from ..stats import quantile_se, wilson_interval
 from ._common import mapped, num, pct, value_counts
 
 FAMILY = "statistical"
@@ -23,8 +23,10 @@ def _quantiles(ctx) -> list:
         for q in QUANTILES[field]:
             bound = float(np.quantile(vals, q))
             label = f"p{round(q * 100):d}"
+            # se: the bound's own sampling error, so a later sample is judged against it with both errors counted
             found.append(make_invariant(
-                FAMILY, {"kind": "max_quantile", "field": field, "q": q, "max": bound},
+                FAMILY, {"kind": "max_quantile", "field": field, "q": q, "max": bound,
+                         "se": round(quantile_se(vals, q), 9)},
                 f"{label} of {field} stays at or below {num(bound)}", qualifier=label,
                 evidence={"observed": bound, "n": len(vals)}))
     return found
