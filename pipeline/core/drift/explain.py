@@ -37,7 +37,8 @@ CONTINUOUS_TEXT = {
     "retry_count": ("Retries per session", ("mean", "p95", "p50"), "relative"),
 }
 STAT_NAMES = {"p95": "p95", "p50": "median", "mean": "mean"}
-RATE_SUBJECTS = {"error_rate": "Error rate", "retry_rate": "Retry rate"}
+RATE_SUBJECTS = {"error_rate": "Error rate", "retry_rate": "Retry rate",
+                 "pii_rate": "Share of outputs leaking PII (e-mail, phone, SSN, card, IP, IBAN)"}
 EVENT_DIMS = ("tool_usage", "tool_sequence", "error_types", "json_keys")  # where appearing/vanishing is the news
 
 
