@@ -118,7 +118,7 @@ def deduplicate(invariants: list[Invariant]) -> list[Invariant]:
         g: dict[tuple, list[Invariant]] = {}
         for inv in items:
             if inv.kind == kind and inv.id not in drop:
-                key = (inv.field, inv.check.get("measure"), inv.check.get("q"))
+                key = (inv.field, inv.check.get("measure"), inv.check.get("q"), str(inv.check.get("where") or ""))
                 g.setdefault(key, []).append(inv)
         return g
 

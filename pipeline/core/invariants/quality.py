@@ -12,7 +12,8 @@ PLANTED = {
         {f"pii:output:regex_absent:{k}": "violated" for k in PII}, set()),
     # a ceiling is violated when its interval lies above the bound by 10% or more: +40% is clear at every quantile
     "latency +40%": (
-        {f"statistical:latency_ms:max_quantile:p{q}": "violated" for q in (50, 95, 99)}, set()),
+        {**{f"statistical:latency_ms:max_quantile:p{q}": "violated" for q in (50, 95, 99)},
+         "statistical:latency_ms:max_quantile:p95:per_output_token": "violated"}, set()),
     "tool lookup_order disappears": (
         {"statistical:tool_calls:share_between:share=lookup_order": "violated"}, set()),
     "output JSON gains a key": (

@@ -29,7 +29,7 @@ def _result(check: dict, conf: float, support: int, total: int, evidence: dict) 
 
 
 def _max_quantile(ev, check):
-    rows, vals = ev.values(check["field"], check.get("measure"))
+    rows, vals = ev.values(check["field"], check.get("measure"), check.get("where"))
     q, bound = float(check["q"]), float(check["max"])
     if len(vals) == 0:
         return _result(check, 0.0, 0, 0, {})

@@ -9,7 +9,7 @@ from ..stats import quantile_se, wilson_interval
 from ._common import mapped, num, pct, value_counts
 
 FAMILY = "statistical"
-QUANTILES = {"latency_ms": (0.5, 0.95, 0.99), "prompt_tokens": (0.95,), "completion_tokens": (0.95,), "cost_usd": (0.95,)}
+QUANTILES = {"latency_ms": (0.5, 0.95, 0.99), "ttft_ms": (0.5, 0.95), "prompt_tokens": (0.95,), "completion_tokens": (0.95,), "cost_usd": (0.95,)}
 MIN_MIX_SHARE = 0.01  # values rarer than this get no mix invariant: their share is mostly noise
 MIX_FIELDS = ("model", "outcome", "tool_calls")
 
@@ -29,7 +29,23 @@ def _quantiles(ctx) -> list:
                          "se": round(quantile_se(vals, q), 9)},
                 f"{label} of {field} stays at or below {num(bound)}", qualifier=label,
                 evidence={"observed": bound, "n": len(vals)}))
-    return found
+    return found + _per_token(ctx)
+
+
+def _per_token(ctx) -> list:
+    """Latency judged against output length: the p95 of milliseconds per output token (a 10 s answer of 40 tokens
+    is an incident, a 10 s answer of 1,500 tokens is not)."""
+    if not {"latency_ms", "completion_tokens"} <= ctx.present():
+        return []
+    _, vals = ctx.evaluator.values("latency_ms", "per_output_token")
+    if len(vals) < 20:
+        return []
+    bound = float(np.quantile(vals, 0.95))
+    return [make_invariant(
+        FAMILY, {"kind": "max_quantile", "field": "latency_ms", "measure": "per_output_token", "q": 0.95,
+                 "max": bound, "se": round(quantile_se(vals, 0.95), 9)},
+        f"p95 of latency per output token stays at or below {num(bound)} ms", qualifier="p95:per_output_token",
+        evidence={"observed": bound, "n": len(vals)})]
 
 
 def _error_rate(ctx) -> list:
