@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from .ensemble import DEFAULT_DETECTORS, AlertPolicy, agreement, alerts, combine, detector_specs, explain, \
     initial_states, resume_states, run_series
 from .fused import score_hits
+from .hierarchy import effective_columns, plan_priming, primed
 from .rates import ErrorRate, RequestRate, bucketize, error_rate_scores, request_rate_scores
 from .semantic import Embedder, SemanticNovelty, semantic_scores
 
@@ -39,7 +40,7 @@ METRICS: dict[str, MetricSpec] = {
     "completion_tokens": MetricSpec(0.01, 1.0, "up"), "cost_usd": MetricSpec(0.01, 1e-6, "up"),
     "output_chars": MetricSpec(0.01, 1.0), "tool_calls": MetricSpec(1.0, None, "up"),
 }
-SEGMENT_COLUMNS = ("service", "model", "version")
+SEGMENT_COLUMNS = ("service", "model", "version")  # plus `operation` when the entries name one (hierarchy.py)
 PARALLEL_MIN_ROWS = 50_000  # below this, threads cost more than they save
 ANOMALY_SCHEMA = pa.schema([
     ("ts", pa.timestamp("us", tz="UTC")), ("entry_id", pa.string()), ("line", pa.int64()),
@@ -118,17 +119,20 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
                      detectors: Sequence | Mapping = DEFAULT_DETECTORS, policy: AlertPolicy = AlertPolicy(),
                      metrics: Mapping[str, MetricSpec] = METRICS, segment_columns: Sequence[str] = SEGMENT_COLUMNS,
                      bucket_seconds: float = 300.0, rates: bool = True, skip_errors: bool = True,
-                     embedder: Embedder | None = None) -> tuple[pa.Table, dict]:
+                     embedder: Embedder | None = None, prime_new_segments: bool = True) -> tuple[pa.Table, dict]:
     """Score a batch of canonical entries; returns (anomalies, state). Pass the state back with the next batch
     (batches in time order). One anomaly per (entry, metric) at most; rate anomalies have no entry_id.
-    skip_errors: failed requests are left out of the per-request metrics (see `metric_arrays`)."""
+    skip_errors: failed requests are left out of the per-request metrics (see `metric_arrays`).
+    prime_new_segments: a segment first seen mid-stream starts from its parent's state (hierarchy.py) and raises
+    one `new_segment` event."""
     state = {k: dict(v) for k, v in (state or {}).items()}
     n = entries.num_rows
     out = _Collector()
     if n == 0:
         return out.table(entries), state
     ts = _ts_micros(entries) if "ts" in entries.column_names else np.zeros(n, np.int64)
-    seg = segment_keys(entries, segment_columns).combine_chunks().dictionary_encode()
+    columns = effective_columns(entries, segment_columns)
+    seg = segment_keys(entries, columns).combine_chunks().dictionary_encode()
     codes, names = seg.indices.to_numpy(zero_copy_only=False), seg.dictionary.to_pylist()
     in_time_order = n < 2 or bool((ts[1:] >= ts[:-1]).all())  # usual for logs: then a stable sort by segment does
     small = codes.astype(np.uint16) if len(names) <= 65_536 else codes  # numpy radix-sorts 16-bit keys
@@ -139,6 +143,17 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     floored = {m: {k: {"abs_floor": metrics[m].floor, **v} for k, v in specs.items()} for m in values}
     fresh = {m: initial_states(floored[m]) for m in values}
     segments = [(names[codes[rows[0]]], rows) for rows in groups]
+    plan = plan_priming(segments, ts, state, columns) if prime_new_segments else {}
+    for segment, (parent, before) in plan.items():  # the parent's state as of the new segment's first request
+        warm = {m: dict(v) for m, v in primed(state.get(parent), list(values)).items()}
+        for metric, arr in values.items():
+            _score_metric(metric, metrics[metric], arr, before, ts, warm, parent, floored[metric], fresh[metric],
+                          policy, _Collector())
+        state[segment] = warm
+        first = int(next(rows for name, rows in segments if name == segment)[0])
+        out.add(first, ts=int(ts[first]), segment=segment, metric="new_segment", value=1.0, expected=0.0,
+                score=float(policy.threshold), detectors=["segment"], severity=policy.severity(policy.threshold),
+                explanation=f"new segment {segment} appeared mid-stream; its detectors start from {parent}")
     for segment, _ in segments:
         state.setdefault(segment, {})
 
