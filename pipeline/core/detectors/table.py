@@ -17,6 +17,7 @@ from .ensemble import DEFAULT_DETECTORS, AlertPolicy, agreement, alerts, combine
 from .fused import score_hits
 from .hierarchy import effective_columns, plan_priming, primed
 from .rates import ErrorRate, RequestRate, bucketize, error_rate_scores, request_rate_scores
+from .seasonal import seasonal_request_scores
 from .semantic import Embedder, SemanticNovelty, semantic_scores
 
 
@@ -228,6 +229,11 @@ def _rates(entries, rows, ts, seg_state, segment, bucket_seconds, policy, out) -
     rr = request_rate_scores(req, seg_state.get("request_rate") or RequestRate().state())
     er = error_rate_scores(req, err, seg_state.get("error_rate") or ErrorRate().state())
     seg_state["request_rate"], seg_state["error_rate"] = rr.state, er.state
+    # the hour-of-day profile with overdispersion where a slot has history; the EWMA model elsewhere
+    sigma, expected, seg_state["seasonal_rate"] = seasonal_request_scores(starts, req, seg_state.get("seasonal_rate"),
+                                                                        bucket_seconds=bucket_seconds)
+    seasonal = ~np.isnan(sigma)
+    rr = rr._replace(scores=np.where(seasonal, sigma, rr.scores), expected=np.where(seasonal, expected, rr.expected))
     for metric, run, one_sided in (("request_rate", rr, False), ("error_rate", er, True)):
         with np.errstate(invalid="ignore"):
             hits = np.flatnonzero((run.scores >= policy.threshold) if one_sided else
