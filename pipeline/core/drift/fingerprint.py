@@ -14,10 +14,11 @@ OTHER = "(other)"
 NO_MESSAGE = "(no message)"
 START, END = "^", "$"  # tool-sequence markers
 TTFT_KEYS = ("time_to_first_tool_ms", "ttft_tool_ms")  # top-level numeric attributes read as time to first tool
-COLUMNS = ("ts", "session_id", "model", "input", "output", "output_kind", "latency_ms", "prompt_tokens",
+COLUMNS = ("ts", "session_id", "model", "input", "output", "output_kind", "latency_ms", "ttft_ms", "prompt_tokens",
            "completion_tokens", "cost_usd", "status", "error", "tool_calls", "outcome", "attributes")
 CONTINUOUS = (  # name, group, unit, in the order dimensions are returned
-    ("latency_ms", "latency", "ms"), ("prompt_tokens", "tokens", "tokens"), ("completion_tokens", "tokens", "tokens"),
+    ("latency_ms", "latency", "ms"), ("latency_per_token_ms", "latency", "ms"), ("ttft_ms", "latency", "ms"),
+    ("prompt_tokens", "tokens", "tokens"), ("completion_tokens", "tokens", "tokens"),
     ("cost_usd", "cost", "USD"), ("output_chars", "output", "chars"), ("verbosity_ratio", "output", ""),
     ("tool_call_count", "tools", ""), ("loop_depth", "tools", ""), ("time_to_first_tool_ms", "tools", "ms"),
     ("retry_count", "errors", ""),
@@ -101,7 +102,8 @@ def _sql(flags: dict) -> str:
     mentions = " OR ".join(f"attributes LIKE '%{k}%'" for k in TTFT_KEYS)
     return f"""
     SELECT
-      latency_ms, prompt_tokens::DOUBLE AS prompt_tokens, completion_tokens::DOUBLE AS completion_tokens, cost_usd,
+      latency_ms, CASE WHEN completion_tokens > 0 THEN latency_ms / completion_tokens END AS latency_per_token_ms,
+      ttft_ms, prompt_tokens::DOUBLE AS prompt_tokens, completion_tokens::DOUBLE AS completion_tokens, cost_usd,
       length(output)::DOUBLE AS output_chars,
       CASE WHEN length(input) > 0 THEN length(output) / length(input) END AS verbosity_ratio,
       CASE WHEN ({mentions}) AND json_valid(attributes) THEN CASE {ttft} END END AS time_to_first_tool_ms,
@@ -123,7 +125,8 @@ def _measure(con, side: pa.Table, ngram: int, flags: dict) -> dict:
         pii = _pii_counts(con, side)
     finally:
         con.unregister("side")
-    out = {name: _samples(t.column(name)) for name in ("latency_ms", "prompt_tokens", "completion_tokens", "cost_usd",
+    out = {name: _samples(t.column(name)) for name in ("latency_ms", "latency_per_token_ms", "ttft_ms", "prompt_tokens",
+                                                        "completion_tokens", "cost_usd",
                                                         "output_chars", "verbosity_ratio", "time_to_first_tool_ms")}
     count, depth, out["tool_usage"], out["tool_sequence"] = _tool_graph(side.column("tool_calls"), ngram)
     out["tool_call_count"], out["loop_depth"] = count[np.isfinite(count)], depth[np.isfinite(depth)]
