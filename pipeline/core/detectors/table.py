@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from .ensemble import DEFAULT_DETECTORS, AlertPolicy, agreement, alerts, combine, detector_specs, explain, \
     initial_states, resume_states, run_series
 from .fused import score_hits
-from .hierarchy import effective_columns, plan_priming, primed
+from .hierarchy import effective_columns, length_adjusted, plan_priming, primed
 from .rates import ErrorRate, RequestRate, bucketize, error_rate_scores, request_rate_scores
 from .seasonal import seasonal_request_scores
 from .semantic import Embedder, SemanticNovelty, semantic_scores
@@ -40,10 +40,11 @@ METRICS: dict[str, MetricSpec] = {
     "latency_ms": MetricSpec(0.01, 1.0), "prompt_tokens": MetricSpec(0.01, 1.0, "up"),
     "completion_tokens": MetricSpec(0.01, 1.0, "up"), "cost_usd": MetricSpec(0.01, 1e-6, "up"),
     "output_chars": MetricSpec(0.01, 1.0), "tool_calls": MetricSpec(1.0, None, "up"),
-    # LLM latency is time to first token plus time per output token: judged per output token, a 10 s answer of
-    # 40 tokens is an incident and a 10 s answer of 1,500 tokens is not
-    "latency_per_token_ms": MetricSpec(0.01, 1.0, "up"),
 }
+# LLM latency is time to first token plus time per output token. Where a segment logs completion tokens, latency_ms
+# is judged as latency / (tokens + k), k = the TTFT in tokens' worth of time fitted per segment
+# (hierarchy.length_adjusted), and reported back in ms against the latency expected for that output length: a
+# 10 s answer of 40 tokens is an incident, a 10 s answer of 1,500 tokens is not.
 SEGMENT_COLUMNS = ("service", "model", "version")  # plus `operation` when the entries name one (hierarchy.py)
 PARALLEL_MIN_ROWS = 50_000  # below this, threads cost more than they save
 ANOMALY_SCHEMA = pa.schema([
@@ -62,10 +63,6 @@ def metric_arrays(entries: pa.Table, metrics: Sequence[str], skip_errors: bool =
     derived = {"output_chars": ("output", pc.utf8_length), "tool_calls": ("tool_calls", pc.list_value_length)}
     out = {}
     for name in metrics:
-        if name == "latency_per_token_ms":
-            if {"latency_ms", "completion_tokens"} <= set(entries.column_names):
-                out[name] = per_token(entries, failed)
-            continue
         column, fn = derived.get(name, (name, None))
         if column not in entries.column_names:
             continue
@@ -75,17 +72,6 @@ def metric_arrays(entries: pa.Table, metrics: Sequence[str], skip_errors: bool =
         if failed is not None and failed.any():
             arr[failed] = np.nan
         out[name] = arr
-    return out
-
-
-def per_token(entries: pa.Table, failed: np.ndarray | None = None) -> np.ndarray:
-    """Latency per output token (NaN without tokens, or for failed requests)."""
-    lat = pc.cast(entries.column("latency_ms"), pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
-    tok = pc.cast(entries.column("completion_tokens"), pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(tok > 0, lat / tok, np.nan)
-    if failed is not None and failed.any():
-        out[failed] = np.nan
     return out
 
 
@@ -162,12 +148,26 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     floored = {m: {k: {"abs_floor": metrics[m].floor, **v} for k, v in specs.items()} for m in values}
     fresh = {m: initial_states(floored[m]) for m in values}
     segments = [(names[codes[rows[0]]], rows) for rows in groups]
+    tokens = values.get("completion_tokens")
+
+    def adjusted(metric: str, arr: np.ndarray, rows: np.ndarray, seg_state: dict):
+        """(series the detectors see, (raw values, multiplier back to the metric's units)) for one segment."""
+        if metric != "latency_ms" or tokens is None:
+            return arr, None
+        per, mult = length_adjusted(arr, tokens, rows, seg_state)
+        if per is None:
+            return arr, None
+        full = np.full(arr.shape, np.nan)  # only this segment's rows are read
+        full[rows] = per
+        return full, (arr, mult)
+
     plan = plan_priming(segments, ts, state, columns) if prime_new_segments else {}
     for segment, (parent, before) in plan.items():  # the parent's state as of the new segment's first request
-        warm = {m: dict(v) for m, v in primed(state.get(parent), list(values)).items()}
+        warm = primed(state.get(parent), list(values))
         for metric, arr in values.items():
+            arr, shown = adjusted(metric, arr, before, warm)
             _score_metric(metric, metrics[metric], arr, before, ts, warm, parent, floored[metric], fresh[metric],
-                          policy, _Collector())
+                          policy, _Collector(), shown)
         state[segment] = warm
         first = int(next(rows for name, rows in segments if name == segment)[0])
         out.add(first, ts=int(ts[first]), segment=segment, metric="new_segment", value=1.0, expected=0.0,
@@ -179,8 +179,9 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     def score_segment(segment: str, rows: np.ndarray) -> _Collector:
         found, seg_state = _Collector(), state[segment]
         for metric, arr in values.items():
+            arr, shown = adjusted(metric, arr, rows, seg_state)
             _score_metric(metric, metrics[metric], arr, rows, ts, seg_state, segment, floored[metric], fresh[metric],
-                          policy, found)
+                          policy, found, shown)
         if rates and "ts" in entries.column_names:
             _rates(entries, rows[ts[rows] != _NO_TS], ts, seg_state, segment, bucket_seconds, policy, found)
         return found
@@ -200,9 +201,12 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     return out.table(entries), state
 
 
-def _score_metric(metric, spec, arr, rows, ts, seg_state, segment, detectors, fresh, policy, out) -> None:
+def _score_metric(metric, spec, arr, rows, ts, seg_state, segment, detectors, fresh, policy, out,
+                  shown=None) -> None:
     """One metric of one segment through the ensemble; its alerts into `out`, its state into `seg_state`.
-    The compiled pass (fused.py) when it covers the detectors, else run_series and alerts over all points."""
+    The compiled pass (fused.py) when it covers the detectors, else run_series and alerts over all points.
+    shown: (raw values, per-row multiplier) when the detectors see a transformed series (latency per token): the
+    anomaly then reports the raw value and the expected value times the multiplier."""
     seen = arr[rows]  # a copy: transformed in place
     if spec.log_offset is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -227,8 +231,11 @@ def _score_metric(metric, spec, arr, rows, ts, seg_state, segment, detectors, fr
         r, who = rows[h], [names[j] for j in np.flatnonzero(agree[i])]
         exp, score = float(expected[i, winner[i]]), float(combined[i])
         exp = exp if spec.log_offset is None else float(np.exp(exp) - spec.log_offset)
-        out.add(r, ts=int(ts[r]), segment=segment, metric=metric, value=float(arr[r]), expected=exp, score=score,
-                detectors=who, severity=policy.severity(score), explanation=explain(metric, float(arr[r]), exp, score, who))
+        value = float(arr[r])
+        if shown is not None:
+            value, exp = float(shown[0][r]), exp * float(shown[1][r])
+        out.add(r, ts=int(ts[r]), segment=segment, metric=metric, value=value, expected=exp, score=score,
+                detectors=who, severity=policy.severity(score), explanation=explain(metric, value, exp, score, who))
 
 
 def _error_flags(entries: pa.Table, rows: np.ndarray) -> np.ndarray:
