@@ -46,6 +46,7 @@ METRICS: dict[str, MetricSpec] = {
 # (hierarchy.length_adjusted), and reported back in ms against the latency expected for that output length: a
 # 10 s answer of 40 tokens is an incident, a 10 s answer of 1,500 tokens is not.
 SEGMENT_COLUMNS = ("service", "model", "version")  # plus `operation` when the entries name one (hierarchy.py)
+RATE_THRESHOLD = 4.0  # time-bucket alerts: thousands of buckets a week, so a per-bucket 3 sigma is ~11 alerts a week
 PARALLEL_MIN_ROWS = 50_000  # below this, threads cost more than they save
 ANOMALY_SCHEMA = pa.schema([
     ("ts", pa.timestamp("us", tz="UTC")), ("entry_id", pa.string()), ("line", pa.int64()),
@@ -259,10 +260,10 @@ def _rates(entries, rows, ts, seg_state, segment, bucket_seconds, policy, out) -
                                                                         bucket_seconds=bucket_seconds)
     seasonal = ~np.isnan(sigma)
     rr = rr._replace(scores=np.where(seasonal, sigma, rr.scores), expected=np.where(seasonal, expected, rr.expected))
+    bar = max(policy.threshold, RATE_THRESHOLD)
     for metric, run, one_sided in (("request_rate", rr, False), ("error_rate", er, True)):
         with np.errstate(invalid="ignore"):
-            hits = np.flatnonzero((run.scores >= policy.threshold) if one_sided else
-                                  (np.abs(run.scores) >= policy.threshold))
+            hits = np.flatnonzero((run.scores >= bar) if one_sided else (np.abs(run.scores) >= bar))
         for i in hits:
             score, exp = float(run.scores[i]), float(run.expected[i])
             side = "above" if score >= 0 else "below"
