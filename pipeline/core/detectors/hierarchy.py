@@ -15,10 +15,11 @@ SWAPPABLE = ("model", "version")  # a parent may differ in these parts, never in
 MIN_PARENT_ROWS = 200  # a parent must have seen this many requests before the new segment's first one
 
 
-def effective_columns(entries: pa.Table, columns: Sequence[str]) -> list[str]:
-    """`columns`, plus the optional segment columns the entries actually fill (an operation all null adds nothing)."""
+def effective_columns(entries: pa.Table, columns: Sequence[str], optional: Sequence[str] = OPTIONAL_COLUMNS
+                      ) -> list[str]:
+    """`columns`, plus the `optional` segment columns the entries actually fill (an operation all null adds nothing)."""
     out = list(columns)
-    for c in OPTIONAL_COLUMNS:
+    for c in optional:
         if c not in out and c in entries.column_names and entries.column(c).null_count < entries.num_rows:
             out.append(c)
     return [c for c in out if c in entries.column_names]

@@ -125,19 +125,20 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
                      detectors: Sequence | Mapping = DEFAULT_DETECTORS, policy: AlertPolicy = AlertPolicy(),
                      metrics: Mapping[str, MetricSpec] = METRICS, segment_columns: Sequence[str] = SEGMENT_COLUMNS,
                      bucket_seconds: float = 300.0, rates: bool = True, skip_errors: bool = True,
-                     embedder: Embedder | None = None, prime_new_segments: bool = True) -> tuple[pa.Table, dict]:
+                     embedder: Embedder | None = None, prime_new_segments: bool = True,
+                     optional_segment_columns: Sequence[str] = ("operation",)) -> tuple[pa.Table, dict]:
     """Score a batch of canonical entries; returns (anomalies, state). Pass the state back with the next batch
     (batches in time order). One anomaly per (entry, metric) at most; rate anomalies have no entry_id.
     skip_errors: failed requests are left out of the per-request metrics (see `metric_arrays`).
     prime_new_segments: a segment first seen mid-stream starts from its parent's state (hierarchy.py) and raises
-    one `new_segment` event."""
+    one `new_segment` event. optional_segment_columns: segment parts used only when the entries fill them."""
     state = {k: dict(v) for k, v in (state or {}).items()}
     n = entries.num_rows
     out = _Collector()
     if n == 0:
         return out.table(entries), state
     ts = _ts_micros(entries) if "ts" in entries.column_names else np.zeros(n, np.int64)
-    columns = effective_columns(entries, segment_columns)
+    columns = effective_columns(entries, segment_columns, optional_segment_columns)
     seg = segment_keys(entries, columns).combine_chunks().dictionary_encode()
     codes, names = seg.indices.to_numpy(zero_copy_only=False), seg.dictionary.to_pylist()
     in_time_order = n < 2 or bool((ts[1:] >= ts[:-1]).all())  # usual for logs: then a stable sort by segment does

@@ -63,3 +63,16 @@ def test_operation_is_a_segment_part_when_present():
     assert set(state) == {"support|gpt-4o-mini|v12|triage", "support|gpt-4o-mini|v12|answer"}
     plain = stream(800, None)
     assert effective_columns(plain, ("service", "model", "version")) == ["service", "model", "version"]
+
+
+def test_segments_configurable_in_strata_yml(tmp_path):
+    from pipeline.core.config import load_config
+    from pipeline.core.watch import segment_options
+
+    cfg_file = tmp_path / "strata.yml"
+    cfg_file.write_text("segments:\n  optional: []\n  prime_new: false\n", encoding="utf-8")
+    opts = segment_options(load_config(cfg_file))
+    assert opts == {"segment_columns": ("service", "model", "version"), "optional_segment_columns": (),
+                    "prime_new_segments": False}
+    _, state = detect_anomalies(stream(800, None, operation=True), rates=False, **opts)
+    assert set(state) == {"support|gpt-4o-mini|v12"}
