@@ -76,3 +76,29 @@ def test_segments_configurable_in_strata_yml(tmp_path):
                     "prime_new_segments": False}
     _, state = detect_anomalies(stream(800, None, operation=True), rates=False, **opts)
     assert set(state) == {"support|gpt-4o-mini|v12"}
+
+
+def lengths_stream(n: int, seed: int, spikes: int = 0) -> tuple[pa.Table, list[str]]:
+    """Answers of 30-1,500 tokens, latency = TTFT + tokens x per-token time; spikes: x8 on short answers."""
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(30, 1500, n)
+    latency = rng.lognormal(np.log(400), 0.2, n) + tokens * rng.lognormal(np.log(18), 0.1, n)
+    short = np.flatnonzero(tokens < 80)
+    hit = short[short > n // 2][:spikes]
+    latency[hit] *= 8
+    t = pa.table({"ts": pa.array([T0 + timedelta(seconds=20 * i) for i in range(n)], pa.timestamp("us", tz="UTC")),
+                  "entry_id": [f"e{i}" for i in range(n)], "service": ["s"] * n, "model": ["m"] * n,
+                  "version": ["v"] * n, "latency_ms": latency, "completion_tokens": tokens})
+    return t, [f"e{i}" for i in hit]
+
+
+def test_latency_is_judged_against_output_length():
+    t, spiked = lengths_stream(6000, 0, spikes=8)
+    anomalies, state = detect_anomalies(t, rates=False)
+    lat = [r for r in anomalies.to_pylist() if r["metric"] == "latency_ms"]
+    assert set(spiked) <= {r["entry_id"] for r in lat}  # a slow short answer: 8/8 flagged
+    assert 0 < state["s|m|v"]["latency_length"]["fit"]["k"] < 60  # TTFT ~400 ms at ~18 ms per token: k ~ 22
+    row = next(r for r in lat if r["entry_id"] == spiked[0])
+    assert row["value"] > 3 * row["expected"]  # reported in ms, against the latency expected for that length
+    long_ids = set(np.asarray(t.column("entry_id"))[np.asarray(t.column("completion_tokens")) > 1400])
+    assert not long_ids & {r["entry_id"] for r in lat}  # the slowest raw latencies are long answers: not flagged
