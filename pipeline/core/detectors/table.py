@@ -37,7 +37,9 @@ class MetricSpec(NamedTuple):
 
 
 METRICS: dict[str, MetricSpec] = {
-    "latency_ms": MetricSpec(0.01, 1.0), "prompt_tokens": MetricSpec(0.01, 1.0, "up"),
+    # latency's sigma floor is 0.25 on the log scale: a single request must be ~2x off its expected latency before
+    # it can alert (queueing makes 1.5-2x waits part of normal LLM traffic; see docs/detection-quality.md)
+    "latency_ms": MetricSpec(0.25, 1.0), "prompt_tokens": MetricSpec(0.01, 1.0, "up"),
     "completion_tokens": MetricSpec(0.01, 1.0, "up"), "cost_usd": MetricSpec(0.01, 1e-6, "up"),
     "output_chars": MetricSpec(0.01, 1.0), "tool_calls": MetricSpec(1.0, None, "up"),
 }
