@@ -24,7 +24,7 @@ def initial_state() -> dict:
     return {"kind": "seasonal_rate", "n": [0] * SLOTS, "sum": [0.0] * SLOTS, "resid": 0.0, "resid_n": 0}
 
 
-def _exclusive_group_cumsum(values: np.ndarray, groups: np.ndarray, start: np.ndarray) -> np.ndarray:
+def exclusive_group_cumsum(values: np.ndarray, groups: np.ndarray, start: np.ndarray) -> np.ndarray:
     """For each position: start[group] plus the sum of `values` at earlier positions of the same group."""
     order = np.argsort(groups, kind="stable")
     g, v = groups[order], values[order]
@@ -52,8 +52,8 @@ def seasonal_request_scores(starts: np.ndarray, counts: np.ndarray, state: dict 
         return np.empty(0), np.empty(0), st
     slot = slot_of(starts)
     n0, s0 = np.asarray(st["n"], np.float64), np.asarray(st["sum"], np.float64)
-    n_prior = _exclusive_group_cumsum(np.ones_like(x), slot, n0)
-    s_prior = _exclusive_group_cumsum(x, slot, s0)
+    n_prior = exclusive_group_cumsum(np.ones_like(x), slot, n0)
+    s_prior = exclusive_group_cumsum(x, slot, s0)
     ready = n_prior >= min_buckets
     mean = np.where(ready, s_prior / np.maximum(n_prior, 1), np.nan)
     mu = np.maximum(np.nan_to_num(mean, nan=min_mean), min_mean)

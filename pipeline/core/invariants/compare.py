@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .model import Invariant, _plain
+from .model import Invariant, plain
 from .stats import GATE_MIN_EFFECT, GATE_Z, ceiling_gate, two_proportion_z
 from .text_scan import is_pii
 
@@ -36,7 +36,7 @@ class Comparison:
     stable: list[Compared] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return _plain(asdict(self))
+        return plain(asdict(self))
 
     def category_of(self, invariant_id: str) -> str | None:
         for name in ("new", "removed", "improved", "degraded", "stable"):

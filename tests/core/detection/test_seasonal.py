@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from pipeline.core.detectors.rates import request_rate_scores, RequestRate
-from pipeline.core.detectors.seasonal import _exclusive_group_cumsum, seasonal_request_scores, slot_of
+from pipeline.core.detectors.seasonal import exclusive_group_cumsum, seasonal_request_scores, slot_of
 
 DAY = 86400
 BUCKET = 300
@@ -25,7 +25,7 @@ def diurnal_counts(days: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4), st.floats(0, 100)), min_size=1, max_size=60))
-def test_exclusive_group_cumsum_matches_a_loop(pairs):
+def testexclusive_group_cumsum_matches_a_loop(pairs):
     groups = np.array([g for g, _ in pairs])
     values = np.array([v for _, v in pairs])
     start = np.arange(5, dtype=float) * 10
@@ -34,7 +34,7 @@ def test_exclusive_group_cumsum_matches_a_loop(pairs):
     for g, v in pairs:
         expected.append(seen[g])
         seen[g] += v
-    assert np.allclose(_exclusive_group_cumsum(values, groups, start), expected)
+    assert np.allclose(exclusive_group_cumsum(values, groups, start), expected)
 
 
 def test_slots_split_hours_and_weekends():
