@@ -14,6 +14,7 @@ SHARE_OF_ROWS = ("not_empty", "length_between", "json_valid", "json_type", "json
                  "min_value", "regex_absent", "regex_present", "prefix_in", "length_ratio_min", "unique",
                  "consistent_within", "group_size_between")
 MIN_TESTED = 30  # below this many applicable rows a share change is judged by points alone
+MIN_NEW_SHARE = 0.01  # a value or key new in B counts when it is at least this common there
 
 
 @dataclass
@@ -123,7 +124,36 @@ def _rows_change(a: Invariant, b: Invariant, tolerance_pp: float) -> tuple[str, 
     return ("improved", detail) if change > 0 else ("degraded", detail)
 
 
-def _judge(a: Invariant, b: Invariant, tolerance_pp: float) -> tuple[str, str] | None:
+def _shares_of(inv: Invariant, after: dict) -> dict:
+    """Known shares of values or keys in B: the invariant's own evidence, or its `required` sibling's key shares."""
+    ev = inv.evidence or {}
+    shares = dict(ev.get("value_shares") or ev.get("key_shares") or {})
+    shares.update(ev.get("sometimes_present") or {})
+    sibling = after.get(inv.id.replace(":allowed", ":required")) if inv.id.endswith(":allowed") else None
+    if sibling is not None:
+        shares.update((sibling.evidence or {}).get("key_shares") or {})
+    return shares
+
+
+def _set_change(a: Invariant, b: Invariant, after: dict) -> tuple[str, str] | None:
+    """A domain or an allowed-key list that gained members in B, each common enough (>= MIN_NEW_SHARE of B's rows,
+    or required in B) that sampling cannot explain it: new JSON keys, new categories."""
+    key = "allowed" if a.kind == "json_keys" else "values"
+    old, new = a.check.get(key), b.check.get(key)
+    if old is None or new is None:
+        return None
+    added = [v for v in new if v not in set(old)]
+    shares = _shares_of(b, after)
+    common = [v for v in added if float(shares.get(str(v), 0.0)) >= MIN_NEW_SHARE]
+    if not common:
+        return None
+    what = "keys" if key == "allowed" else "values"
+    return "regression", f"new {what}: {', '.join(map(str, common[:5]))}"
+
+
+def _judge(a: Invariant, b: Invariant, tolerance_pp: float, after: dict) -> tuple[str, str] | None:
+    if a.kind in ("json_keys", "in_set") and b.kind == a.kind and (found := _set_change(a, b, after)):
+        return found
     if _critical(a):
         hits_a, hits_b = a.total - a.support, b.total - b.support
         if hits_b > 0 and hits_b > hits_a:
@@ -157,7 +187,7 @@ def compare(a: list[Invariant], b: list[Invariant], tolerance_pp: float = 2.0, f
             out.removed.append(Compared(iid, inv.description, inv.confidence, None, detail, inv.severity, lost))
             continue
         new = after[iid]
-        verdict = _judge(inv, new, tolerance_pp)
+        verdict = _judge(inv, new, tolerance_pp, after)
         item = Compared(iid, new.description, inv.confidence, new.confidence,
                         f"confidence {_pp(new.confidence, inv.confidence):+.2f} pp", inv.severity)
         if verdict is None:

@@ -65,3 +65,15 @@ def test_latency_ceilings_per_operation_and_per_output_token(baseline):
     # x10 on 10% of rows, all short answers: per token, a clear regression
     slow = {r.id: r.status for r in check_staleness(list(baseline.values()), two_call_types(3000, 4, slow_short=300))}
     assert slow["statistical:latency_ms:max_quantile:p95:per_output_token"] == "violated"
+
+
+def test_compare_reports_a_new_json_key_of_one_operation(baseline):
+    from pipeline.core.invariants import compare
+
+    after = discover(two_call_types(3000, 5, extra_key=True), families=["structural", "statistical"])
+    result = compare(list(baseline.values()), after)
+    allowed = "structural:output:json_keys:operation=triage:allowed"
+    (item,) = [c for c in result.degraded if c.id == allowed]
+    assert item.regression and item.detail == "new keys: lang"
+    quiet = compare(list(baseline.values()), discover(two_call_types(3000, 6), families=["structural", "statistical"]))
+    assert quiet.regressions() == []
