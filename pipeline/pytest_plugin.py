@@ -123,7 +123,8 @@ def verdict(invariant: dict, result: CheckResult, degraded_pp: float = 10, viola
                     confidence=float(invariant["confidence"]), support=int(invariant.get("support", 0)),
                     total=int(invariant.get("total", 0)), severity=invariant["severity"], check={})
     violations = result.total - result.support if result.evidence.get("violations") is not None else 0
-    status = classify(inv, result.confidence, violations, result.missing, degraded_pp, violated_pp)
+    status = classify(inv, result.confidence, violations, result.missing, degraded_pp, violated_pp,
+                      gate=result.evidence.get("gate"))
     if status == "missing":
         pytest.skip(f"{invariant['id']!r}: {result.evidence.get('reason', 'field absent or all null')} in this source")
     if status == "degraded":

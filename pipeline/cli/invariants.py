@@ -45,14 +45,15 @@ def _families(args, cfg) -> list[str] | None:
 
 
 def _mine(args, table, cfg):
-    from ..core.invariants import discover
+    from ..core.invariants import discover_with_findings
 
     min_confidence = args.min_confidence if args.min_confidence is not None else _settings(cfg, "min_confidence", 0.8)
     if not 0 <= min_confidence <= 1:
         raise ValueError(f"--min-confidence must be between 0 and 1, got {min_confidence}")
     families = _families(args, cfg)
-    return discover(table, min_confidence=min_confidence, families=families), {
-        "source": args.source, "rows": table.num_rows, "min_confidence": min_confidence, "families": families}
+    invariants, findings = discover_with_findings(table, min_confidence=min_confidence, families=families)
+    return invariants, {"source": args.source, "rows": table.num_rows, "min_confidence": min_confidence,
+                        "families": families, "findings": findings}
 
 
 def _load_baseline(path: str, opts: dict):
@@ -93,11 +94,13 @@ def cmd_discover(args) -> int:
     from ..core.invariants.codegen import printable
 
     table, _, cfg = _read(args)
-    invariants, _meta = _mine(args, table, cfg)
+    invariants, meta = _mine(args, table, cfg)
+    findings = meta["findings"]
     if args.format == "json":
-        _emit({"rows": table.num_rows, "invariants": [inv.to_dict() for inv in invariants]})
+        _emit({"rows": table.num_rows, "invariants": [inv.to_dict() for inv in invariants], "findings": findings})
         return 0
     print(f"{len(invariants)} invariant(s) on {table.num_rows:,} rows")
+    _print_findings(findings)
     for family in dict.fromkeys(inv.family for inv in invariants):
         members = [inv for inv in invariants if inv.family == family]
         print(f"\n{printable(family, False)} ({len(members)})")
@@ -105,6 +108,17 @@ def cmd_discover(args) -> int:
                  printable(i.description, False)) for i in members]
         print("\n".join(_table(rows, ("ID", "CONF", "SUPPORT/TOTAL", "SEVERITY", "DESCRIPTION"))))
     return 0
+
+
+def _print_findings(findings: list[dict]) -> None:
+    """Leaks found while mining: reported as findings (never kept as invariants), with row locations only."""
+    if not findings:
+        return
+    print(f"\nfindings ({len(findings)})")
+    for f in findings:
+        where = ", ".join(f"line {e['line']}" if e.get("line") is not None else str(e.get("entry_id"))
+                          for e in f.get("examples", [])[:3])
+        print(f"  [{f['severity']}] {f['title']}" + (f" (e.g. {where})" if where else ""))
 
 
 def cmd_save(args) -> int:
@@ -115,9 +129,10 @@ def cmd_save(args) -> int:
     invariants, meta = _mine(args, table, cfg)
     path = save_baseline(invariants, args.out, meta, storage_options=storage_options())
     if args.format == "json":
-        _emit({"path": path, "rows": table.num_rows, "invariants": len(invariants)})
+        _emit({"path": path, "rows": table.num_rows, "invariants": len(invariants), "findings": meta["findings"]})
     else:
         print(f"saved {len(invariants)} invariant(s) mined from {table.num_rows:,} rows -> {path}")
+        _print_findings(meta["findings"])
     return 0
 
 
@@ -158,21 +173,30 @@ def cmd_compare(args) -> int:
     from ..core.invariants import compare
     from ..core.invariants.codegen import printable
 
+    from ..core.invariants.baseline_io import read_baseline_document
+
     opts = storage_options()
-    result = compare(_load_baseline(args.a, opts), _load_baseline(args.b, opts), tolerance_pp=args.tolerance_pp)
+    before, after = _load_baseline(args.a, opts), _load_baseline(args.b, opts)
+    findings = (read_baseline_document(args.b, opts).get("metadata") or {}).get("findings") or []
+    result = compare(before, after, tolerance_pp=args.tolerance_pp, findings_b=findings)
     data = result.to_dict()
     counts = {name: len(data[name]) for name in COMPARE_ORDER}
+    regressions = [c.id for c in result.regressions()]
+    code = 1 if result.fails(args.fail_on) else 0
     if args.format == "json":
-        _emit({"a": args.a, "b": args.b, "counts": counts, **data})
-        return 0
-    print(", ".join(f"{n} {name}" for name, n in counts.items()))
+        _emit({"a": args.a, "b": args.b, "counts": counts, "regressions": regressions, "fail_on": args.fail_on,
+               "findings_b": findings, **data})
+        return code
+    print(", ".join(f"{n} {name}" for name, n in counts.items())
+          + (f"; {len(regressions)} regression(s)" if regressions else ""))
+    _print_findings(findings)
     for name in COMPARE_ORDER[:4]:
         if data[name]:
             print(f"\n{name} ({len(data[name])})")
             rows = [(printable(c["id"], False), _conf(c["confidence_before"]) + " -> " + _conf(c["confidence_after"]),
                      printable(c["detail"], False) or "-", printable(c["description"], False)) for c in data[name]]
             print("\n".join(_table(rows, ("ID", "CONFIDENCE", "DETAIL", "DESCRIPTION"))))
-    return 0
+    return code
 
 
 def _conf(value) -> str:
@@ -244,6 +268,9 @@ def register(subparsers) -> None:
     sp.add_argument("a", help="the earlier baseline (*.strata.json)")
     sp.add_argument("b", help="the later baseline (*.strata.json)")
     sp.add_argument("--tolerance-pp", type=float, default=2.0, help="confidence change that counts (default 2 points)")
+    sp.add_argument("--fail-on", choices=["regression", "critical", "degraded", "never"], default="regression",
+                    help="exit 1 on: any statistically clear regression (default), critical ones only (PII), "
+                    "any degraded or lost invariant, or never")
     sp.add_argument("--format", choices=["text", "json"], default="text", help="output format")
     sp.set_defaults(func=cmd_compare)
 

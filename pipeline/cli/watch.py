@@ -57,13 +57,14 @@ def cmd_watch(args) -> int:
 
     from .options import config_from_args, storage_options
     from ..core.detectors import AlertPolicy, HashingEmbedder
-    from ..core.watch import SourceChanged, StreamScorer, Watcher, text_line
+    from ..core.watch import SourceChanged, StreamScorer, Watcher, segment_options, text_line
 
     _validate(args)
     np.random.seed(args.seed)  # nothing in the default detectors is random; this pins any future use
     cfg = config_from_args(args)
     policy = AlertPolicy(threshold=args.threshold, critical=max(6.0, args.threshold))
-    scorer = StreamScorer(policy, HashingEmbedder() if args.semantic else None, prime=args.prime)
+    scorer = StreamScorer(policy, HashingEmbedder() if args.semantic else None, prime=args.prime,
+                          **segment_options(cfg))
     found = 0
 
     def emit(entries) -> None:

@@ -16,6 +16,7 @@ METRIC_SQL = {
     "output_chars": "length(output)::DOUBLE",
     "error": "CASE WHEN status IS NULL THEN NULL WHEN status = 'error' THEN 1.0 ELSE 0.0 END",
     "tool_calls": "len(tool_calls)::DOUBLE",
+    "latency_per_token_ms": "CASE WHEN completion_tokens > 0 THEN latency_ms::DOUBLE / completion_tokens END",
 }
 SEGMENT_COLUMNS = ("service", "model", "version")
 HISTOGRAM_BINS = 20

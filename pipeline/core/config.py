@@ -122,6 +122,16 @@ class DriftSettings(_Strict):
     verdict: DriftVerdict = Field(default_factory=DriftVerdict)
 
 
+class Segments(_Strict):
+    """How detectors segment entries: the base columns, optional columns added when the log fills them (the
+    operation: endpoint, route, span, prompt or agent name), and whether a segment that appears mid-stream starts
+    from its parent's state (same service and operation, any model or version)."""
+
+    columns: list[str] = Field(default_factory=lambda: ["service", "model", "version"])
+    optional: list[str] = Field(default_factory=lambda: ["operation"])
+    prime_new: bool = True
+
+
 class StrataConfig(_Strict):
     roles: dict[str, str | list[str | RoleSource] | RoleSource] = Field(default_factory=dict)
     constants: dict[str, str] = Field(default_factory=dict)
@@ -131,6 +141,7 @@ class StrataConfig(_Strict):
     reading: Reading = Field(default_factory=Reading)
     invariants: Invariants = Field(default_factory=Invariants)
     drift: DriftSettings = Field(default_factory=DriftSettings)
+    segments: Segments = Field(default_factory=Segments)
 
     @field_validator("roles", "constants")
     @classmethod

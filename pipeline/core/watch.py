@@ -120,6 +120,15 @@ def _iso(ts) -> str | None:
     return ts.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def segment_options(cfg) -> dict:
+    """detect_anomalies keyword arguments from the `segments:` section of strata.yml (defaults without one)."""
+    seg = getattr(cfg, "segments", None)
+    if seg is None:
+        return {}
+    return {"segment_columns": tuple(seg.columns), "optional_segment_columns": tuple(seg.optional),
+            "prime_new_segments": bool(seg.prime_new)}
+
+
 class StreamScorer:
     """detect_anomalies over successive batches with its state carried. The first `prime` entries only train the
     detectors (their anomalies are dropped, as a warm-up from history would); score() returns one dict per anomaly

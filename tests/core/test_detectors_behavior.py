@@ -176,7 +176,7 @@ def test_segments_on_threads_give_exactly_the_sequential_result(monkeypatch):
     monkeypatch.setattr(table.os, "cpu_count", lambda: 4)
     threaded, thr_state = detect_anomalies(entries)
     assert threaded.equals(sequential) and dumps_state(thr_state) == dumps_state(seq_state)
-    assert len({r["segment"] for r in sequential.to_pylist()}) > 1  # several segments really ran side by side
+    assert len(seq_state) > 1 and sequential.num_rows > 0  # several segments really ran side by side
 
 
 def assert_close_states(a, b) -> None:

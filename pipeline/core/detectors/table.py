@@ -15,7 +15,9 @@ import pyarrow.compute as pc
 from .ensemble import DEFAULT_DETECTORS, AlertPolicy, agreement, alerts, combine, detector_specs, explain, \
     initial_states, resume_states, run_series
 from .fused import score_hits
+from .hierarchy import effective_columns, length_adjusted, plan_priming, primed
 from .rates import ErrorRate, RequestRate, bucketize, error_rate_scores, request_rate_scores
+from .seasonal import seasonal_request_scores
 from .semantic import Embedder, SemanticNovelty, semantic_scores
 
 
@@ -35,11 +37,18 @@ class MetricSpec(NamedTuple):
 
 
 METRICS: dict[str, MetricSpec] = {
-    "latency_ms": MetricSpec(0.01, 1.0), "prompt_tokens": MetricSpec(0.01, 1.0, "up"),
+    # latency's sigma floor is 0.25 on the log scale: a single request must be ~2x off its expected latency before
+    # it can alert (queueing makes 1.5-2x waits part of normal LLM traffic; see docs/detection-quality.md)
+    "latency_ms": MetricSpec(0.25, 1.0), "prompt_tokens": MetricSpec(0.01, 1.0, "up"),
     "completion_tokens": MetricSpec(0.01, 1.0, "up"), "cost_usd": MetricSpec(0.01, 1e-6, "up"),
     "output_chars": MetricSpec(0.01, 1.0), "tool_calls": MetricSpec(1.0, None, "up"),
 }
-SEGMENT_COLUMNS = ("service", "model", "version")
+# LLM latency is time to first token plus time per output token. Where a segment logs completion tokens, latency_ms
+# is judged as latency / (tokens + k), k = the TTFT in tokens' worth of time fitted per segment
+# (hierarchy.length_adjusted), and reported back in ms against the latency expected for that output length: a
+# 10 s answer of 40 tokens is an incident, a 10 s answer of 1,500 tokens is not.
+SEGMENT_COLUMNS = ("service", "model", "version")  # plus `operation` when the entries name one (hierarchy.py)
+RATE_THRESHOLD = 4.0  # time-bucket alerts: thousands of buckets a week, so a per-bucket 3 sigma is ~11 alerts a week
 PARALLEL_MIN_ROWS = 50_000  # below this, threads cost more than they save
 ANOMALY_SCHEMA = pa.schema([
     ("ts", pa.timestamp("us", tz="UTC")), ("entry_id", pa.string()), ("line", pa.int64()),
@@ -118,17 +127,21 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
                      detectors: Sequence | Mapping = DEFAULT_DETECTORS, policy: AlertPolicy = AlertPolicy(),
                      metrics: Mapping[str, MetricSpec] = METRICS, segment_columns: Sequence[str] = SEGMENT_COLUMNS,
                      bucket_seconds: float = 300.0, rates: bool = True, skip_errors: bool = True,
-                     embedder: Embedder | None = None) -> tuple[pa.Table, dict]:
+                     embedder: Embedder | None = None, prime_new_segments: bool = True,
+                     optional_segment_columns: Sequence[str] = ("operation",)) -> tuple[pa.Table, dict]:
     """Score a batch of canonical entries; returns (anomalies, state). Pass the state back with the next batch
     (batches in time order). One anomaly per (entry, metric) at most; rate anomalies have no entry_id.
-    skip_errors: failed requests are left out of the per-request metrics (see `metric_arrays`)."""
+    skip_errors: failed requests are left out of the per-request metrics (see `metric_arrays`).
+    prime_new_segments: a segment first seen mid-stream starts from its parent's state (hierarchy.py) and raises
+    one `new_segment` event. optional_segment_columns: segment parts used only when the entries fill them."""
     state = {k: dict(v) for k, v in (state or {}).items()}
     n = entries.num_rows
     out = _Collector()
     if n == 0:
         return out.table(entries), state
     ts = _ts_micros(entries) if "ts" in entries.column_names else np.zeros(n, np.int64)
-    seg = segment_keys(entries, segment_columns).combine_chunks().dictionary_encode()
+    columns = effective_columns(entries, segment_columns, optional_segment_columns)
+    seg = segment_keys(entries, columns).combine_chunks().dictionary_encode()
     codes, names = seg.indices.to_numpy(zero_copy_only=False), seg.dictionary.to_pylist()
     in_time_order = n < 2 or bool((ts[1:] >= ts[:-1]).all())  # usual for logs: then a stable sort by segment does
     small = codes.astype(np.uint16) if len(names) <= 65_536 else codes  # numpy radix-sorts 16-bit keys
@@ -139,14 +152,40 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     floored = {m: {k: {"abs_floor": metrics[m].floor, **v} for k, v in specs.items()} for m in values}
     fresh = {m: initial_states(floored[m]) for m in values}
     segments = [(names[codes[rows[0]]], rows) for rows in groups]
+    tokens = values.get("completion_tokens")
+
+    def adjusted(metric: str, arr: np.ndarray, rows: np.ndarray, seg_state: dict):
+        """(series the detectors see, (raw values, multiplier back to the metric's units)) for one segment."""
+        if metric != "latency_ms" or tokens is None:
+            return arr, None
+        per, mult = length_adjusted(arr, tokens, rows, seg_state)
+        if per is None:
+            return arr, None
+        full = np.full(arr.shape, np.nan)  # only this segment's rows are read
+        full[rows] = per
+        return full, (arr, mult)
+
+    plan = plan_priming(segments, ts, state, columns) if prime_new_segments else {}
+    for segment, (parent, before) in plan.items():  # the parent's state as of the new segment's first request
+        warm = primed(state.get(parent), list(values))
+        for metric, arr in values.items():
+            arr, shown = adjusted(metric, arr, before, warm)
+            _score_metric(metric, metrics[metric], arr, before, ts, warm, parent, floored[metric], fresh[metric],
+                          policy, _Collector(), shown)
+        state[segment] = warm
+        first = int(next(rows for name, rows in segments if name == segment)[0])
+        out.add(first, ts=int(ts[first]), segment=segment, metric="new_segment", value=1.0, expected=0.0,
+                score=float(policy.threshold), detectors=["segment"], severity=policy.severity(policy.threshold),
+                explanation=f"new segment {segment} appeared mid-stream; its detectors start from {parent}")
     for segment, _ in segments:
         state.setdefault(segment, {})
 
     def score_segment(segment: str, rows: np.ndarray) -> _Collector:
         found, seg_state = _Collector(), state[segment]
         for metric, arr in values.items():
+            arr, shown = adjusted(metric, arr, rows, seg_state)
             _score_metric(metric, metrics[metric], arr, rows, ts, seg_state, segment, floored[metric], fresh[metric],
-                          policy, found)
+                          policy, found, shown)
         if rates and "ts" in entries.column_names:
             _rates(entries, rows[ts[rows] != _NO_TS], ts, seg_state, segment, bucket_seconds, policy, found)
         return found
@@ -166,9 +205,12 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     return out.table(entries), state
 
 
-def _score_metric(metric, spec, arr, rows, ts, seg_state, segment, detectors, fresh, policy, out) -> None:
+def _score_metric(metric, spec, arr, rows, ts, seg_state, segment, detectors, fresh, policy, out,
+                  shown=None) -> None:
     """One metric of one segment through the ensemble; its alerts into `out`, its state into `seg_state`.
-    The compiled pass (fused.py) when it covers the detectors, else run_series and alerts over all points."""
+    The compiled pass (fused.py) when it covers the detectors, else run_series and alerts over all points.
+    shown: (raw values, per-row multiplier) when the detectors see a transformed series (latency per token): the
+    anomaly then reports the raw value and the expected value times the multiplier."""
     seen = arr[rows]  # a copy: transformed in place
     if spec.log_offset is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -193,8 +235,11 @@ def _score_metric(metric, spec, arr, rows, ts, seg_state, segment, detectors, fr
         r, who = rows[h], [names[j] for j in np.flatnonzero(agree[i])]
         exp, score = float(expected[i, winner[i]]), float(combined[i])
         exp = exp if spec.log_offset is None else float(np.exp(exp) - spec.log_offset)
-        out.add(r, ts=int(ts[r]), segment=segment, metric=metric, value=float(arr[r]), expected=exp, score=score,
-                detectors=who, severity=policy.severity(score), explanation=explain(metric, float(arr[r]), exp, score, who))
+        value = float(arr[r])
+        if shown is not None:
+            value, exp = float(shown[0][r]), exp * float(shown[1][r])
+        out.add(r, ts=int(ts[r]), segment=segment, metric=metric, value=value, expected=exp, score=score,
+                detectors=who, severity=policy.severity(score), explanation=explain(metric, value, exp, score, who))
 
 
 def _error_flags(entries: pa.Table, rows: np.ndarray) -> np.ndarray:
@@ -213,10 +258,15 @@ def _rates(entries, rows, ts, seg_state, segment, bucket_seconds, policy, out) -
     rr = request_rate_scores(req, seg_state.get("request_rate") or RequestRate().state())
     er = error_rate_scores(req, err, seg_state.get("error_rate") or ErrorRate().state())
     seg_state["request_rate"], seg_state["error_rate"] = rr.state, er.state
+    # the hour-of-day profile with overdispersion where a slot has history; the EWMA model elsewhere
+    sigma, expected, seg_state["seasonal_rate"] = seasonal_request_scores(starts, req, seg_state.get("seasonal_rate"),
+                                                                        bucket_seconds=bucket_seconds)
+    seasonal = ~np.isnan(sigma)
+    rr = rr._replace(scores=np.where(seasonal, sigma, rr.scores), expected=np.where(seasonal, expected, rr.expected))
+    bar = max(policy.threshold, RATE_THRESHOLD)
     for metric, run, one_sided in (("request_rate", rr, False), ("error_rate", er, True)):
         with np.errstate(invalid="ignore"):
-            hits = np.flatnonzero((run.scores >= policy.threshold) if one_sided else
-                                  (np.abs(run.scores) >= policy.threshold))
+            hits = np.flatnonzero((run.scores >= bar) if one_sided else (np.abs(run.scores) >= bar))
         for i in hits:
             score, exp = float(run.scores[i]), float(run.expected[i])
             side = "above" if score >= 0 else "below"

@@ -9,7 +9,6 @@ import numpy as np
 from .stats import DimensionTest, PooledSamples, cohens_h, js_distance
 
 MAX_BINS = 256
-DEGENERATE_SCALE = 1e-9  # a resample of A whose std is below this share of A's scale counts as constant
 
 
 class Bins(NamedTuple):
@@ -18,7 +17,7 @@ class Bins(NamedTuple):
     values: np.ndarray  # representative of each bin: the mean of the pooled values in it
     a_counts: np.ndarray
     b_counts: np.ndarray
-    a_mean: np.ndarray  # mean and mean square of A's values in each bin (0 where A has none): A's std per resample
+    a_mean: np.ndarray  # mean and mean square of A's values in each bin (0 where A has none)
     a_meansq: np.ndarray
     bin_of: np.ndarray  # the bin of each distinct pooled value
 
@@ -53,16 +52,13 @@ def binned_wasserstein(values: np.ndarray, a_counts: np.ndarray, b_counts: np.nd
 
 
 def resample_continuous(pooled: PooledSamples, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """n_boot normalized Wasserstein distances of resampled A vs resampled B, with A's std recomputed per row
-    (a degenerate, constant resample keeps the point scale)."""
+    """n_boot normalized Wasserstein distances of resampled A vs resampled B, over A's robust point scale (MAD:
+    outliers drawn more or less often in a resample barely move it, so it is held fixed)."""
     bins = bin_pooled(pooled)
     n_a, n_b = int(bins.a_counts.sum()), int(bins.b_counts.sum())
     a_rows = rng.multinomial(n_a, bins.a_counts / n_a, size=n_boot)
     b_rows = rng.multinomial(n_b, bins.b_counts / n_b, size=n_boot)
-    distance = binned_wasserstein(bins.values, a_rows, b_rows)
-    mean = a_rows @ bins.a_mean / n_a
-    std = np.sqrt(np.maximum(a_rows @ bins.a_meansq / n_a - mean * mean, 0.0))
-    return distance / np.where(std > DEGENERATE_SCALE * pooled.scale, std, pooled.scale)
+    return binned_wasserstein(bins.values, a_rows, b_rows) / pooled.scale
 
 
 def resample_categorical(a_counts: np.ndarray, b_counts: np.ndarray, n_boot: int,

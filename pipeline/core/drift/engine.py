@@ -42,7 +42,10 @@ def verdict(result: DriftResult, rules: DriftVerdict | None = None) -> str:
     by_score = 3 if s >= rules.block else 2 if s >= rules.review else 1 if s >= rules.monitor else 0
     top = max((d.score for d in result.dimensions if d.significant), default=0.0)
     by_dim = 3 if top >= rules.dimension_block else 2 if top >= rules.dimension_review else 1 if top > 0 else 0
-    return VERDICTS[max(by_score, by_dim)]
+    # a release that starts leaking PII is never shipped quietly, however small the share
+    leaks = any(d.name == "pii_rate" and d.significant and (d.detail.get("rate_diff") or 0) > 0
+                for d in result.dimensions)
+    return VERDICTS[max(by_score, by_dim, 2 if leaks else 0)]
 
 
 def exceeds(verdict_name: str, fail_on: str) -> bool:

@@ -25,6 +25,8 @@ OUTCOME_NOUNS = {
 # "level" reads "p95 latency up 4970 → 6684 ms (+34%)", "relative" reads "Cost per run up 30% (mean $a → $b)".
 CONTINUOUS_TEXT = {
     "latency_ms": ("latency", ("p95", "p50", "mean"), "level"),
+    "latency_per_token_ms": ("latency per output token", ("p95", "p50", "mean"), "level"),
+    "ttft_ms": ("time to first token", ("p95", "p50", "mean"), "level"),
     "time_to_first_tool_ms": ("time to first tool call", ("p95", "p50", "mean"), "level"),
     "output_chars": ("Outputs", ("p50", "mean", "p95"), ("longer", "shorter")),
     "verbosity_ratio": ("Outputs", ("p50", "mean", "p95"),
@@ -37,7 +39,8 @@ CONTINUOUS_TEXT = {
     "retry_count": ("Retries per session", ("mean", "p95", "p50"), "relative"),
 }
 STAT_NAMES = {"p95": "p95", "p50": "median", "mean": "mean"}
-RATE_SUBJECTS = {"error_rate": "Error rate", "retry_rate": "Retry rate"}
+RATE_SUBJECTS = {"error_rate": "Error rate", "retry_rate": "Retry rate",
+                 "pii_rate": "Share of outputs leaking PII (e-mail, phone, SSN, card, IP, IBAN)"}
 EVENT_DIMS = ("tool_usage", "tool_sequence", "error_types", "json_keys")  # where appearing/vanishing is the news
 
 

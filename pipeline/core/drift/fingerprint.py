@@ -14,15 +14,16 @@ OTHER = "(other)"
 NO_MESSAGE = "(no message)"
 START, END = "^", "$"  # tool-sequence markers
 TTFT_KEYS = ("time_to_first_tool_ms", "ttft_tool_ms")  # top-level numeric attributes read as time to first tool
-COLUMNS = ("ts", "session_id", "model", "input", "output", "output_kind", "latency_ms", "prompt_tokens",
+COLUMNS = ("ts", "session_id", "model", "input", "output", "output_kind", "latency_ms", "ttft_ms", "prompt_tokens",
            "completion_tokens", "cost_usd", "status", "error", "tool_calls", "outcome", "attributes")
 CONTINUOUS = (  # name, group, unit, in the order dimensions are returned
-    ("latency_ms", "latency", "ms"), ("prompt_tokens", "tokens", "tokens"), ("completion_tokens", "tokens", "tokens"),
+    ("latency_ms", "latency", "ms"), ("latency_per_token_ms", "latency", "ms"), ("ttft_ms", "latency", "ms"),
+    ("prompt_tokens", "tokens", "tokens"), ("completion_tokens", "tokens", "tokens"),
     ("cost_usd", "cost", "USD"), ("output_chars", "output", "chars"), ("verbosity_ratio", "output", ""),
     ("tool_call_count", "tools", ""), ("loop_depth", "tools", ""), ("time_to_first_tool_ms", "tools", "ms"),
     ("retry_count", "errors", ""),
 )
-RATES = (("error_rate", "errors"), ("retry_rate", "errors"))
+RATES = (("error_rate", "errors"), ("retry_rate", "errors"), ("pii_rate", "pii"))
 CATEGORICAL = (("error_types", "errors"), ("outcome", "outcome"), ("tool_usage", "tools"), ("tool_sequence", "tools"),
                ("output_kind", "structure"), ("json_keys", "structure"), ("model", "model"))
 UUID_RE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -101,7 +102,8 @@ def _sql(flags: dict) -> str:
     mentions = " OR ".join(f"attributes LIKE '%{k}%'" for k in TTFT_KEYS)
     return f"""
     SELECT
-      latency_ms, prompt_tokens::DOUBLE AS prompt_tokens, completion_tokens::DOUBLE AS completion_tokens, cost_usd,
+      latency_ms, CASE WHEN completion_tokens > 0 THEN latency_ms / completion_tokens END AS latency_per_token_ms,
+      ttft_ms, prompt_tokens::DOUBLE AS prompt_tokens, completion_tokens::DOUBLE AS completion_tokens, cost_usd,
       length(output)::DOUBLE AS output_chars,
       CASE WHEN length(input) > 0 THEN length(output) / length(input) END AS verbosity_ratio,
       CASE WHEN ({mentions}) AND json_valid(attributes) THEN CASE {ttft} END END AS time_to_first_tool_ms,
@@ -120,13 +122,16 @@ def _measure(con, side: pa.Table, ngram: int, flags: dict) -> dict:
     con.register("side", side)
     try:
         t = con.sql(_sql(flags)).to_arrow_table()  # one row per entry, order not kept
+        pii = _pii_counts(con, side)
     finally:
         con.unregister("side")
-    out = {name: _samples(t.column(name)) for name in ("latency_ms", "prompt_tokens", "completion_tokens", "cost_usd",
+    out = {name: _samples(t.column(name)) for name in ("latency_ms", "latency_per_token_ms", "ttft_ms", "prompt_tokens",
+                                                        "completion_tokens", "cost_usd",
                                                         "output_chars", "verbosity_ratio", "time_to_first_tool_ms")}
     count, depth, out["tool_usage"], out["tool_sequence"] = _tool_graph(side.column("tool_calls"), ngram)
     out["tool_call_count"], out["loop_depth"] = count[np.isfinite(count)], depth[np.isfinite(depth)]
     out["error_rate"], out["retry_rate"] = _yes_no(t.column("is_error")), _yes_no(t.column("is_retry"))
+    out["pii_rate"] = pii
     out["retry_count"] = _retries_per_session(t.column("session_id"), t.column("is_retry"))
     for name in ("outcome", "model", "output_kind", "error_type"):
         out[name] = _value_counts(t.column(name))
@@ -134,6 +139,17 @@ def _measure(con, side: pa.Table, ngram: int, flags: dict) -> dict:
     keys = t.column("json_keys")
     out["json_keys"], out["json_objects"] = _distinct_counts(keys), len(keys) - keys.null_count
     return out
+
+
+def _pii_counts(con, side: pa.Table) -> np.ndarray:
+    """[clean, leaking] outputs: an output leaks when it holds at least one validated e-mail, phone, SSN, card,
+    IPv4 or IBAN (the invariants' own detector). Only counts leave this function, never the values."""
+    from ..invariants.text_scan import detect_pii
+
+    hits = detect_pii(con, "side", "output", row_column="_rn")
+    leaking = len(np.unique(np.concatenate([np.asarray(r, dtype=np.int64) for r in hits.values()]))) if hits else 0
+    outputs = side.num_rows - side.column("output").null_count
+    return np.array([outputs - leaking, leaking], dtype=np.int64)
 
 
 def _samples(col: pa.ChunkedArray) -> np.ndarray:

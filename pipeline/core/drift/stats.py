@@ -86,15 +86,21 @@ def pool_samples(a: np.ndarray, b: np.ndarray, *, presorted: bool = False) -> Po
 
 
 def robust_scale(a: np.ndarray, unit: float = 1.0) -> float:
-    """Std of A; else IQR/1.349; else |mean|; else 1.0 (in original units, i.e. 1/unit here): never zero."""
+    """A robust scale of A, never zero: 1.4826 x MAD; else IQR/1.349; else the std; else |mean|; else 1.0 (in
+    original units, i.e. 1/unit here). Outliers barely move it, so they cannot hide a shift of the bulk."""
     if len(a) == 0:
         return 1.0 / unit
+    a = np.asarray(a, dtype=np.float64)
+    med = float(np.median(a))
+    mad = 1.482602218505602 * float(np.median(np.abs(a - med)))
+    if mad > 0 and math.isfinite(mad):
+        return mad
+    q1, q3 = np.percentile(a, [25, 75])
+    if q3 - q1 > 0 and math.isfinite(q3 - q1):
+        return float(q3 - q1) / 1.349
     std = float(np.std(a))
     if std > 0 and math.isfinite(std):
         return std
-    q1, q3 = np.percentile(a, [25, 75])
-    if q3 - q1 > 0:
-        return float(q3 - q1) / 1.349
     mean = abs(float(np.mean(a)))
     return mean if mean > 0 else 1.0 / unit
 
@@ -132,10 +138,19 @@ def wasserstein_scaled(p: PooledSamples) -> float:
     return float(np.abs(cdf_diff) @ np.diff(p.values / p.unit))
 
 
+def wasserstein_normalized(p: PooledSamples) -> float:
+    """wasserstein_scaled(p) / p.scale, each gap divided by the scale in original units where that is finite (so
+    gaps far below the unit keep their precision) and in `unit`s where the gap itself overflows."""
+    cdf_diff = np.cumsum(p.a_counts[:-1]) / p.a_counts.sum() - np.cumsum(p.b_counts[:-1]) / p.b_counts.sum()
+    with np.errstate(over="ignore", invalid="ignore"):
+        direct = np.diff(p.values) / (p.scale * p.unit)
+    steps = np.where(np.isfinite(direct), direct, np.diff(p.values / p.unit) / p.scale)
+    return float(np.abs(cdf_diff) @ steps)
+
+
 def wasserstein_norm(a: np.ndarray, b: np.ndarray) -> float:
-    """scipy.stats.wasserstein_distance(a, b) / robust_scale(a), finite even where scipy overflows."""
-    p = pool_samples(a, b)
-    return wasserstein_scaled(p) / p.scale
+    """scipy.stats.wasserstein_distance(a, b) / robust_scale(a) (A's MAD scale), finite even where scipy overflows."""
+    return wasserstein_normalized(pool_samples(a, b))
 
 
 def psi_continuous(a: np.ndarray, b: np.ndarray, bins: int = PSI_BINS) -> float:
@@ -160,7 +175,7 @@ def continuous_test(a: np.ndarray | None, b: np.ndarray | None, min_n: int = MIN
     ks = ks_test(a, b, pooled)
     w = wasserstein_scaled(pooled)
     detail = {"ks_method": ks.method, "wasserstein": w * pooled.unit, "scale": pooled.scale * pooled.unit}
-    return DimensionTest("ks", ks.statistic, ks.pvalue, w / pooled.scale, EFFECT_NAMES["continuous"],
+    return DimensionTest("ks", ks.statistic, ks.pvalue, wasserstein_normalized(pooled), EFFECT_NAMES["continuous"],
                          _psi_sorted(sa, sb), len(a), len(b), detail, pooled)
 
 

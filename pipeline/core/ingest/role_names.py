@@ -42,6 +42,11 @@ _RULES: dict[str, list[tuple[str, float]]] = {
     "version": [(r"^(version|prompt_version|app_version|git_sha|commit|build|revision)$", 1.0),
                 (r"^(release|deployment)$", 0.9), (r"^(model_version|variant|experiment)$", 0.5)],
     "environment": [(r"^(env|environment|stage|deployment_env|tier)$", 1.0)],
+    "operation": [(r"^(operation|operation_name|endpoint|route|span_name|function_name|prompt_name|agent|agent_name"
+                   r"|call_type|task_name)$", 1.0),
+                  (r"(^|_)(operation|endpoint|route|span_name|function_name|prompt_name|agent|call_type)(_|$)", 0.7)],
+    "ttft_ms": [(r"^(ttft|time_to_first_token|first_token|first_token_latency|time_to_first_byte|ttfb"
+                 r"|first_token_time)" + _U + "$", 1.0), (r"(^|_)(ttft|first_token)(_|$)", 0.8)],
     "status": [(r"^(status|status_code|http_status|http_status_code|success|ok|succeeded|response_status)$", 1.0),
                (r"^state$", 0.6), (r"^level$", 0.4)],
     "error": [(r"^(error|error_message|exception|err|error_msg|error_type|failure_reason|error_detail|errors|stack_trace"

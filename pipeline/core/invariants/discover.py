@@ -5,6 +5,7 @@ import pyarrow as pa
 
 from . import miners as _builtin_miners  # noqa: F401  (registers the built-in families)
 from .evaluator import Evaluator, known_kinds
+from .miners.pii import PII_LABELS
 from .model import Invariant
 from .registry import MiningContext, registered_miners, run_miner
 from .sql_checks import ROW_KINDS
@@ -25,6 +26,21 @@ def discover(
     con=None,
 ) -> list[Invariant]:
     """Invariants that hold on at least `min_confidence` of the entries they apply to, deduplicated and sorted."""
+    return discover_with_findings(entries, min_confidence, families, embedder, semantic_sample, seed, con)[0]
+
+
+def discover_with_findings(
+    entries: pa.Table,
+    min_confidence: float = 0.8,
+    families=None,
+    embedder=None,
+    semantic_sample: int = 5000,
+    seed: int = 0,
+    con=None,
+) -> tuple[list[Invariant], list[dict]]:
+    """(invariants, findings). A critical invariant (no e-mail, phone, SSN, card, IP or IBAN in outputs) that the
+    entries break even once is never kept as an invariant with a confidence below 1: it is a finding, a leak to
+    fix, with its count and example rows (entry ids and lines, never the leaked value)."""
     ev = Evaluator(entries, con=con, embedder=embedder)
     try:
         ctx = MiningContext(entries=entries, evaluator=ev, min_confidence=min_confidence, embedder=embedder,
@@ -35,9 +51,26 @@ def discover(
         measured = _measure(ev, candidates)
     finally:
         ev.close()
-    kept = [inv for inv in measured if inv.confidence >= min_confidence]
+    leaks = [inv for inv in measured if _leaking(inv)]
+    findings = [leak_finding(inv) for inv in leaks]
+    kept = [inv for inv in measured if inv.confidence >= min_confidence and not _leaking(inv)]
     # mined invariants are written for people (baselines, suites, reports, alerts): PII-shaped values masked
-    return sorted((mask_invariant(i) for i in deduplicate(kept)), key=_order)
+    return sorted((mask_invariant(i) for i in deduplicate(kept)), key=_order), findings
+
+
+def _leaking(inv: Invariant) -> bool:
+    return inv.severity == "critical" and inv.kind == "regex_absent" and inv.support < inv.total
+
+
+def leak_finding(inv: Invariant) -> dict:
+    """A finding for a critical invariant broken in the mined entries; examples keep row locations only."""
+    hits = inv.total - inv.support
+    label = PII_LABELS.get(inv.check.get("pattern"), inv.check.get("pattern") or "sensitive value")
+    examples = [{k: e[k] for k in ("entry_id", "line") if k in e} for e in (inv.evidence or {}).get("examples", [])]
+    return {"kind": "leak", "severity": "critical", "invariant_id": inv.id, "field": inv.field,
+            "pattern": inv.check.get("pattern"), "hits": hits, "total": inv.total,
+            "title": f"Leak: {hits} of {inv.total} {inv.field} values contain a valid {label}",
+            "examples": examples}
 
 
 def _measure(ev: Evaluator, candidates: list[Invariant]) -> list[Invariant]:
@@ -87,7 +120,7 @@ def deduplicate(invariants: list[Invariant]) -> list[Invariant]:
         g: dict[tuple, list[Invariant]] = {}
         for inv in items:
             if inv.kind == kind and inv.id not in drop:
-                key = (inv.field, inv.check.get("measure"), inv.check.get("q"))
+                key = (inv.field, inv.check.get("measure"), inv.check.get("q"), str(inv.check.get("where") or ""))
                 g.setdefault(key, []).append(inv)
         return g
 

@@ -13,7 +13,7 @@ from ..ingest.normalize import connect
 from . import stat_checks
 from .model import CheckResult
 from .sql_checks import (JSON_KINDS, ROW_KINDS, SHARE_KINDS, fields_of, json_keys_col, json_type_col, json_type_sql,
-                         predicates)
+                         predicates, where_sql)
 from .stats import Z_DEFAULT, ratio_confidence, share_confidence, wilson_interval
 from .text_scan import detect_pii, is_pii, qident
 
@@ -68,16 +68,36 @@ class Evaluator:
     def is_list(self, name: str) -> bool:
         return name in self.table.column_names and pa.types.is_list(self.table.schema.field(name).type)
 
-    def values(self, name: str, measure: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(row numbers, float values) of a column's non-null values, or of their lengths for measure='length'."""
+    def values(self, name: str, measure: str | None = None, where: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(row numbers, float values) of a column's non-null values, of their lengths for measure='length', or of
+        the value per output token for measure='per_output_token' (latency over completion tokens, where > 0);
+        `where` keeps one segment's rows."""
+        if where:
+            rows, vals = self.values(name, measure)
+            keep = self.where_mask(where)[rows]
+            return rows[keep], vals[keep]
         key = ("values", name, measure)
         if key not in self.cache:
             col = self.table.column(name)
             if measure == "length":
                 col = pc.list_value_length(col) if self.is_list(name) else pc.utf8_length(col)
+            if measure == "per_output_token":
+                tokens = self.table.column("completion_tokens").cast(pa.float64()).to_numpy(zero_copy_only=False)
+                vals = col.cast(pa.float64()).to_numpy(zero_copy_only=False) / np.where(tokens > 0, tokens, np.nan)
+                keep = ~np.isnan(vals)
+                self.cache[key] = (np.flatnonzero(keep), vals[keep])
+                return self.cache[key]
             vals = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
             keep = ~np.isnan(vals)
             self.cache[key] = (np.flatnonzero(keep), vals[keep])
+        return self.cache[key]
+
+    def where_mask(self, where: dict) -> np.ndarray:
+        """Rows of one segment (`{field, value}`), as a boolean mask over all rows."""
+        key = ("where", where["field"], str(where["value"]))
+        if key not in self.cache:
+            col = pc.cast(self.table.column(where["field"]), pa.string())
+            self.cache[key] = pc.fill_null(pc.equal(col, str(where["value"])), False).to_numpy(zero_copy_only=False)
         return self.cache[key]
 
     def time_order(self) -> np.ndarray:
@@ -172,6 +192,8 @@ class Evaluator:
             if check["kind"] in JSON_KINDS:
                 self.json_columns(check["field"])
             applies, holds = predicates(check, self.is_list(check["field"]))
+            if (segment := where_sql(check)) is not None:  # the invariant's population is one segment
+                applies = f"({applies}) AND {segment}"
             keyed.append(("counts", applies, holds, check["kind"] == "share_between"))
         todo = [k for k in dict.fromkeys(keyed) if k not in self.cache]
         # Each distinct predicate is projected once by DuckDB (a pattern's absent and present checks share one regex
@@ -229,6 +251,8 @@ def finish_counted(check: dict, support: int, total: int, examples: list) -> Che
     elif kind == "share_between":
         conf = share_confidence(support, total, check.get("min"), check.get("max"), z)
         evidence["interval"] = list(wilson_interval(support, total, z))
+        if check.get("max") is not None and check.get("min") is None:  # a ceiling (error rate): judged by interval
+            evidence["gate"] = share_gate(evidence["interval"][0], share, float(check["max"]))
     else:
         conf = share
     if kind != "share_between":
@@ -236,6 +260,14 @@ def finish_counted(check: dict, support: int, total: int, examples: list) -> Che
     evidence["examples"] = list(examples)
     holds = conf >= float(check.get("min_confidence", 1.0)) - 1e-12
     return CheckResult(holds=holds, confidence=float(conf), support=int(support), total=int(total), evidence=evidence)
+
+
+def share_gate(lower: float, share: float, ceiling: float, min_effect: float = 0.10) -> str:
+    """A share's ceiling: "violated" when the share's whole interval lies above it and the share exceeds it by at
+    least `min_effect` relative, "degraded" when the interval lies above it by less, else "holds"."""
+    if lower <= ceiling:
+        return "holds"
+    return "violated" if share >= ceiling * (1 + min_effect) else "degraded"
 
 
 def take_rows(column: pa.ChunkedArray, rows) -> list:

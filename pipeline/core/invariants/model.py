@@ -27,6 +27,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def plain(value: Any) -> Any:
+    """JSON-able copy of a value (the public name of the helper every to_dict uses)."""
+    return _plain(value)
+
+
 @dataclass
 class Invariant:
     id: str

@@ -10,14 +10,18 @@ PII = ("email", "phone", "ssn", "credit_card", "ipv4", "iban")
 PLANTED = {
     "PII leaks in ~0.3% of outputs": (
         {f"pii:output:regex_absent:{k}": "violated" for k in PII}, set()),
-    # a ceiling's confidence is bound / current quantile: 1/1.4 = 0.71, right at the 30 pp line, so either status
+    # a ceiling is violated when its interval lies above the bound by 10% or more: +40% is clear at every quantile
     "latency +40%": (
-        {f"statistical:latency_ms:max_quantile:p{q}": "degraded|violated" for q in (50, 95, 99)}, set()),
+        {**{f"statistical:latency_ms:max_quantile:p{q}": "violated" for q in (50, 95, 99)},
+         "statistical:latency_ms:max_quantile:p95:per_output_token": "violated"}, set()),
     "tool lookup_order disappears": (
         {"statistical:tool_calls:share_between:share=lookup_order": "violated"}, set()),
     "output JSON gains a key": (
         {"structural:output:json_keys:allowed": "violated"},
+        # latency grows with output tokens here, so a longer JSON is measurably (a few %) slower: related
         {"structural:output:length_between", "statistical:completion_tokens:max_quantile:p95",
+         "statistical:latency_ms:max_quantile:p50", "statistical:latency_ms:max_quantile:p95",
+         "statistical:latency_ms:max_quantile:p99",
          "statistical:cost_usd:max_quantile:p95", "semantic:output:centroid_similarity",
          "semantic:output:semantic_outlier_rate", "semantic:output:near_duplicate_rate", "relational:output:length_ratio_min"}),
     "gpt-4o replaced by gpt-4.1 for the last 20%": (

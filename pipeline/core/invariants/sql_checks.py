@@ -124,4 +124,13 @@ def share_predicate(check: dict, c: str, is_list: bool) -> tuple[str, str]:
 def fields_of(check: dict) -> list[str]:
     """Every column a check reads (for missing-field detection)."""
     names = [check.get(k) for k in ("field", "other", "x", "y", "group")]
+    names.append((check.get("where") or {}).get("field"))
     return [n for n in names if n]
+
+
+def where_sql(check: dict) -> str | None:
+    """The SQL filter of a check's population (`where: {field, value}`: one segment, e.g. one operation)."""
+    where = check.get("where")
+    if not where:
+        return None
+    return f"({qident(where['field'])}::VARCHAR = {sql_str(str(where['value']))})"

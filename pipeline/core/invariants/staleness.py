@@ -8,6 +8,7 @@ import pyarrow as pa
 from .pii_mask import mask_value
 from .evaluator import Evaluator
 from .model import Invariant, _plain
+from .compare import Compared, Comparison, compare  # noqa: F401  (re-exported)
 from .text_scan import is_pii
 
 STATUSES = ("holds", "degraded", "violated", "missing")
@@ -38,14 +39,16 @@ def _drop_pp(then: float, now: float) -> float:
 
 
 def classify(inv: Invariant, confidence_now: float, violations: int, missing: bool,
-             degraded_pp: float = 10, violated_pp: float = 30) -> str:
+             degraded_pp: float = 10, violated_pp: float = 30, gate: str | None = None) -> str:
+    """The status of one re-checked invariant. `gate` is the evaluator's verdict for ceilings (a quantile or an
+    error rate whose interval lies above its bound); the worse of it and the confidence drop wins."""
     if missing:
         return "missing"
     drop = _drop_pp(inv.confidence, confidence_now)
     critical_pii = inv.severity == "critical" and (inv.family == "pii" or is_pii(inv.check))
-    if drop > violated_pp or (critical_pii and violations > 0):
+    if drop > violated_pp or (critical_pii and violations > 0) or gate == "violated":
         return "violated"
-    if drop > degraded_pp:
+    if drop > degraded_pp or gate == "degraded":
         return "degraded"
     return "holds"
 
@@ -66,78 +69,11 @@ def check_staleness(baseline: list[Invariant], entries: pa.Table, degraded_pp: f
     out = []
     for inv, res in zip(baseline, results):
         violations = res.total - res.support if res.evidence.get("violations") is not None else 0
-        status = classify(inv, res.confidence, violations, res.missing, degraded_pp, violated_pp)
+        status = classify(inv, res.confidence, violations, res.missing, degraded_pp, violated_pp,
+                          gate=res.evidence.get("gate"))
         out.append(StalenessResult(
             id=inv.id, family=inv.family, description=mask_value(inv.description), severity=inv.severity, status=status,
             confidence_then=inv.confidence, confidence_now=res.confidence,
             drop_pp=0.0 if res.missing else _drop_pp(inv.confidence, res.confidence),
             support=res.support, total=res.total, check=mask_value(inv.check), evidence=mask_value(res.evidence)))
-    return out
-
-
-@dataclass
-class Compared:
-    id: str
-    description: str
-    confidence_before: float | None
-    confidence_after: float | None
-    detail: str = ""
-
-
-@dataclass
-class Comparison:
-    new: list[Compared] = field(default_factory=list)
-    removed: list[Compared] = field(default_factory=list)
-    improved: list[Compared] = field(default_factory=list)
-    degraded: list[Compared] = field(default_factory=list)
-    stable: list[Compared] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return _plain(asdict(self))
-
-    def category_of(self, invariant_id: str) -> str | None:
-        for name in ("new", "removed", "improved", "degraded", "stable"):
-            if any(c.id == invariant_id for c in getattr(self, name)):
-                return name
-        return None
-
-
-# Bounds where a lower ceiling is better (latency, tokens, cost, error and refusal rates, outliers, duplicates).
-_CEILINGS = {"max_quantile": "max", "semantic_outlier_rate": "max_rate", "near_duplicate_rate": "max_rate"}
-
-
-def _ceiling(inv: Invariant) -> float | None:
-    key = _CEILINGS.get(inv.kind)
-    if key is None and inv.kind == "share_between" and "min" not in inv.check:
-        key = "max"
-    return float(inv.check[key]) if key and inv.check.get(key) is not None else None
-
-
-def compare(a: list[Invariant], b: list[Invariant], tolerance_pp: float = 2.0, bound_tolerance: float = 0.05) -> Comparison:
-    """How baseline `b` differs from baseline `a`, by invariant id.
-
-    A confidence change beyond `tolerance_pp` points is improved/degraded; so is a ceiling (a p95, an error-rate
-    bound) that moved by more than `bound_tolerance` relative, lower being better."""
-    before, after = {i.id: i for i in a}, {i.id: i for i in b}
-    out = Comparison()
-    for iid, inv in after.items():
-        if iid not in before:
-            out.new.append(Compared(iid, inv.description, None, inv.confidence))
-    for iid, inv in before.items():
-        if iid not in after:
-            out.removed.append(Compared(iid, inv.description, inv.confidence, None))
-            continue
-        new = after[iid]
-        change = _drop_pp(new.confidence, inv.confidence)  # positive: confidence rose
-        item = Compared(iid, new.description, inv.confidence, new.confidence, f"confidence {change:+.2f} pp")
-        old_cap, new_cap = _ceiling(inv), _ceiling(new)
-        if change > tolerance_pp:
-            out.improved.append(item)
-        elif change < -tolerance_pp:
-            out.degraded.append(item)
-        elif old_cap is not None and new_cap is not None and abs(new_cap - old_cap) > bound_tolerance * max(abs(old_cap), 1e-12):
-            item.detail = f"bound {old_cap:.6g} -> {new_cap:.6g}"
-            (out.improved if new_cap < old_cap else out.degraded).append(item)
-        else:
-            out.stable.append(item)
     return out

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .model import CheckResult
-from .stats import (Z_DEFAULT, cliffs_delta_from_u, cramers_v, fisher_interval, mean_interval, quantile_interval,
-                    ratio_confidence, share_confidence)
+from .stats import (Z_DEFAULT, ceiling_gate, cliffs_delta_from_u, cramers_v, fisher_interval, mean_interval,
+                    quantile_interval, quantile_se, ratio_confidence, share_confidence)
 from .text_scan import qident
 
 STAT_KINDS = ("max_quantile", "correlation", "two_sample", "unique", "consistent_within",
@@ -29,14 +29,18 @@ def _result(check: dict, conf: float, support: int, total: int, evidence: dict) 
 
 
 def _max_quantile(ev, check):
-    rows, vals = ev.values(check["field"], check.get("measure"))
+    rows, vals = ev.values(check["field"], check.get("measure"), check.get("where"))
     q, bound = float(check["q"]), float(check["max"])
     if len(vals) == 0:
         return _result(check, 0.0, 0, 0, {})
     value, lo, hi = quantile_interval(vals, q, float(check.get("z", Z_DEFAULT)))
     over = vals > bound
     worst = rows[over][np.argsort(-vals[over], kind="stable")][:5]
+    se_now = quantile_se(vals, q)
+    gate, score = ceiling_gate(value, bound, se_now, float(check.get("se") or 0.0),
+                               min_effect=float(check.get("min_effect", 0.10)))
     evidence = {"quantile_now": value, "interval": [lo, hi], "share_within": float(1 - over.mean()),
+                "se": se_now, "excess_z": score, "gate": gate,
                 "examples": ev.examples(worst, [{"value": float(v)} for v in np.sort(vals[over])[::-1][:5]])}
     return _result(check, ratio_confidence(lo, bound, at_least=False), int((~over).sum()), len(vals), evidence)
 

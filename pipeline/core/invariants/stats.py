@@ -64,6 +64,44 @@ def quantile_interval(values: np.ndarray, q: float, z: float = Z_DEFAULT) -> tup
     return float(np.quantile(s, q)), float(s[k_lo]), float(s[k_hi])
 
 
+def quantile_se(values: np.ndarray, q: float) -> float:
+    """Standard error of a quantile from its one-sigma order-statistic interval (0 for fewer than 2 values)."""
+    if len(values) < 2:
+        return 0.0
+    _, lo, hi = quantile_interval(values, q, 1.0)
+    return max(0.0, (hi - lo) / 2.0)
+
+
+GATE_Z = 3.0  # a ceiling is exceeded "with confidence" when the excess is at least this many standard errors
+GATE_MIN_EFFECT = 0.10  # ... and violated only when it is also at least this large relative to the bound
+
+
+def ceiling_gate(value: float, bound: float, se_now: float, se_then: float = 0.0, z: float = GATE_Z,
+                 min_effect: float = GATE_MIN_EFFECT) -> tuple[str, float]:
+    """(verdict, z-score) of a statistic against its ceiling, counting the sampling error of both the current
+    statistic and the baseline bound: "violated" when the interval of the excess lies above zero at `z` and the
+    excess is at least `min_effect` of the bound, "degraded" when it lies above zero but is smaller, else "holds"."""
+    if not (math.isfinite(value) and math.isfinite(bound)):
+        return "holds", 0.0
+    excess = value - bound
+    se = math.hypot(se_now, se_then)
+    score = excess / se if se > 0 else (math.inf if excess > 0 else 0.0)
+    if score < z or excess <= 0:
+        return "holds", float(score)
+    big = excess >= min_effect * abs(bound) if bound != 0 else True
+    return ("violated" if big else "degraded"), float(score)
+
+
+def two_proportion_z(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Pooled two-proportion z statistic, positive when the second share is higher; 0 without data."""
+    if n1 <= 0 or n2 <= 0:
+        return 0.0
+    p = (k1 + k2) / (n1 + n2)
+    se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    diff = k2 / n2 - k1 / n1
+    return diff / se if se > 0 else (math.inf if diff > 0 else -math.inf if diff < 0 else 0.0)
+
+
 def fisher_interval(rho: float, n: int, z: float = Z_DEFAULT) -> tuple[float, float]:
     """Confidence interval of a (Spearman) correlation through Fisher's z transform."""
     if n <= 3 or not math.isfinite(rho):

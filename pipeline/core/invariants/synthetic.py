@@ -190,6 +190,7 @@ def _chunk(rng, lo: int, hi: int, n_total: int, ts, session_of_row, sessions, le
         "outcome": _choice(rng, outcome_p, n),
         "attributes": _choice(rng, {'{"region": "eu-west", "tier": "pro"}': 0.4, '{"region": "us-east", "tier": "free"}': 0.6}, n),
     }
+    cols = {f.name: cols.get(f.name, pa.nulls(n, f.type)) for f in CANONICAL_SCHEMA}  # roles it does not plant
     arrays = [cols[f.name] if isinstance(cols[f.name], (pa.Array, pa.ChunkedArray)) else pa.array(cols[f.name], f.type)
               for f in CANONICAL_SCHEMA]
     return pa.Table.from_arrays([a.cast(f.type) for a, f in zip(arrays, CANONICAL_SCHEMA)], schema=CANONICAL_SCHEMA)

@@ -335,7 +335,7 @@ def test_drift_corpus_pairs_are_independent_samples_and_validate_the_change():
 
 def test_synthetic_fingerprint_has_every_expected_dimension(planted):
     assert set(planted(None)) == {
-        "latency_ms", "prompt_tokens", "completion_tokens", "cost_usd", "output_chars", "verbosity_ratio",
-        "tool_call_count", "loop_depth", "retry_count", "error_rate", "retry_rate", "error_types", "outcome",
+        "latency_ms", "latency_per_token_ms", "prompt_tokens", "completion_tokens", "cost_usd", "output_chars",
+        "verbosity_ratio", "tool_call_count", "loop_depth", "retry_count", "error_rate", "retry_rate", "pii_rate", "error_types", "outcome",
         "tool_usage", "tool_sequence", "output_kind", "json_keys", "model"}
     assert json.dumps([d.summary for d in planted(None).values()])  # summaries are plain JSON

@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from pipeline.core.invariants import discover
+from pipeline.core.invariants import discover, discover_with_findings
 from pipeline.core.invariants.stats import wilson_interval
 
 from .helpers import T0, entries
@@ -78,10 +78,12 @@ def test_pii_and_habits():
     assert "pii:output:regex_present:url" in inv and "pii:output:regex_absent:code_block" in inv
     assert inv["pii:output:prefix_in:opener"].check["values"] == ["Sure!"]
     leaky = [{"output": "mail me at jane.doe@example.com"}] + rows[1:]
-    inv = by_id(discover(entries(leaky), families=["pii"]))
-    email = inv["pii:output:regex_absent:email"]
-    assert email.confidence == pytest.approx(0.99) and email.evidence["examples"][0]["entry_id"] == "e000000"
-    assert email.check["min_confidence"] == 1.0  # critical PII stays strict even when the baseline leaks
+    found, findings = discover_with_findings(entries(leaky), families=["pii"])
+    # a leak in the mined data is a finding, never an invariant with confidence 0.99
+    assert "pii:output:regex_absent:email" not in by_id(found) and "pii:output:regex_absent:phone" in by_id(found)
+    (leak,) = findings
+    assert (leak["invariant_id"], leak["hits"], leak["total"]) == ("pii:output:regex_absent:email", 1, 100)
+    assert leak["examples"] == [{"entry_id": "e000000", "line": 1}] and "jane" not in str(leak)
 
 
 def test_relational():

@@ -7,6 +7,8 @@ from ..text_scan import qident
 NUMERIC = tuple(r for r, k in ROLE_KINDS.items() if k in ("number", "integer"))
 STRINGS = tuple(r for r, k in ROLE_KINDS.items() if k == "string")
 ID_COLUMNS = ("entry_id", "request_id", "trace_id")
+# Values expected to change from one release or day to the next: never a set-membership invariant.
+IDENTIFIER_COLUMNS = ID_COLUMNS + ("session_id", "user_id", "version", "ts", "drop", "source", "line")
 
 
 def pct(x: float) -> str:

@@ -5,11 +5,11 @@ import numpy as np
 
 from ..model import make_invariant
 from ..registry import register_miner
-from ..stats import wilson_interval
+from ..stats import quantile_se, wilson_interval
 from ._common import mapped, num, pct, value_counts
 
 FAMILY = "statistical"
-QUANTILES = {"latency_ms": (0.5, 0.95, 0.99), "prompt_tokens": (0.95,), "completion_tokens": (0.95,), "cost_usd": (0.95,)}
+QUANTILES = {"latency_ms": (0.5, 0.95, 0.99), "ttft_ms": (0.5, 0.95), "prompt_tokens": (0.95,), "completion_tokens": (0.95,), "cost_usd": (0.95,)}
 MIN_MIX_SHARE = 0.01  # values rarer than this get no mix invariant: their share is mostly noise
 MIX_FIELDS = ("model", "outcome", "tool_calls")
 
@@ -23,11 +23,29 @@ def _quantiles(ctx) -> list:
         for q in QUANTILES[field]:
             bound = float(np.quantile(vals, q))
             label = f"p{round(q * 100):d}"
+            # se: the bound's own sampling error, so a later sample is judged against it with both errors counted
             found.append(make_invariant(
-                FAMILY, {"kind": "max_quantile", "field": field, "q": q, "max": bound},
+                FAMILY, {"kind": "max_quantile", "field": field, "q": q, "max": bound,
+                         "se": round(quantile_se(vals, q), 9)},
                 f"{label} of {field} stays at or below {num(bound)}", qualifier=label,
                 evidence={"observed": bound, "n": len(vals)}))
-    return found
+    return found + _per_token(ctx)
+
+
+def _per_token(ctx) -> list:
+    """Latency judged against output length: the p95 of milliseconds per output token (a 10 s answer of 40 tokens
+    is an incident, a 10 s answer of 1,500 tokens is not)."""
+    if not {"latency_ms", "completion_tokens"} <= ctx.present():
+        return []
+    _, vals = ctx.evaluator.values("latency_ms", "per_output_token")
+    if len(vals) < 20:
+        return []
+    bound = float(np.quantile(vals, 0.95))
+    return [make_invariant(
+        FAMILY, {"kind": "max_quantile", "field": "latency_ms", "measure": "per_output_token", "q": 0.95,
+                 "max": bound, "se": round(quantile_se(vals, 0.95), 9)},
+        f"p95 of latency per output token stays at or below {num(bound)} ms", qualifier="p95:per_output_token",
+        evidence={"observed": bound, "n": len(vals)})]
 
 
 def _error_rate(ctx) -> list:

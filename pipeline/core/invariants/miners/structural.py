@@ -6,7 +6,7 @@ from ..registry import register_miner
 from ..sql_checks import TYPE_PATTERNS
 from ..stats import wilson_interval
 from ..text_scan import qident, sql_str
-from ._common import ID_COLUMNS, NUMERIC, STRINGS, mapped, names, pct, value_counts
+from ._common import ID_COLUMNS, IDENTIFIER_COLUMNS, NUMERIC, STRINGS, mapped, names, pct, value_counts
 
 FAMILY = "structural"
 MAX_CATEGORIES = 30
@@ -93,6 +93,8 @@ def _types(ctx, columns) -> list:
 def _domains(ctx, columns, counts, distinct) -> list:
     found = []
     for c in columns:
+        if c in IDENTIFIER_COLUMNS:  # ids, versions and timestamps change by design: no set invariant on them
+            continue
         if not (distinct[c] <= MAX_CATEGORIES and 2 * distinct[c] <= counts[c]):
             continue
         vc = value_counts(ctx, c, limit=MAX_CATEGORIES * 4)
