@@ -101,7 +101,7 @@ class Detector:
 
     def state(self) -> dict:
         return {"kind": self.kind, "params": self.params, "n": self.n,
-                **{f: _plain(getattr(self, f)) for f in self.fields}}
+                **{f: plain(getattr(self, f)) for f in self.fields}}
 
     @classmethod
     def from_state(cls, state: dict):
@@ -162,7 +162,7 @@ class LocalBaseline(Detector):
             self.long_m2 = float(baseline.std) ** 2 * max(baseline.count - 1, 0)
 
 
-def _plain(v):
+def plain(v):
     if isinstance(v, np.ndarray):
         return v.tolist()
     if isinstance(v, (list, tuple)):

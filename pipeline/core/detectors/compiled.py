@@ -22,8 +22,8 @@ def _stats(s, c, do_mad, do_q, k, med_out, meanad_out, mad_out, q25_out, q75_out
         mad_out[k] = mad
         degenerate = degenerate or mad == 0
     if do_q:
-        q25_out[k] = _quantile(s, c, 0.25)
-        q75_out[k] = _quantile(s, c, 0.75)
+        q25_out[k] = quantile(s, c, 0.25)
+        q75_out[k] = quantile(s, c, 0.75)
         degenerate = degenerate or q25_out[k] == q75_out[k]
     if degenerate:
         meanad_out[k] = mean_abs_dev(s, c, med)
@@ -61,7 +61,7 @@ def mean_abs_dev(s, c, med):
     return total / c
 
 
-def _quantile(s, c, p):
+def quantile(s, c, p):
     pos = (c - 1) * p
     i = int(np.floor(pos))
     frac = pos - i
@@ -126,7 +126,7 @@ if njit is not None:
     _cusum = njit(cache=True, nogil=True)(_cusum)
     window_mad = njit(cache=True, nogil=True)(window_mad)
     mean_abs_dev = njit(cache=True, nogil=True)(mean_abs_dev)
-    _quantile = njit(cache=True, nogil=True)(_quantile)
+    quantile = njit(cache=True, nogil=True)(quantile)
     _stats = njit(cache=True, nogil=True)(_stats)
     _insert = njit(cache=True, nogil=True)(_insert)
     _replace = njit(cache=True, nogil=True)(_replace)

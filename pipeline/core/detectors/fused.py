@@ -11,7 +11,7 @@ import numpy as np
 
 from .base import IQR_TO_SIGMA, MAD_TO_SIGMA, MEANAD_TO_SIGMA
 from .calibration import CENTRE_VARIANCE, ROBUST_SCALE_EFFICIENCY
-from .compiled import _quantile as quantile
+from .compiled import quantile
 from .compiled import njit
 from .sorted_window import mad_lower_bound, mad_sigma, mean_abs_dev, slide_in
 from .window import FAST, FAST_MIN_POINTS

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .pii_mask import mask_value
-from .model import Invariant, _plain
+from .model import Invariant, plain
 
 FORMAT = "strata.invariants"
 FORMAT_VERSION = 1
@@ -20,7 +20,7 @@ def baseline_document(invariants: list[Invariant], metadata: dict | None = None)
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "metadata": _plain(metadata or {}),
+        "metadata": plain(metadata or {}),
         "invariants": [mask_value(inv.to_dict()) for inv in invariants],  # a baseline is read by people: PII masked
     }
 

@@ -14,22 +14,17 @@ def invariant_id(family: str, field_name: str, kind: str, qualifier: str | None 
     return ":".join(re.sub(r"\s+", "_", p.strip()) for p in parts)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-able copy: numpy scalars become Python numbers, tuples become lists."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if hasattr(value, "item") and callable(value.item):  # numpy scalar
         return value.item()
     if isinstance(value, float) and value != value:  # NaN is not JSON
         return None
     return value
-
-
-def plain(value: Any) -> Any:
-    """JSON-able copy of a value (the public name of the helper every to_dict uses)."""
-    return _plain(value)
 
 
 @dataclass
@@ -62,7 +57,7 @@ class Invariant:
         return bool((self.evidence or {}).get("window_dependent"))
 
     def to_dict(self) -> dict:
-        return _plain(asdict(self))
+        return plain(asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict) -> "Invariant":
@@ -91,7 +86,7 @@ class CheckResult:
     missing: bool = False  # the field is absent or all null: nothing to judge
 
     def to_dict(self) -> dict:
-        return _plain(asdict(self))
+        return plain(asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict) -> "CheckResult":
@@ -125,6 +120,6 @@ def make_invariant(
         support=0,
         total=0,
         severity=severity,
-        check=_plain(check),
-        evidence=_plain(evidence or {}),
+        check=plain(check),
+        evidence=plain(evidence or {}),
     )

@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from .pii_mask import mask_value
 from .evaluator import Evaluator
-from .model import Invariant, _plain
+from .model import Invariant, plain
 from .compare import Compared, Comparison, compare  # noqa: F401  (re-exported)
 from .text_scan import is_pii
 
@@ -30,7 +30,7 @@ class StalenessResult:
     evidence: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return _plain(asdict(self))
+        return plain(asdict(self))
 
 
 def _drop_pp(then: float, now: float) -> float:
