@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 CONTENT_MODES = ("scrub", "hash", "none", "raw")
-ENV_PREFIX = "STRATA_CAPTURE_"
 
 
 def default_spool_root() -> str:
@@ -41,6 +40,30 @@ FIELDS: dict[str, tuple] = {
     "enabled": (True, bool),
     "mask": (None, None),  # callable(str) -> str after the built-in scrub; if it raises, content is dropped
     "prices": (None, dict),  # model -> [USD per 1M input tokens, USD per 1M output tokens]
+}
+
+# Every variable by its whole name: (default, meaning). from_env reads exactly these; the docs list them.
+ENV_VARS: dict[str, tuple[str, str]] = {  # noqa: E501
+    "STRATA_CAPTURE_DROP_URL": ('', 'file path, file://, s3://, gs://, az://... (None: spool only, publish later)'),
+    "STRATA_CAPTURE_SERVICE": ('unknown_service', 'the service name on every span and in the drop folder capture-<service>-<hour>'),
+    "STRATA_CAPTURE_VERSION": ('', 'deployment or prompt version on every span'),
+    "STRATA_CAPTURE_ENVIRONMENT": ('', 'deployment environment on every span (prod, staging, ...)'),
+    "STRATA_CAPTURE_CONTENT": ('scrub', 'scrub: PII -> <KIND>; hash: sha256 of the scrubbed text; none: dropped; raw'),
+    "STRATA_CAPTURE_SAMPLE_RATE": ('1.0', 'share of traces kept, decided once per trace at its root'),
+    "STRATA_CAPTURE_SPOOL_DIR": ('', 'default: ~/.cache/strata-capture/<service>'),
+    "STRATA_CAPTURE_MAX_SPOOL_BYTES": ('1073741824', 'spans beyond this are dropped (newest first) and counted'),
+    "STRATA_CAPTURE_SEGMENT_BYTES": ('8388608', 'a segment is sealed at this size...'),
+    "STRATA_CAPTURE_SEGMENT_AGE_S": ('30.0', '...or this age'),
+    "STRATA_CAPTURE_FLUSH_INTERVAL_S": ('5.0', 'background publisher period'),
+    "STRATA_CAPTURE_EXIT_TIMEOUT_S": ('2.0', 'longest the process waits at exit for the final publish'),
+    "STRATA_CAPTURE_ORPHAN_TIMEOUT_S": ('600.0', 'spans of a trace whose root never finished are published after this'),
+    "STRATA_CAPTURE_STORAGE_OPTIONS": ('', 'fsspec options for remote drop URLs'),
+    "STRATA_CAPTURE_PUBLISHER": ('thread', '"thread": background publisher in the process; "none": a sidecar publishes'),
+    "STRATA_CAPTURE_MAX_FIELD_CHARS": ('32000', 'longer input/output text is cut'),
+    "STRATA_CAPTURE_INJECT_STREAM_USAGE": ('false', 'add stream_options.include_usage to streams (extra chunk hidden)'),
+    "STRATA_CAPTURE_METRICS": ('auto', '"auto": Prometheus metrics when prometheus-client is installed; "on"; "off"'),
+    "STRATA_CAPTURE_ENABLED": ('true', 'false turns capture off entirely (decorators and wrappers pass through)'),
+    "STRATA_CAPTURE_PRICES": ('', 'model -> [USD per 1M input tokens, USD per 1M output tokens]'),
 }
 
 
@@ -100,9 +123,10 @@ def from_env(environ: dict | None = None, **overrides: Any) -> Settings:
     """Settings from STRATA_CAPTURE_* variables, then explicit (non-None) overrides."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    for name, (_, kind) in FIELDS.items():
-        raw = environ.get(ENV_PREFIX + name.upper())
-        if raw is not None and kind is not None:
-            values[name] = _parse(kind, raw)
+    for var in ENV_VARS:
+        name = var.split("_", 2)[2].lower()  # STRATA_CAPTURE_DROP_URL -> drop_url
+        raw = environ.get(var)
+        if raw is not None:
+            values[name] = _parse(FIELDS[name][1], raw)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)

@@ -168,6 +168,7 @@ def env_example(root: Path) -> dict[str, tuple[str, str]]:
             comments.append(s.lstrip("#").strip())
         elif "=" in s and NAME.fullmatch(s.split("=", 1)[0].strip()):
             out[s.split("=", 1)[0].strip()] = (s.split("=", 1)[1].strip(), _clean(" ".join(comments)))
+            comments = []
         else:
             comments = []
     return out
@@ -199,7 +200,7 @@ def scan(root: str | os.PathLike) -> dict[str, EnvVar]:
                 tree = ast.parse(src)
             except SyntaxError:
                 tree = None
-        if tree is not None:
+        if tree is not None and not rel.startswith(("tests/", "bench/")):  # a test's fake values describe nothing
             for k, v in registries(tree).items():
                 registry.setdefault(k, v)
             for k, v in getter_defaults(tree).items():

@@ -127,9 +127,11 @@ class Segments(_Strict):
     operation: endpoint, route, span, prompt or agent name), and whether a segment that appears mid-stream starts
     from its parent's state (same service and operation, any model or version)."""
 
-    columns: list[str] = Field(default_factory=lambda: ["service", "model", "version"])
-    optional: list[str] = Field(default_factory=lambda: ["operation"])
-    prime_new: bool = True
+    columns: list[str] = Field(default_factory=lambda: ["service", "model", "version"],
+                               description="columns every segment key is made of")
+    optional: list[str] = Field(default_factory=lambda: ["operation"],
+                                description="columns added to the segment key when the log fills them")
+    prime_new: bool = Field(True, description="a segment appearing mid-stream starts from its parent's state")
 
 
 class StrataConfig(_Strict):

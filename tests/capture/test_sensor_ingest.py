@@ -8,7 +8,7 @@ import strata_capture as sc
 from assets.anomalies import anomalies
 from assets.drift import drop_drift
 from assets.ingest import log_entries, log_schema
-from pipeline.core.lake import read_entries, read_report
+from pipeline.core.storage.lake import read_entries, read_report
 from pipeline.jobs import ingest_job
 from pipeline.partitions import log_drops
 from sensors.new_drop import new_log_drop_sensor
