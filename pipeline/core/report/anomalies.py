@@ -19,6 +19,7 @@ RATE_BUCKET_SECONDS = 300  # the detectors' default bucket, so rate values match
 # Charted when entries are given, after the metrics that have anomalies (most anomalies first).
 DEFAULT_METRICS = ("latency_ms", "completion_tokens", "prompt_tokens", "cost_usd", "output_chars", "error_rate",
                    "request_rate", "tool_calls")
+EVENT_METRICS = {"unknown", "new_segment"}  # events, not series: listed among the top anomalies, never charted
 _ATTR_KEY = re.compile(r"attr\.([A-Za-z_][A-Za-z0-9_]{0,63})")
 _SCORE_DESC = "CASE WHEN isnan(score) THEN NULL ELSE abs(score) END DESC NULLS LAST"
 
@@ -55,7 +56,7 @@ def _entries_connection(entries: pa.Table | None):
 
 def _charts(con, econ, present: set[str], by_metric: dict, max_points: int) -> list[dict]:
     bands = _bands(con, present)
-    candidates = [m for m in by_metric if m != "unknown"]
+    candidates = [m for m in by_metric if m not in EVENT_METRICS]
     if econ is not None:
         candidates += [m for m in DEFAULT_METRICS if m not in candidates]
     charts = []
