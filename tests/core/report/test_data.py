@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.report import SCHEMA_VERSION, build_report_data
-from pipeline.core.report.anomalies import MAX_CHARTS, MAX_MARKERS, TOP_ANOMALIES
+from pipeline.core.report.anomalies import EVENT_METRICS, MAX_CHARTS, MAX_MARKERS, TOP_ANOMALIES
 from pipeline.core.report.values import clean
 from tests.report_screenshot import INVARIANTS, START, populate_warehouse
 
@@ -91,7 +91,7 @@ def test_anomalies_top_and_charts(populated):
     assert scores[0] == pytest.approx(con.sql("SELECT max(abs(score)) FROM anomalies").fetchall()[0][0])
     charts = an["charts"]
     assert len(charts) == MAX_CHARTS
-    with_anomalies = list(an["by_metric"])
+    with_anomalies = [m for m in an["by_metric"] if m not in EVENT_METRICS]  # events are listed, never charted
     assert [c["metric"] for c in charts][: len(with_anomalies)] == with_anomalies  # most anomalies first
     for c in charts:
         assert len(c["series"]["ts"]) == len(c["series"]["value"]) <= 400
