@@ -5,14 +5,16 @@ A clean object has no BOM, no CR, no NUL byte, valid UTF-8, every line (no blank
 with more opening brackets than the nesting limit. Anything else returns None and the caller falls back to the
 line-exact reader (`readers.jsonl.read_jsonl`), which quarantines byte-exact with line and offset.
 
-What the fast path saves is the per-line Python-side screening: the nesting check here counts brackets per line from
-one vectorized scan (positions of `{`/`[` and a binary search of line starts) instead of the reader's table lookup.
+What the fast path saves: the nesting check counts brackets per line from one vectorized scan (positions of `{`/`[`
+and a binary search of line starts) instead of the reader's table lookup, and the records carry a schema-metadata
+flag that lets the normalize query drop its blank-line filter (no line can be blank).
 """
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
 
+from .normalize import NO_BLANK_LINES_KEY
 from .readers.jsonl import BATCH_ROWS, line_starts
 from .records import MAX_DEPTH, RECORDS_SCHEMA, ParsedRecords
 
@@ -69,4 +71,5 @@ def fast_jsonl(data: bytes, source: str, first_line: int = 1) -> ParsedRecords |
     )
     if table.num_rows > BATCH_ROWS:  # zero-copy batches so DuckDB scans them on all threads
         table = pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), RECORDS_SCHEMA)
+    table = table.replace_schema_metadata({NO_BLANK_LINES_KEY: b"1"})  # the normalize query skips its blank filter
     return ParsedRecords(table, [], "jsonl", len(data))

@@ -156,3 +156,17 @@ def test_opening_brackets_counts_per_line():
 def test_empty_object_is_not_fast():
     assert fast_jsonl(b"", SRC) is None
     assert isinstance(read_jsonl(b"", SRC).records, pa.Table)
+
+
+def test_fast_records_skip_the_blank_line_filter():
+    from pipeline.core.ingest.mapping import FieldSource, Mapping
+    from pipeline.core.ingest.normalize import NO_BLANK_LINES_KEY, normalize_records
+    from pipeline.core.ingest.normalize_sql import build_query
+
+    mapping = Mapping({"model": [FieldSource("$.model", "auto", 1.0)]}, {})
+    assert "WHERE NOT" in build_query(mapping, "r", None) and "WHERE NOT" not in build_query(mapping, "r", None, True)
+    fast = fast_jsonl(CLEAN, SRC)
+    assert fast.records.schema.metadata == {NO_BLANK_LINES_KEY: b"1"}
+    got = normalize_records(fast.records, mapping, "d").entries
+    want = normalize_records(read_jsonl(CLEAN, SRC).records, mapping, "d").entries
+    assert got.to_pylist() == want.to_pylist() and got.column("model").to_pylist() == ["gpt-4o", "gpt-4o"]
