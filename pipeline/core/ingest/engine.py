@@ -38,7 +38,9 @@ def _read_object(data: bytes, url: str, fmt: str) -> ParsedRecords:
                 return parsed
         return read_server_log(data, url)
     if fmt == "jsonl":
-        parsed = read_jsonl(data, url)
+        from .fast_path import fast_jsonl
+
+        parsed = fast_jsonl(data, url) or read_jsonl(data, url)  # clean objects skip the line-exact screening
         parsed.format = fmt
         return parsed
     if fmt == "json":

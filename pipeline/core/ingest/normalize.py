@@ -13,6 +13,9 @@ from .normalize_sql import build_query
 from .records import Reject
 
 
+NO_BLANK_LINES_KEY = b"strata.no_blank_lines"  # records-table metadata set by the fast path: every line starts with `{`
+
+
 @dataclass
 class NormalizeResult:
     entries: pa.Table
@@ -40,7 +43,8 @@ def normalize_records(
     name = "_strata_records"
     con.register(name, records)
     try:
-        table = con.sql(build_query(mapping, name, drop)).to_arrow_table()
+        no_blank = (records.schema.metadata or {}).get(NO_BLANK_LINES_KEY) == b"1"
+        table = con.sql(build_query(mapping, name, drop, no_blank)).to_arrow_table()
     finally:
         con.unregister(name)
     rejects: list[Reject] = []

@@ -86,8 +86,11 @@ def _names(src: FieldSource) -> str:
     )
 
 
-def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
+def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_lines: bool = False) -> str:
     """Query over `relation` (source, line, sub, raw) yielding canonical columns plus `_sub` and `_error`.
+
+    `no_blank_lines` (records from the clean-JSONL fast path, where every line starts with `{`) drops the blank-line
+    filter, which could never remove anything there.
 
     Layered so each raw value is parsed, cleaned and cast once: extract all paths in one JSON parse (L1), split the
     slots and their numeric casts (L2), convert roles (L3), then derive columns and field errors (final select).
@@ -139,11 +142,12 @@ def build_query(mapping: Mapping, relation: str, drop: str | None) -> str:
 
     vlist = "[" + ", ".join(sql_str(p) for p in slots) + "]"
     blank = "(strlen(raw) < 16 AND trim(raw, ' \t\r\n') = '')"
+    where = "" if no_blank_lines else f" WHERE NOT {blank}"
     if slots:  # try(): a malformed record yields NULL instead of failing the query, so one parse also validates
-        l0 = f"SELECT source, line, sub, raw, try(json_extract_string(raw, {vlist})) AS v FROM {relation} WHERE NOT {blank}"
+        l0 = f"SELECT source, line, sub, raw, try(json_extract_string(raw, {vlist})) AS v FROM {relation}{where}"
         malformed = "v IS NULL"
     else:
-        l0 = f"SELECT source, line, sub, raw, NULL::VARCHAR[] AS v FROM {relation} WHERE NOT {blank}"
+        l0 = f"SELECT source, line, sub, raw, NULL::VARCHAR[] AS v FROM {relation}{where}"
         malformed = "NOT json_valid(raw)"
     # starts_with first: ltrim would copy every (long) record just to look at its first character
     l1 = (f"SELECT *, CASE WHEN {malformed} THEN 'malformed JSON' WHEN starts_with(raw, '{{') THEN NULL "
