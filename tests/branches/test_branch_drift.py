@@ -50,3 +50,14 @@ def test_branch_runs_match_a_loop(paths):
         for b in set(p or []):
             want[b] = want.get(b, 0) + 1
     assert counts == want and runs == sum(1 for p in paths if p)
+
+
+def test_hypothesis_masks_pii_in_branch_names():
+    def table(share, seed, drop):
+        t = branch_table([share], runs=200, seed=seed, drop=drop)
+        paths = [["router->mail jane.doe@example.com"] if p == ["triage->human_review"] else p
+                 for p in t.column("branch_path").to_pylist()]
+        return t.set_column(t.schema.get_field_index("branch_path"), "branch_path", pa.array(paths, t.schema.field("branch_path").type))
+    result = diff_entries(table(0.05, 1, "d1"), table(0.4, 2, "d2"), DriftSettings(bootstrap=0))
+    texts = " ".join(h.text for h in result.hypotheses)
+    assert "taken in" in texts and "jane.doe" not in texts

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..invariants.pii_mask import for_people
 from .model import Dimension
 from .stats import two_proportion_z
 
@@ -65,11 +66,12 @@ def branch_sentence(summary: dict) -> str | None:
     z = summary.get("z") or {}
     if not z:
         return None
-    branch = max(z, key=lambda k: (abs(z[k]), k))
-    a, b = summary["shares_a"].get(branch, 0.0), summary["shares_b"].get(branch, 0.0)
+    key = max(z, key=lambda k: (abs(z[k]), k))
+    a, b = summary["shares_a"].get(key, 0.0), summary["shares_b"].get(key, 0.0)
+    branch = str(for_people(key))  # the sentence is written for people
     target = branch.rsplit("->", 1)[-1] or branch
     if a == 0 and b > 0:
         return f"New branch {branch}: {target} taken in {_pct(b)} of runs, never before"
     if b == 0 and a > 0:
         return f"Branch {branch} no longer taken (was {_pct(a)} of runs)"
-    return f"{target} taken in {_pct(b)} of runs, was {_pct(a)} ({branch}, z = {z[branch]:.1f})"
+    return f"{target} taken in {_pct(b)} of runs, was {_pct(a)} ({branch}, z = {z[key]:.1f})"
