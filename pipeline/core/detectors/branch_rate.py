@@ -49,14 +49,12 @@ def bucket_counts(entries: pa.Table, rows: np.ndarray, ts_us: np.ndarray, bucket
         dcode = drops.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     else:
         dcode = np.zeros(rows.size, np.int64)
-    keys, bucket_of = np.unique(np.stack([dcode, tb], axis=1), axis=0, return_inverse=True)
-    bucket_of = bucket_of.reshape(-1)
-    first_ts = np.full(len(keys), np.inf)
-    np.minimum.at(first_ts, bucket_of, ts_us[rows].astype(np.float64))
-    order = np.argsort(first_ts, kind="stable")  # buckets by their first run
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    bucket_of = rank[bucket_of]
+    tb0 = int(tb.min())
+    key = dcode * (int(tb.max()) - tb0 + 1) + (tb - tb0)  # (drop, time bucket) as one integer
+    firsts = pa.table({"k": key, "t": ts_us[rows]}).group_by("k").aggregate([("t", "min")]).sort_by("t_min")
+    keys = firsts.column("k").to_numpy()  # buckets by their first run
+    sorter = np.argsort(keys)
+    bucket_of = sorter[np.searchsorted(keys, key, sorter=sorter)]  # each run's bucket, in that order
     flat = pc.list_flatten(paths)
     parents = pc.list_parent_indices(paths).to_numpy(zero_copy_only=False).astype(np.int64)
     valid = pc.is_valid(flat).to_numpy(zero_copy_only=False)
@@ -64,12 +62,14 @@ def bucket_counts(entries: pa.Table, rows: np.ndarray, ts_us: np.ndarray, bucket
     codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     names = enc.dictionary.to_pylist()
     width = max(len(names), 1)
-    pair = np.unique(parents[valid] * width + codes[valid])  # a branch taken twice in one run counts once
-    counts = np.zeros((len(keys), width))
-    np.add.at(counts, (bucket_of[pair // width], pair % width), 1.0)
-    runs = np.bincount(bucket_of, minlength=len(keys)).astype(np.float64)
-    starts = keys[order, 1] * float(bucket_seconds)
-    return starts, runs, names, counts[:, :len(names)]
+    pair = np.sort(parents[valid] * width + codes[valid], kind="stable")  # nearly sorted: runs come in order
+    pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]  # a branch taken twice in one run counts once
+    counts = np.bincount(bucket_of[pair // width] * width + pair % width,
+                         minlength=keys.size * width).reshape(keys.size, width).astype(np.float64)
+    runs = np.bincount(bucket_of, minlength=keys.size).astype(np.float64)
+    starts = (keys % (int(tb.max()) - tb0 + 1) + tb0) * float(bucket_seconds)
+    used = np.flatnonzero(counts[:, :len(names)].sum(axis=0) > 0)  # a null decision names no branch
+    return starts, runs, [names[j] for j in used], counts[:, used]
 
 
 def score_buckets(runs: np.ndarray, names: list[str], counts: np.ndarray, state: dict

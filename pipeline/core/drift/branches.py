@@ -31,10 +31,15 @@ def branch_runs(t: pa.Table) -> tuple[dict[str, int], int]:
     flat = pc.list_flatten(paths)
     if len(flat) == 0:
         return {}, runs
-    parents = pc.list_parent_indices(paths)
-    pairs = pa.table({"p": parents, "b": flat}).filter(pc.is_valid(flat)).group_by(["p", "b"]).aggregate([])
-    vc = pc.value_counts(pairs.column("b"))
-    return dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist())), runs
+    parents = pc.list_parent_indices(paths).to_numpy(zero_copy_only=False).astype(np.int64)
+    valid = pc.is_valid(flat).to_numpy(zero_copy_only=False)
+    enc = pc.fill_null(flat, "").dictionary_encode()
+    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    width = max(len(enc.dictionary), 1)
+    pair = np.sort(parents[valid] * width + codes[valid], kind="stable")  # nearly sorted: runs come in order
+    pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]  # a branch taken twice in one run counts once
+    counts = np.bincount(pair % width, minlength=width)
+    return {k: int(c) for k, c in zip(enc.dictionary.to_pylist(), counts.tolist()) if c}, runs
 
 
 def branch_dimension(a: pa.Table, b: pa.Table, max_labels: int = 50) -> Dimension | None:
