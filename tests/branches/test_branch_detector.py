@@ -96,3 +96,15 @@ def test_bucket_counts_match_a_loop(paths, n_drops):
     want = sorted(tuple(sorted((k, v) for k, v in b.items() if k != "runs")) for b in ref.values())
     assert got == want
     assert list(starts) == sorted(starts)
+
+
+def test_explanation_masks_pii_in_branch_names():
+    table = branch_table([0.05] * 4 + [0.4], runs=200, seed=3)
+    paths = [["router->mail jane.doe@example.com"] if p == ["triage->human_review"] else p
+             for p in table.column("branch_path").to_pylist()]
+    table = table.set_column(table.schema.get_field_index("branch_path"), "branch_path",
+                             pa.array(paths, table.schema.field("branch_path").type))
+    found, _ = detect_anomalies(table, None, bucket_seconds=3600)
+    alerts = _branch_alerts(found)
+    assert alerts and not any("jane.doe" in a["explanation"] for a in alerts)
+    assert any(a["explanation"].startswith("mail ") and "taken in" in a["explanation"] for a in alerts)
