@@ -19,7 +19,7 @@ from .metadata import OWNERS, TAGS, table
 
 # every metric the detectors score; each gets a metric_* key on every run (0 when none), so the UI plots a line
 ANOMALY_METRICS = ("latency_ms", "prompt_tokens", "completion_tokens", "cost_usd", "output_chars", "tool_calls",
-                   "output_semantic", "request_rate", "error_rate")
+                   "output_semantic", "request_rate", "error_rate", "branch_rate")
 CRITICAL_CHECK = "no_critical_anomalies"
 
 

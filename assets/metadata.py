@@ -41,6 +41,7 @@ COLUMN_DESCRIPTIONS = {
     "status": "ok or error.",
     "error": "Error message when the call failed.",
     "tool_calls": "Names of the tools the model called.",
+    "branch_path": "Branch decisions of the run (from->to), in call order.",
     "outcome": "Business outcome when logged (resolved, escalated, ...).",
     "attributes": "Every other raw field, as JSON.",
 }

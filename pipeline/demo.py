@@ -28,6 +28,7 @@ def main() -> int:
     if not drops_dir.exists() or not any(drops_dir.iterdir()):
         made = write_sample_drops(drops_dir)
         print(f"wrote {len(made)} sample drops to {drops_dir}")
+        print(_capture_drop(drops_dir))
     instance = dg.DagsterInstance.get()
     ctx = dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=defs, resources=defs.resources)
     tick = new_log_drop_sensor.evaluate_tick(ctx)
@@ -118,6 +119,17 @@ def _clear_last_demo(defaulted: list[str]) -> None:
         cleared.append(str(path))
     if cleared:
         print("demo: cleared the last run's " + ", ".join(cleared))
+
+
+def _capture_drop(drops_dir: Path) -> str:
+    """One more drop written by an application through the capture SDK (strata_capture.demo: a support bot with
+    branch decisions, calling the openai client against a loopback OpenAI-wire server)."""
+    from strata_capture.demo import write_demo_drop
+
+    report = write_demo_drop(str(drops_dir), traces=60, service="support-bot")
+    folders = sorted(p.name for p in drops_dir.glob("capture-support-bot-*"))
+    return (f"wrote capture drop {', '.join(folders)} through strata_capture ({report.get('spans_published', 0)} "
+            f"spans{'' if report.get('completed') else ', NOT completed'})")
 
 
 def _alert_tick(dg, instance, defs) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 ERROR_EXIT = 2
 LAKE_DROPS = 7  # without a lake: the newest drops whose local entries (drops.entries_path) feed the charts
 ENTRY_COLUMNS = ("ts", "latency_ms", "prompt_tokens", "completion_tokens", "cost_usd", "output", "status", "tool_calls",
-                 "attributes")
+                 "attributes", "drop", "branch_path")  # drop + branch_path: the workflow section
 
 
 def register(sub) -> None:

@@ -33,6 +33,7 @@ CANONICAL_SCHEMA = pa.schema(
         pa.field("status", pa.string()),
         pa.field("error", pa.string()),
         pa.field("tool_calls", pa.list_(pa.string())),
+        pa.field("branch_path", pa.list_(pa.string())),  # branch decisions `from->to` in call order
         pa.field("outcome", pa.string()),
         pa.field("attributes", pa.string()),
     ]
@@ -61,6 +62,7 @@ ROLE_KINDS: dict[str, str] = {
     "status": "string",
     "error": "text",
     "tool_calls": "names",
+    "branch_path": "names",
     "outcome": "string",
 }
 ROLES = tuple(ROLE_KINDS)

@@ -16,6 +16,8 @@ from .ensemble import DEFAULT_DETECTORS, AlertPolicy, agreement, alerts, combine
     initial_states, resume_states, run_series
 from .fused import score_hits
 from .hierarchy import effective_columns, length_adjusted, plan_priming, primed
+from ..invariants.pii_mask import for_people
+from .branch_rate import branch_rate_alerts
 from .rates import ErrorRate, RequestRate, bucketize, error_rate_scores, request_rate_scores
 from .seasonal import seasonal_request_scores
 from .semantic import Embedder, SemanticNovelty, semantic_scores
@@ -188,6 +190,7 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
                           policy, found, shown)
         if rates and "ts" in entries.column_names:
             _rates(entries, rows[ts[rows] != _NO_TS], ts, seg_state, segment, bucket_seconds, policy, found)
+            _branch_rates(entries, rows[ts[rows] != _NO_TS], ts, seg_state, segment, bucket_seconds, policy, found)
         return found
 
     # segments are independent and the heavy parts (numpy, the compiled kernels) release the GIL
@@ -280,6 +283,13 @@ def _rates(entries, rows, ts, seg_state, segment, bucket_seconds, policy, out) -
                         f"{side} the expected {exp:.2%} (error_rate)")
             out.add(None, ts=int(starts[i] * 1e6), segment=segment, metric=metric, value=value,
                     expected=exp, score=score, detectors=[metric], severity=policy.severity(score), explanation=text)
+
+
+def _branch_rates(entries, rows, ts, seg_state, segment, bucket_seconds, policy, out) -> None:
+    for a in branch_rate_alerts(entries, rows, ts, seg_state, bucket_seconds, policy.threshold, for_people):
+        out.add(None, ts=a["ts"], segment=segment, metric=a["metric"], value=a["value"], expected=a["expected"],
+                score=a["score"], detectors=[a["metric"]], severity=policy.severity(a["score"]),
+                explanation=a["explanation"])
 
 
 def _semantic(entries, rows, ts, seg_state, segment, embedder, policy, out) -> None:

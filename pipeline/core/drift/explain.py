@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from ..entry_schema import CANONICAL_SCHEMA
 from ..ingest.pricing import PriceTable, fill_costs
+from .branches import NAME as BRANCH_DIMENSION, branch_sentence
 from .fingerprint import OTHER
 from .model import Dimension, DimensionResult, Hypothesis
 
@@ -70,6 +71,8 @@ def describe(dim: Dimension) -> str | None:
         subject = RATE_SUBJECTS.get(dim.name, dim.name.replace("_", " ").capitalize())
         ra, rb = _rate_pair(s["rate_a"], s["rate_b"])
         return f"{subject} {_direction(s['rate_a'], s['rate_b'])} from {ra} to {rb}"
+    if dim.name == BRANCH_DIMENSION:
+        return branch_sentence(s)
     return _categorical(dim.name, s)
 
 

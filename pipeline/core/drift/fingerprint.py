@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 
 from ..entry_schema import CANONICAL_SCHEMA
 from ..ingest.normalize import connect
+from .branches import branch_dimension
 from .model import Dimension
 
 OTHER = "(other)"
@@ -37,6 +38,7 @@ def fingerprint_dimensions(a: pa.Table, b: pa.Table, *, ngram: int = 2, max_labe
     `ngram` is the tool-sequence n-gram length, `max_labels` the cap on labels per categorical dimension."""
     if ngram < 1 or max_labels < 1:
         raise ValueError(f"ngram and max_labels must be >= 1, got {ngram} and {max_labels}")
+    branches = branch_dimension(a, b, max_labels)
     a, b = _canonical(a), _canonical(b)
     flags = {"errors": _any_valid(a, b, "status") or _any_valid(a, b, "error"),
              "sessions": _any_valid(a, b, "session_id") and _any_valid(a, b, "input")}
@@ -66,7 +68,7 @@ def fingerprint_dimensions(a: pa.Table, b: pa.Table, *, ngram: int = 2, max_labe
                 summary |= {"n_objects_a": na, "n_objects_b": nb, "object_shares_a": _shares(labels, ca, na),
                             "object_shares_b": _shares(labels, cb, nb)}
             dims.append(Dimension(name, "categorical", group, labels=labels, a_counts=ca, b_counts=cb, summary=summary))
-    return dims
+    return dims + ([branches] if branches is not None else [])
 
 
 def _canonical(t: pa.Table) -> pa.Table:

@@ -12,7 +12,7 @@ from .stats import MIN_N, benjamini_hochberg, dimension_test
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "pii": 3.0, "tools": 3.0, "latency": 2.0, "latency_per_token_ms": 1.0, "ttft_ms": 1.0, "errors": 2.0, "outcome": 1.5, "cost": 1.5,
-    "model": 1.0, "structure": 1.0, "output": 1.0, "tokens": 0.5,
+    "model": 1.0, "structure": 1.0, "output": 1.0, "tokens": 0.5, "workflow": 2.0,
 }
 DEFAULT_FLOORS: dict[str, float] = {"wasserstein_norm": 0.1, "js_distance": 0.05, "cohens_h": 0.05}
 DEFAULT_SATURATION: dict[str, float] = {"wasserstein_norm": 1.0, "js_distance": 0.5, "cohens_h": 0.5}

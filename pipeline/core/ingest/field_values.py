@@ -181,7 +181,7 @@ def value_fit(role: str, st: dict, many: bool = False) -> tuple[float, str]:
     """How well a field's values suit a role, in [0, 1], with a short reason."""
     if st["n"] == 0:
         return 0.0, "no values"
-    if many or role == "tool_calls":
+    if many or role in ("tool_calls", "branch_path"):
         if many:
             return st["str"] + st["num"], f"{_pct(st['str'])} of element values are names"
         if st["arr_str"]:

@@ -53,6 +53,8 @@ _RULES: dict[str, list[tuple[str, float]]] = {
                r"|traceback)$", 1.0), (r"(^|_)(error|exception)(_|$)", 0.7)],
     "tool_calls": [(r"^(tools|tool_calls|function_calls|tools_used|tool_names|functions|tool_use|tool_uses|tools_called)$", 1.0),
                    (r"^actions$", 0.5)],
+    "branch_path": [(r"^(branch_path|branches|branch_decisions|workflow_path|route_path|routes)$", 1.0),
+                    (r"^(route|path)$", 0.5)],
     "outcome": [(r"^(outcome|resolution|label|escalated|resolved|disposition|verdict)$", 1.0), (r"^result$", 0.9),
                 (r"^(feedback|user_feedback|rating)$", 0.5)],
 }

@@ -62,7 +62,7 @@ def profile_fields(records: list[dict], max_depth: int = 64) -> list[FieldProfil
 
 def score_field(f: FieldValues, role: str, st: dict) -> tuple[float, str]:
     """Confidence that `f` plays `role`: name strength scaled by value fit (values alone only vouch for timestamps)."""
-    if f.many and role != "tool_calls":
+    if f.many and role not in LIST_ROLES:
         return 0.0, ""
     name, why = name_scores(f.keys).get(role, (0.0, ""))
     vf, vwhy = value_fit(role, st, f.many)
@@ -84,6 +84,7 @@ def score_field(f: FieldValues, role: str, st: dict) -> tuple[float, str]:
     return min(1.0, score), f"{why}; {vwhy}"
 
 
+LIST_ROLES = ("tool_calls", "branch_path")  # roles read as a list of names
 _RESPONSE_ROLES = ("output", "tool_calls", "completion_tokens", "error")
 _DEFINITIONS = ("tools", "functions", "tool_definitions", "available_tools", "tool_config")
 
@@ -199,7 +200,7 @@ def infer_schema(records: list[dict], overrides: Mapping | None = None) -> Infer
                 ev = f"{ev} -> {unit}" + (f" (x{scale:g})" if scale != 1.0 else "")
             if role == "cost_usd" and "cents" in snake(f.keys[-1]):
                 scale, ev = 0.01, f"{ev} -> cents (x0.01)"
-            if role == "tool_calls" and not f.many and stats[f.path]["arr"]:
+            if role in LIST_ROLES and not f.many and stats[f.path]["arr"]:
                 path = json_path(*f.keys, "*")
             srcs.setdefault(role, []).append(
                 (FieldSource(path, transform, scale), RoleAssignment(role, path, round(sc, 3), ev, transform, scale)))

@@ -20,7 +20,7 @@ KIND_DOCS: dict[str, str] = {
     "length_ratio_min": "{field, other, min}: length(field) >= min * length(other)",
     "completeness": "{field, min}: bound: share of non-null rows >= min; confidence = upper share / min",
     "share_between": "{field, value|values|pattern|regex?, min?, max?}: bound: share of rows with the event "
-                     "(presence when no event is named) within [min, max]; confidence is the smaller of the share and "
+                     "(presence when no event is named; `nonempty`: over non-empty lists only) within [min, max]; confidence is the smaller of the share and "
                      "complement ratios at the interval end nearest the bound",
     "max_quantile": "{field, measure?, q, max}: bound: q-quantile <= max; confidence = max / lower quantile bound",
     "correlation": "{x, y, x_measure?, y_measure?, sign, min_abs}: bound: Spearman rho in the sign's direction "

@@ -113,7 +113,8 @@ def share_predicate(check: dict, c: str, is_list: bool) -> tuple[str, str]:
     """Rows the share is over, and the event counted: a value, one of several values, a pattern, or presence."""
     if "value" in check:
         v = check["value"]
-        return f"{c} IS NOT NULL", (f"list_contains({c}, {sql_literal(v)})" if is_list else f"{c} = {sql_literal(v)}")
+        rows = f"{c} IS NOT NULL" + (f" AND len({c}) > 0" if is_list and check.get("nonempty") else "")
+        return rows, (f"list_contains({c}, {sql_literal(v)})" if is_list else f"{c} = {sql_literal(v)}")
     if "values" in check:
         return f"{c} IS NOT NULL", f"list_contains({sql_list(check['values'])}, {c}::VARCHAR)"
     if check.get("pattern") or check.get("regex"):

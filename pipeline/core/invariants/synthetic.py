@@ -187,7 +187,7 @@ def _chunk(rng, lo: int, hi: int, n_total: int, ts, session_of_row, sessions, le
         "latency_ms": np.round(latency, 1), "prompt_tokens": prompt_tokens,
         "completion_tokens": pa.array(completion, mask=errors), "cost_usd": np.round(cost, 6),
         "status": np.where(errors, "error", "ok"), "error": error_msg, "tool_calls": tool_calls,
-        "outcome": _choice(rng, outcome_p, n),
+        "outcome": _choice(rng, outcome_p, n), "branch_path": pa.nulls(n, pa.list_(pa.string())),
         "attributes": _choice(rng, {'{"region": "eu-west", "tier": "pro"}': 0.4, '{"region": "us-east", "tier": "free"}': 0.6}, n),
     }
     cols = {f.name: cols.get(f.name, pa.nulls(n, f.type)) for f in CANONICAL_SCHEMA}  # roles it does not plant

@@ -13,6 +13,7 @@ from ..invariants.pii_rules import PII_KINDS
 from .anomalies import anomalies_section
 from .redact import looks_unredacted, redact_sample
 from .values import clean, integer, iso, load_json, number, parse_time, relations, rows
+from .workflow import workflow_section
 
 SCHEMA_VERSION = 1
 SEVERITY_ORDER = ("critical", "error", "warning", "info")
@@ -38,6 +39,7 @@ def build_report_data(con, entries: pa.Table | None = None, *, title: str = "Str
         "anomalies": _guard(anomalies_section, con, present, entries, int(max_points)),
         "drift": _guard(_drift, con, present, int(max_points)),
         "pii": _guard(_pii, con, present),
+        "workflow": workflow_section(entries),
     }
     summary = _summary(con, present, sections)
     return {

@@ -135,5 +135,6 @@ def render_json(data: dict) -> str:
                    statistic, p_value, p_adjusted, effect, effect_name, score, weight, significant}]} | null}
       pii         {computed, findings [{id, kind, personal_data, description, severity, status, violations, support,
                    total, checked_at, samples [redacted text], remasked}]}
+      workflow    {computed, now_label, runs_before, runs_now, more, branches [{branch, before, now, delta}]}
     A section that could not be read also carries `error`."""
     return json.dumps(for_people(clean(data)), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

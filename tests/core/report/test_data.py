@@ -36,7 +36,7 @@ def populated():
 def test_top_level_shape_is_the_schema(populated):
     _, _, d = populated
     assert list(d) == ["schema_version", "title", "generated_at", "strata_version", "window", "summary", "invariants",
-                       "anomalies", "drift", "pii"]
+                       "anomalies", "drift", "pii", "workflow"]
     assert d["schema_version"] == SCHEMA_VERSION == 1
     assert d["generated_at"] == "2025-03-10T06:00:00Z" and d["title"] == "Daily"
     json.dumps(d, allow_nan=False)  # JSON-safe as built

@@ -170,10 +170,10 @@ def iso_utc(us: int | None) -> str | None:
 FLAT_KEYS = (
     "ts", "request_id", "session_id", "user_id", "trace_id", "service", "model", "provider", "version",
     "environment", "input", "output", "latency_ms", "prompt_tokens", "completion_tokens", "cost_usd",
-    "status", "error", "tool_calls", "outcome",
+    "status", "error", "tool_calls", "outcome", "branch_path",
 )
 _FLAT_TRANSFORMS = {"ts": "timestamp", "input": "text", "output": "text", "error": "text", "tool_calls": "names",
-                    "status": "status"}
+                    "branch_path": "names", "status": "status"}
 
 
 def flat_mapping(constants: dict[str, str] | None = None) -> Mapping:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import epoch_us, first, ident, iso_utc
+from .branches import branch_path
 
 LLM_KINDS = ("llm", "embedding")
 
@@ -164,6 +165,7 @@ def trace_entry(spans: list[Span], trace_id: Any = None, detail: dict | None = N
         "error": first(trace.get("error"), *(s.error for s in failed)),
         "tool_calls": [s.tool_name or s.name for s in ordered if s.kind == "tool" and (s.tool_name or s.name)],
         "outcome": trace.get("outcome"),
+        "branch_path": first(trace.get("branch_path"), branch_path(ordered)),
     }
     entry["vendor_detail"] = {
         "span_count": len(spans),

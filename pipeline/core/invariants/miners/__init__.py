@@ -1,2 +1,2 @@
 """Built-in miner families; importing this package registers them all."""
-from . import pii, relational, segments, semantic, session, statistical, structural, temporal  # noqa: F401
+from . import branches, pii, relational, segments, semantic, session, statistical, structural, temporal  # noqa: F401
