@@ -9,7 +9,7 @@ import pytest
 from werkzeug import Response
 
 from pipeline.core.alerts import Finding, Notification, Outcome, RetryPolicy, deliver
-from pipeline.core.alerts.alert_log import claims_path, delivered_targets, load_states, record, save_states
+from pipeline.core.alerts.alert_log import CLAIMS_ENV, claims_path, delivered_targets, load_states, record, save_states
 from pipeline.core.alerts.dedup import Deduper
 from pipeline.core.alerts.dispatch import Sent
 from pipeline.core.storage.store_delta import DeltaStore
@@ -72,7 +72,7 @@ def test_claims_file_is_atomic_across_ticks(tmp_path):
     assert two.take("webhook:critical", ["k|new"]) == (set(), set())  # held by the other tick
     one.settle("webhook:critical", ["k|new"], delivered=True)
     assert two.take("webhook:critical", ["k|new"]) == (set(), {"k|new"})  # delivered within the guard
-    assert claims_path({"STRATA_ALERT_CLAIMS_PATH": "/x/c.duckdb"}) == "/x/c.duckdb"
+    assert claims_path({CLAIMS_ENV: "/x/c.duckdb"}) == "/x/c.duckdb"
     assert claims_path({"DAGSTER_HOME": "/dh"}) == "/dh/strata_alert_claims.duckdb"
 
 
@@ -95,7 +95,7 @@ def delta_warehouse(tmp_path):
 
 
 def test_alert_sensor_on_delta(tmp_path, httpserver, delta_warehouse, monkeypatch):
-    monkeypatch.setenv("STRATA_ALERT_CLAIMS_PATH", str(tmp_path / "claims.duckdb"))
+    monkeypatch.setenv(CLAIMS_ENV, str(tmp_path / "claims.duckdb"))
     got = []
 
     def handler(request):

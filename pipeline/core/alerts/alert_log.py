@@ -48,6 +48,7 @@ STATE_SCHEMA = pa.schema([("key", pa.string()), ("kind", pa.string()), ("severit
                           ("active", pa.bool_()), ("opened_at", TS), ("last_seen", TS), ("last_sent_at", TS),
                           ("sent_severity", pa.string()), ("notified_open", pa.bool_()), ("pending", pa.string()),
                           ("pending_since", TS), ("finding", pa.string())])
+# the alert sensor's claims file when the warehouse is Delta (default $DAGSTER_HOME/strata_alert_claims.duckdb)
 CLAIMS_ENV = "STRATA_ALERT_CLAIMS_PATH"
 
 
