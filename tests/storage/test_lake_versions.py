@@ -132,3 +132,39 @@ def test_lake_views_follow_manifests(tmp_path):
     assert refresh_lake_views(con, lake_url)
     assert sorted(con.sql("SELECT input, count(*) FROM lake_entries GROUP BY ALL").fetchall()) == [("f", 2), ("new", 3)]
     assert con.sql("SELECT reason FROM lake_quarantine").fetchall() == [("bad",)]
+
+
+def test_failure_after_publish_keeps_the_new_drop(tmp_path, monkeypatch):
+    """Pruning fails after the manifest is published: the write is committed, so its files stay and are read."""
+    from pipeline.core.storage import lake
+
+    lake_url = str(tmp_path / "lake")
+    write_drop(lake_url, "d", [entries(1, "old")], lambda: [], lambda: {}, layout="versioned")
+
+    def broken(*args, **kwargs):
+        raise OSError("store went away while pruning")
+
+    monkeypatch.setattr(lake, "prune", broken)
+    with pytest.raises(OSError):
+        write_drop(lake_url, "d", [entries(2, "new")], lambda: [], lambda: {"n": 2}, layout="versioned")
+    assert read_entries(lake_url, "d").column("input").to_pylist() == ["new"] * 2 and read_report(lake_url, "d") == {"n": 2}
+
+
+def test_failure_before_publish_removes_the_unpublished_files(tmp_path):
+    lake_url = str(tmp_path / "lake")
+    write_drop(lake_url, "d", [entries(1, "old")], lambda: [], lambda: {}, layout="versioned")
+
+    def exploding():
+        yield entries(1, "new")
+        raise RuntimeError("source went away")
+
+    with pytest.raises(RuntimeError):
+        write_drop(lake_url, "d", exploding(), lambda: [], lambda: {}, layout="versioned")
+    assert read_entries(lake_url, "d").column("input").to_pylist() == ["old"]
+    assert len([p for p in (tmp_path / "lake" / "log_entries" / "drop=d").iterdir() if p.name.startswith("v-")]) == 1
+
+
+def test_rename_refused_on_object_stores(s3):
+    fs, bucket, options = s3
+    with pytest.raises(ValueError, match="no rename"):
+        write_drop(f"s3://{bucket}/lake", "d", [], lambda: [], lambda: {}, options, layout="rename")

@@ -47,6 +47,9 @@ class DropWriter:
         self.layout = layout or ("rename" if self._local else "versioned")
         if self.layout not in LAYOUTS:
             raise ValueError(f"lake layout must be one of {LAYOUTS}, not {self.layout!r}")
+        if self.layout == "rename" and not self._local:
+            raise ValueError(f"{lake_url}: an object store has no rename; use the versioned layout")
+        self.published = False
         self.version = f"{VERSION_PREFIX}{uuid.uuid4().hex}"
         if self.layout == "rename":
             self.stage = f"{self.lake_url}/{STAGING}/{uuid.uuid4().hex}"
@@ -84,6 +87,7 @@ class DropWriter:
             f.write(json.dumps(report, default=str, indent=1 if len(report.get("sources", ())) <= 1000 else None))
         if self.layout == "versioned":
             self.publish()
+            self.published = True  # from here the drop is committed: a failure below must not remove these files
             prune(self.fs, self.lake_url, self.drop, keep=self.version)
             return LakeWrite(self.entries_dir, self.quarantine_dir, self.rows, 1, int(self.fs.du(self.entries_dir)))
         entries_dst = drop_dir(self.lake_url, ENTRIES, self.drop)
@@ -107,29 +111,27 @@ class DropWriter:
         finally:
             if self.stage is not None:
                 self._rm(self.stage)
-            else:  # unpublished: no reader can see these files
+            elif not self.published and not self._is_current():  # unpublished: no reader can see these files
                 self._rm(self.entries_dir)
                 self._rm(self.quarantine_dir)
 
+    def _is_current(self) -> bool:
+        """Whether the manifest names this write (a PUT that succeeded but reported an error)."""
+        try:
+            return (read_manifest(self.fs, self.lake_url, self.drop) or {}).get("version") == self.version
+        except Exception:  # noqa: BLE001 - unreadable: keep the files, the next write of the drop prunes them
+            return True
+
     def _swap(self, src: str, dst: str) -> None:
-        parent = dst.rsplit("/", 1)[0]
-        self.fs.makedirs(parent, exist_ok=True)
-        if self._local:
-            # rename is atomic on one filesystem: readers see the old drop or the new one, never half of either
-            old = f"{self.stage}/old-{os.path.basename(dst)}"
-            had_old = self.fs.exists(dst)
-            if had_old:
-                os.replace(self.fs._strip_protocol(dst), self.fs._strip_protocol(old))
-            os.replace(self.fs._strip_protocol(src), self.fs._strip_protocol(dst))
-            if had_old:
-                self._rm(old)
-        else:
-            # object stores have no rename: replace the files under the prefix (the old set is removed first)
-            self._rm(dst)
-            src_root = self.fs._strip_protocol(src).rstrip("/")
-            dst_root = self.fs._strip_protocol(dst).rstrip("/")
-            for path in self.fs.find(src_root):
-                self.fs.copy(path, dst_root + path[len(src_root):])
+        """Rename `src` over `dst` (local lakes only): readers see the old drop or the new one, never half of either."""
+        self.fs.makedirs(dst.rsplit("/", 1)[0], exist_ok=True)
+        old = f"{self.stage}/old-{os.path.basename(dst)}"
+        had_old = self.fs.exists(dst)
+        if had_old:
+            os.replace(self.fs._strip_protocol(dst), self.fs._strip_protocol(old))
+        os.replace(self.fs._strip_protocol(src), self.fs._strip_protocol(dst))
+        if had_old:
+            self._rm(old)
 
     def _rm(self, path: str) -> None:
         if self.fs.exists(path):
