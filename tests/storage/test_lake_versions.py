@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -40,7 +41,8 @@ def entries(n: int, tag: str) -> pa.Table:
 
 
 def kill_mid_write(lake_url: str, drop: str, options: dict | None) -> None:
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
     proc = subprocess.run([sys.executable, "-c", KILLER, lake_url, drop, json.dumps(options or {})], env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 9, proc.stderr
