@@ -104,7 +104,11 @@ def store_baselines(target, table: pa.Table, window: dict, computed_at, token: s
     head = {"computed_at": pa.array([at] * n, pa.timestamp("us", tz="UTC")),
             "window_start": pa.array([start] * n, pa.string()),
             "window_end": pa.array([end] * n, pa.string())}
-    rows = pa.table({**head, **{c: table.column(c) for c in table.column_names}})
+    # an empty window computes columns of Arrow's null type, which Delta cannot store: give them the DDL's types
+    text, whole = ("segment", "metric", "histogram"), ("count",)
+    cols = {c: table.column(c) if table.column(c).type != pa.null() else table.column(c).cast(
+        pa.string() if c in text else pa.int64() if c in whole else pa.float64()) for c in table.column_names}
+    rows = pa.table({**head, **cols})
     store.append("baselines", rows, token=token, ddl=DDL)
     if store.kind == "duckdb":
         store.con.execute("CREATE OR REPLACE VIEW latest_baselines AS SELECT * FROM baselines "

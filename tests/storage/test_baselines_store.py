@@ -65,3 +65,16 @@ def test_delta_s3(s3):
     store = DeltaStore(f"s3://{bucket}/wh", options)
     _check(store, store.reader)
     assert "baselines" in store.tables()
+
+
+def test_empty_window_on_delta(tmp_path):
+    """No entries in the window: nothing appended, but the table exists with the DDL's types on both stores."""
+    empty = compute_baselines(CANONICAL_SCHEMA.empty_table())
+    store = DeltaStore(str(tmp_path / "wh"))
+    assert store_baselines(store, empty, {"start": None, "end": None}, T0, token="r") == 0
+    schema = store.scan("baselines").schema
+    assert schema.field("segment").type == pa.string() and schema.field("count").type == pa.int64()
+    assert schema.field("mean").type == pa.float64()
+    with DuckDBFileStore(str(tmp_path / "wh.duckdb")) as duck:
+        assert store_baselines(duck, empty, {}, T0) == 0
+        assert duck.scan("baselines").num_rows == 0
