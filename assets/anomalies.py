@@ -33,8 +33,8 @@ def baselines(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: 
     entries, window = read_window(lake.lake_url, days=strata_config.get().invariants.window_days,
                                   storage_options=lake.storage_options())
     table_ = compute_baselines(entries)
-    with warehouse.get_connection() as con:
-        store_baselines(con, table_, window, datetime.now(timezone.utc))
+    with warehouse_store(warehouse) as store:
+        store_baselines(store, table_, window, datetime.now(timezone.utc), token=context.run_id)
     overall = [r for r in table_.to_pylist() if r["segment"] == "all"]
     p95 = {r["metric"]: float(r["p95"]) for r in overall if r["p95"] is not None}
     return dg.MaterializeResult(metadata={

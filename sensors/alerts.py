@@ -13,12 +13,14 @@ from dagster_duckdb import DuckDBResource
 from assets.alerts import alert_observation
 from pipeline.core.alerts import (WAREHOUSE_SOURCES, Deduper, Finding, Links, Notification, collect_findings,
                                   dispatch, evaluated_drops)
-from pipeline.core.alerts.alert_log import claim, delivered_targets, load_states, record, save_states, settle
+from pipeline.core.alerts.alert_log import (claim, claims_connection, delivered_targets, load_states, record,
+                                            save_states, settle)
 from pipeline.core.alerts.dedup import utc_now
 from pipeline.core.alerts.dispatch import Sent
 from pipeline.core.alerts.findings import clip
 from resources.alerts import AlertSettings, PrometheusResource, SlackAlertResource, WebhookAlertResource
 from resources.storage import LakeResource
+from resources.warehouse import warehouse_store
 
 
 def parse_cursor(cursor: str | None) -> datetime | None:
@@ -32,17 +34,28 @@ def parse_cursor(cursor: str | None) -> datetime | None:
 
 class WarehouseClaims:
     """Claims in the warehouse's `alert_claims` for one tick (its own owner id), a short connection per call so
-    runs can write while Slack or a webhook is being talked to."""
+    runs can write while Slack or a webhook is being talked to. With the Delta warehouse (`url` set) the claims live
+    in a local DuckDB file instead (alert_log.claims_path: a Delta commit cannot claim atomically)."""
 
-    def __init__(self, warehouse: DuckDBResource, clock: Callable[[], datetime] = utc_now):
+    def __init__(self, warehouse: DuckDBResource, clock: Callable[[], datetime] = utc_now,
+                 claims_path: str | None = None):
         self.warehouse, self.clock, self.owner = warehouse, clock, uuid.uuid4().hex
+        self.local = bool(getattr(warehouse, "url", "")) or claims_path is not None
+        self.claims_path = claims_path
+
+    def _connection(self):
+        if not self.local:
+            return self.warehouse.get_connection()
+        from contextlib import closing
+
+        return closing(claims_connection(self.claims_path))
 
     def take(self, target: str, keys: list[str]) -> tuple[set[str], set[str]]:
-        with self.warehouse.get_connection() as con:
+        with self._connection() as con:
             return claim(con, target, keys, self.owner, self.clock())
 
     def settle(self, target: str, keys: list[str], delivered: bool) -> None:
-        with self.warehouse.get_connection() as con:
+        with self._connection() as con:
             settle(con, target, keys, self.owner, delivered, self.clock())
 
 
@@ -76,15 +89,18 @@ def alert_tick(log, cursor: str | None, warehouse: DuckDBResource, artifacts_url
         unrouted = [n for n in due if not any(t.severity == n.severity for t in targets)]
         for n in done + unrouted:
             deduper.delivered(n)
-    with warehouse.get_connection() as con:
+    with warehouse_store(warehouse) as store:  # the DuckDB file or Delta: the same two commits
         if due:
-            record(con, sent, unrouted, now)
-        save_states(con, deduper.states, now)
+            record(store, sent, unrouted, now)
+        save_states(store, deduper.states, now)
+        con = store.reader()
         try:
             published = prometheus.publish(con)
         except Exception as exc:  # metrics are best effort; alerting has already happened
             log.warning(f"prometheus output failed: {type(exc).__name__}: {exc}")
             published = []
+        finally:
+            con.close()
     failed = [f"{s.target}: {s.result.error}" for s in sent if not s.result.ok]
     for line in failed:
         log.warning(f"alert delivery failed, will retry next tick: {line}")
@@ -137,8 +153,8 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, slack_alerts: 
         try:
             now = utc_now()
             n = run_failure_notification(context.dagster_run, context.failure_event.message, alert_settings.dagster_url, now)
-            with warehouse.get_connection() as con:
-                record(con, [], [n], now)
+            with warehouse_store(warehouse) as store:
+                record(store, [], [n], now)
         except Exception:
             context.log.exception("recording the run failure in alert_log failed")
         return dg.SkipReason("no Slack or webhook target configured; the failed run is recorded in alert_log")
@@ -153,8 +169,8 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, slack_alerts: 
         for s in sent:
             (context.log.info if s.result.ok else context.log.warning)(
                 f"run failure alert {s.target}: {'delivered' if s.result.ok else s.result.error}")
-        with warehouse.get_connection() as con:
-            record(con, sent, at=now)
+        with warehouse_store(warehouse) as store:
+            record(store, sent, at=now)
     except Exception:  # a broken alert path must not fail the sensor daemon
         context.log.exception("posting the run failure alert failed")
     return None

@@ -90,12 +90,28 @@ DDL = """CREATE TABLE IF NOT EXISTS baselines (
     iqr DOUBLE, min DOUBLE, max DOUBLE, histogram VARCHAR)"""
 
 
-def store_baselines(con, table: pa.Table, window: dict, computed_at) -> int:
-    """Append (history is kept, so baselines are comparable across days); `latest_baselines` shows the newest set."""
-    con.execute(DDL)
-    con.register("_b", table)
-    con.execute("INSERT INTO baselines SELECT ?, ?, ?, * FROM _b", [computed_at, window.get("start"), window.get("end")])
-    con.unregister("_b")
-    con.execute("CREATE OR REPLACE VIEW latest_baselines AS SELECT * FROM baselines "
-                "WHERE computed_at = (SELECT max(computed_at) FROM baselines)")
-    return table.num_rows
+def store_baselines(target, table: pa.Table, window: dict, computed_at, token: str | None = None) -> int:
+    """Append (history is kept, so baselines are comparable across days) through the warehouse store (`target`: a
+    store or a DuckDB connection); `token` (the run id) makes a retried step a no-op. `latest_baselines` shows the
+    newest set (a view in the DuckDB file; the Delta store's reader recreates it)."""
+    from datetime import timezone
+
+    from .storage.store import as_store
+
+    store = as_store(target)
+    n = table.num_rows
+    at = computed_at if computed_at.tzinfo else computed_at.replace(tzinfo=timezone.utc)
+    start, end = (None if window.get(k) is None else str(window[k]) for k in ("start", "end"))
+    head = {"computed_at": pa.array([at] * n, pa.timestamp("us", tz="UTC")),
+            "window_start": pa.array([start] * n, pa.string()),
+            "window_end": pa.array([end] * n, pa.string())}
+    # an empty window computes columns of Arrow's null type, which Delta cannot store: give them the DDL's types
+    text, whole = ("segment", "metric", "histogram"), ("count",)
+    cols = {c: table.column(c) if table.column(c).type != pa.null() else table.column(c).cast(
+        pa.string() if c in text else pa.int64() if c in whole else pa.float64()) for c in table.column_names}
+    rows = pa.table({**head, **cols})
+    store.append("baselines", rows, token=token, ddl=DDL)
+    if store.kind == "duckdb":
+        store.con.execute("CREATE OR REPLACE VIEW latest_baselines AS SELECT * FROM baselines "
+                          "WHERE computed_at = (SELECT max(computed_at) FROM baselines)")
+    return n

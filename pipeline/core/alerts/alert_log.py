@@ -1,16 +1,26 @@
 """Warehouse tables for alerting: `alert_log` (every delivery attempt, its status and error), `alert_state` (the
 dedup state per key, so the window, re-notify and pending retries survive across sensor ticks and restarts) and
 `alert_claims` (who is sending which notification to which target: claimed atomically, so two overlapping ticks never
-send the same notification twice)."""
+send the same notification twice).
+
+Writes go through the warehouse store (a store, or a DuckDB connection wrapped): `save_states` overwrites
+`alert_state`, `record` appends to `alert_log`, so both work on the DuckDB file and on Delta. Reads take a DuckDB
+connection (the file, or a Delta store's reader). Claims need an atomic read-modify-write that a Delta commit does
+not give (two merges inserting the same new claim both commit under Delta's write-serializable isolation), so with
+the Delta warehouse they live in a small local DuckDB file (`claims_path`): only one daemon runs sensors."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta
 from typing import Iterable
+
+import pyarrow as pa
 
 from .dedup import KeyState, Notification
 from .dispatch import Sent
 from .findings import Finding
+from ..storage.store import as_store
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS alert_log (
@@ -29,6 +39,44 @@ GUARD = timedelta(minutes=10)  # the same message (key + action) delivered this 
 STATE_COLUMNS = ["key", "kind", "severity", "active", "opened_at", "last_seen", "last_sent_at", "sent_severity",
                  "notified_open", "pending", "pending_since", "finding"]
 KEEP_RESOLVED = timedelta(days=30)  # quiet resolved keys older than this are forgotten
+TS = pa.timestamp("us", tz="UTC")
+LOG_SCHEMA = pa.schema([("attempted_at", TS), ("notification_id", pa.string()), ("key", pa.string()),
+                        ("action", pa.string()), ("severity", pa.string()), ("kind", pa.string()),
+                        ("title", pa.string()), ("target", pa.string()), ("attempt", pa.int32()),
+                        ("status", pa.string()), ("http_status", pa.int32()), ("error", pa.string())])
+STATE_SCHEMA = pa.schema([("key", pa.string()), ("kind", pa.string()), ("severity", pa.string()),
+                          ("active", pa.bool_()), ("opened_at", TS), ("last_seen", TS), ("last_sent_at", TS),
+                          ("sent_severity", pa.string()), ("notified_open", pa.bool_()), ("pending", pa.string()),
+                          ("pending_since", TS), ("finding", pa.string())])
+# the alert sensor's claims file when the warehouse is Delta (default $DAGSTER_HOME/strata_alert_claims.duckdb)
+CLAIMS_ENV = "STRATA_ALERT_CLAIMS_PATH"
+
+
+def claims_path(env: dict | None = None) -> str:
+    """The local claims file used with the Delta warehouse: $STRATA_ALERT_CLAIMS_PATH, else
+    $DAGSTER_HOME/strata_alert_claims.duckdb, else ./data/alert_claims.duckdb."""
+    env = os.environ if env is None else env
+    if env.get(CLAIMS_ENV):
+        return env[CLAIMS_ENV]
+    if env.get("DAGSTER_HOME"):
+        return os.path.join(env["DAGSTER_HOME"], "strata_alert_claims.duckdb")
+    return os.path.join("data", "alert_claims.duckdb")
+
+
+def claims_connection(path: str | None = None):
+    """A DuckDB connection to the local claims file (created with its folder; waits out another tick's lock)."""
+    from ..storage.warehouse_lock import connect_warehouse
+
+    path = path or claims_path()
+    if os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    con = connect_warehouse(path)
+    ensure_tables(con)
+    return con
+
+
+def _rows_table(rows: list[list], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pylist([dict(zip(schema.names, r)) for r in rows], schema=schema)
 
 
 def ensure_tables(con) -> None:
@@ -49,22 +97,13 @@ def load_states(con) -> dict[str, KeyState]:
     return out
 
 
-def save_states(con, states: dict[str, KeyState], now: datetime, keep_resolved: timedelta = KEEP_RESOLVED) -> int:
-    """Replace the stored state in one transaction; returns the number of keys kept."""
-    ensure_tables(con)
+def save_states(target, states: dict[str, KeyState], now: datetime, keep_resolved: timedelta = KEEP_RESOLVED) -> int:
+    """Replace the stored state in one commit (`target`: a store or a DuckDB connection); returns the keys kept."""
     rows = [[s.key, s.finding.kind, s.finding.severity, s.active, s.opened_at, s.last_seen, s.last_sent_at,
              s.sent_severity, s.notified_open, s.pending, s.pending_since, json.dumps(s.finding.to_dict())]
             for s in states.values()
             if s.active or s.pending or s.last_seen is None or now - s.last_seen < keep_resolved]
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM alert_state")
-        if rows:
-            con.executemany(f"INSERT INTO alert_state VALUES ({', '.join('?' * len(STATE_COLUMNS))})", rows)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    as_store(target).overwrite("alert_state", _rows_table(rows, STATE_SCHEMA), ddl=DDL[1])
     return len(rows)
 
 
@@ -73,10 +112,10 @@ def _row(at, n: Notification, target: str, attempt: int, status: str, http_statu
             http_status, error]
 
 
-def record(con, sent: Iterable[Sent], unrouted: Iterable[Notification] = (), at: datetime | None = None) -> int:
+def record(target, sent: Iterable[Sent], unrouted: Iterable[Notification] = (), at: datetime | None = None) -> int:
     """One row per notification per attempt: delivered, retrying (another attempt follows), failed (left pending for
-    the next tick) or skipped (no target configured for its severity). Returns the rows written."""
-    ensure_tables(con)
+    the next tick) or skipped (no target configured for its severity), appended in one commit (`target`: a store or
+    a DuckDB connection). Returns the rows written."""
     rows = []
     for s in sent:
         last = len(s.result.attempts)
@@ -86,7 +125,7 @@ def record(con, sent: Iterable[Sent], unrouted: Iterable[Notification] = (), at:
     for n in unrouted:
         rows.append(_row(at, n, "none", 0, "skipped", None, f"no target configured for {n.severity} alerts"))
     if rows:
-        con.executemany("INSERT INTO alert_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        as_store(target).append("alert_log", _rows_table(rows, LOG_SCHEMA), ddl=DDL[0])
     return len(rows)
 
 

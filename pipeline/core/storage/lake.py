@@ -1,11 +1,13 @@
-"""The lake: one Parquet dataset per drop, written to a staging folder and moved into place whole, with quarantine beside it."""
+"""The lake: one Parquet dataset per drop, with quarantine beside it, replaced whole. Local lakes write a staging
+folder and rename it into place; object stores (no rename) write a fresh version folder and publish it with one
+manifest PUT (lake_layout.py), which every reader here follows."""
 from __future__ import annotations
 
 import json
 import os
-import urllib.parse
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Iterable
 
 import pyarrow as pa
@@ -14,16 +16,12 @@ import pyarrow.parquet as pq
 from ..entry_schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, TS_TYPE
 from ..ingest.records import Reject, rejects_to_table
 from ..ingest.sources import filesystem
+from .lake_layout import (ENTRIES, QUARANTINE, VERSION_PREFIX, current_files, drop_dir, prune, published_drops,
+                          read_manifest, write_manifest)
 
-ENTRIES = "log_entries"
-QUARANTINE = "quarantine"
 STAGING = "_staging"
 INGEST_REPORT = "_ingest.json"
-
-
-def drop_dir(lake_url: str, dataset: str, drop: str) -> str:
-    """`{lake}/{dataset}/drop=<key>`; the key is percent-encoded so any partition key is a safe folder name."""
-    return f"{lake_url.rstrip('/')}/{dataset}/drop={urllib.parse.quote(drop, safe='')}"
+LAYOUTS = ("rename", "versioned")
 
 
 @dataclass
@@ -36,15 +34,32 @@ class LakeWrite:
 
 
 class DropWriter:
-    """Streams entry chunks into row groups of a staging Parquet file; `commit` swaps the drop in atomically."""
+    """Streams entry chunks into row groups of a new Parquet file; `commit` swaps the drop in atomically.
 
-    def __init__(self, lake_url: str, drop: str, storage_options: dict | None = None, row_group_rows: int = 250_000):
+    `layout`: "rename" (local default: a staging folder renamed into place) or "versioned" (object-store default:
+    files under `drop=<key>/v-<id>/`, published by the manifest, then older versions deleted)."""
+
+    def __init__(self, lake_url: str, drop: str, storage_options: dict | None = None, row_group_rows: int = 250_000,
+                 layout: str | None = None):
         self.lake_url, self.drop = lake_url.rstrip("/"), drop
         self.fs = filesystem(lake_url, storage_options)
-        self.stage = f"{self.lake_url}/{STAGING}/{uuid.uuid4().hex}"
         self._local = self.fs.protocol in ("file", "local") or "file" in (self.fs.protocol or ())
-        self.fs.makedirs(f"{self.stage}/{ENTRIES}", exist_ok=True)
-        self._file = self.fs.open(f"{self.stage}/{ENTRIES}/part-00000.parquet", "wb")
+        self.layout = layout or ("rename" if self._local else "versioned")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"lake layout must be one of {LAYOUTS}, not {self.layout!r}")
+        if self.layout == "rename" and not self._local:
+            raise ValueError(f"{lake_url}: an object store has no rename; use the versioned layout")
+        self.published = False
+        self.version = f"{VERSION_PREFIX}{uuid.uuid4().hex}"
+        if self.layout == "rename":
+            self.stage = f"{self.lake_url}/{STAGING}/{uuid.uuid4().hex}"
+            self.entries_dir, self.quarantine_dir = f"{self.stage}/{ENTRIES}", f"{self.stage}/{QUARANTINE}"
+        else:
+            self.stage = None
+            self.entries_dir = f"{drop_dir(self.lake_url, ENTRIES, drop)}/{self.version}"
+            self.quarantine_dir = f"{drop_dir(self.lake_url, QUARANTINE, drop)}/{self.version}"
+        self.fs.makedirs(self.entries_dir, exist_ok=True)
+        self._file = self.fs.open(f"{self.entries_dir}/part-00000.parquet", "wb")
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self.rows = 0
@@ -64,18 +79,29 @@ class DropWriter:
         self._writer.close()
         self._file.close()
         qtable = rejects_to_table(rejects, self.drop) if rejects else QUARANTINE_SCHEMA.empty_table()
-        self.fs.makedirs(f"{self.stage}/{QUARANTINE}", exist_ok=True)
-        with self.fs.open(f"{self.stage}/{QUARANTINE}/rejects.parquet", "wb") as f:
+        self.fs.makedirs(self.quarantine_dir, exist_ok=True)
+        with self.fs.open(f"{self.quarantine_dir}/rejects.parquet", "wb") as f:
             pq.write_table(qtable, f, compression="zstd")
-        with self.fs.open(f"{self.stage}/{ENTRIES}/{INGEST_REPORT}", "w") as f:
+        with self.fs.open(f"{self.entries_dir}/{INGEST_REPORT}", "w") as f:
             # indented for people; a drop of thousands of objects is written compact (the C encoder: 5x faster)
             f.write(json.dumps(report, default=str, indent=1 if len(report.get("sources", ())) <= 1000 else None))
+        if self.layout == "versioned":
+            self.publish()
+            self.published = True  # from here the drop is committed: a failure below must not remove these files
+            prune(self.fs, self.lake_url, self.drop, keep=self.version)
+            return LakeWrite(self.entries_dir, self.quarantine_dir, self.rows, 1, int(self.fs.du(self.entries_dir)))
         entries_dst = drop_dir(self.lake_url, ENTRIES, self.drop)
         quarantine_dst = drop_dir(self.lake_url, QUARANTINE, self.drop)
-        self._swap(f"{self.stage}/{ENTRIES}", entries_dst)
-        self._swap(f"{self.stage}/{QUARANTINE}", quarantine_dst)
+        self._swap(self.entries_dir, entries_dst)
+        self._swap(self.quarantine_dir, quarantine_dst)
         self._rm(self.stage)
         return LakeWrite(entries_dst, quarantine_dst, self.rows, 1, int(self.fs.du(entries_dst)))
+
+    def publish(self) -> None:
+        """The commit point of a versioned write: one manifest object naming this version and its files."""
+        write_manifest(self.fs, self.lake_url, self.drop, {
+            "version": self.version, "drop": self.drop, "committed_at": datetime.now(timezone.utc).isoformat(),
+            "files": {ENTRIES: ["part-00000.parquet", INGEST_REPORT], QUARANTINE: ["rejects.parquet"]}}, self._local)
 
     def abort(self) -> None:
         try:
@@ -83,36 +109,39 @@ class DropWriter:
                 self._writer.close()
             self._file.close()
         finally:
-            self._rm(self.stage)
+            if self.stage is not None:
+                self._rm(self.stage)
+            elif not self.published and not self._is_current():  # unpublished: no reader can see these files
+                self._rm(self.entries_dir)
+                self._rm(self.quarantine_dir)
+
+    def _is_current(self) -> bool:
+        """Whether the manifest names this write (a PUT that succeeded but reported an error)."""
+        try:
+            return (read_manifest(self.fs, self.lake_url, self.drop) or {}).get("version") == self.version
+        except Exception:  # noqa: BLE001 - unreadable: keep the files, the next write of the drop prunes them
+            return True
 
     def _swap(self, src: str, dst: str) -> None:
-        parent = dst.rsplit("/", 1)[0]
-        self.fs.makedirs(parent, exist_ok=True)
-        if self._local:
-            # rename is atomic on one filesystem: readers see the old drop or the new one, never half of either
-            old = f"{self.stage}/old-{os.path.basename(dst)}"
-            had_old = self.fs.exists(dst)
-            if had_old:
-                os.replace(self.fs._strip_protocol(dst), self.fs._strip_protocol(old))
-            os.replace(self.fs._strip_protocol(src), self.fs._strip_protocol(dst))
-            if had_old:
-                self._rm(old)
-        else:
-            # object stores have no rename: replace the files under the prefix (the old set is removed first)
-            self._rm(dst)
-            src_root = self.fs._strip_protocol(src).rstrip("/")
-            dst_root = self.fs._strip_protocol(dst).rstrip("/")
-            for path in self.fs.find(src_root):
-                self.fs.copy(path, dst_root + path[len(src_root):])
+        """Rename `src` over `dst` (local lakes only): readers see the old drop or the new one, never half of either."""
+        self.fs.makedirs(dst.rsplit("/", 1)[0], exist_ok=True)
+        old = f"{self.stage}/old-{os.path.basename(dst)}"
+        had_old = self.fs.exists(dst)
+        if had_old:
+            os.replace(self.fs._strip_protocol(dst), self.fs._strip_protocol(old))
+        os.replace(self.fs._strip_protocol(src), self.fs._strip_protocol(dst))
+        if had_old:
+            self._rm(old)
 
     def _rm(self, path: str) -> None:
         if self.fs.exists(path):
             self.fs.rm(path, recursive=True)
 
 
-def write_drop(lake_url: str, drop: str, chunks: Iterable[pa.Table], rejects_of, report_of, storage_options=None) -> LakeWrite:
+def write_drop(lake_url: str, drop: str, chunks: Iterable[pa.Table], rejects_of, report_of, storage_options=None,
+               layout: str | None = None) -> LakeWrite:
     """Write all chunks of a drop; `rejects_of()`/`report_of()` are read after the chunks are exhausted."""
-    writer = DropWriter(lake_url, drop, storage_options)
+    writer = DropWriter(lake_url, drop, storage_options, layout=layout)
     try:
         for chunk in chunks:
             writer.write(chunk)
@@ -124,28 +153,39 @@ def write_drop(lake_url: str, drop: str, chunks: Iterable[pa.Table], rejects_of,
 
 def read_report(lake_url: str, drop: str, storage_options: dict | None = None) -> dict:
     fs = filesystem(lake_url, storage_options)
-    path = f"{drop_dir(lake_url, ENTRIES, drop)}/{INGEST_REPORT}"
+    found = current_files(fs, lake_url, ENTRIES, drop, suffix=INGEST_REPORT)
+    path = found[0] if found else f"{fs._strip_protocol(drop_dir(lake_url, ENTRIES, drop))}/{INGEST_REPORT}"
     with fs.open(path, "r") as f:
         return json.load(f)
 
 
-def read_entries(lake_url: str, drop: str, storage_options: dict | None = None) -> pa.Table:
-    fs = filesystem(lake_url, storage_options)
-    d = drop_dir(lake_url, ENTRIES, drop)
-    files = sorted(p for p in fs.find(d) if p.endswith(".parquet"))
+def _read_files(fs, files: list[str], empty: pa.Table) -> pa.Table:
     if not files:
-        return CANONICAL_SCHEMA.empty_table()
+        return empty
     return pa.concat_tables([pq.read_table(fs.open(p, "rb")) for p in files], promote_options="default")
 
 
-def list_lake_drops(lake_url: str, storage_options: dict | None = None) -> list[str]:
-    """Drop keys present in the lake (decoded from their folder names)."""
+def read_entries(lake_url: str, drop: str, storage_options: dict | None = None) -> pa.Table:
     fs = filesystem(lake_url, storage_options)
-    base = f"{fs._strip_protocol(lake_url).rstrip('/')}/{ENTRIES}"
-    if not fs.exists(base):
-        return []
-    names = [p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(base, detail=False, refresh=True)]
-    return sorted(urllib.parse.unquote(n[len("drop="):]) for n in names if n.startswith("drop="))
+    return _read_files(fs, current_files(fs, lake_url, ENTRIES, drop), CANONICAL_SCHEMA.empty_table())
+
+
+def read_quarantine(lake_url: str, drop: str, storage_options: dict | None = None) -> pa.Table:
+    """The drop's rejects (the version its manifest names, or the flat files of an older drop)."""
+    fs = filesystem(lake_url, storage_options)
+    manifest = read_manifest(fs, lake_url, drop)
+    return _read_files(fs, current_files(fs, lake_url, QUARANTINE, drop, manifest), QUARANTINE_SCHEMA.empty_table())
+
+
+def lake_files(lake_url: str, dataset: str = ENTRIES, storage_options: dict | None = None) -> list[str]:
+    """Every published drop's current Parquet files of `dataset` (for views over the whole lake)."""
+    fs = filesystem(lake_url, storage_options)
+    return [p for k in published_drops(fs, lake_url) for p in current_files(fs, lake_url, dataset, k)]
+
+
+def list_lake_drops(lake_url: str, storage_options: dict | None = None) -> list[str]:
+    """Drop keys present in the lake (decoded from their folder names; unpublished versions are not drops)."""
+    return published_drops(filesystem(lake_url, storage_options), lake_url)
 
 
 def read_window(lake_url: str, days: float | None = None, drops: list[str] | None = None,
@@ -159,11 +199,7 @@ def read_window(lake_url: str, days: float | None = None, drops: list[str] | Non
 
     fs = filesystem(lake_url, storage_options)
     keys = drops if drops is not None else list_lake_drops(lake_url, storage_options)
-    files = []
-    for k in keys:
-        d = fs._strip_protocol(drop_dir(lake_url, ENTRIES, k))
-        if fs.exists(d):
-            files += [p for p in fs.find(d) if p.endswith(".parquet")]
+    files = [p for k in keys for p in current_files(fs, lake_url, ENTRIES, k)]
     if not files:
         return CANONICAL_SCHEMA.empty_table(), {"drops": [], "rows": 0, "start": None, "end": None}
     dataset = pads.dataset(files, filesystem=PyFileSystem(FSSpecHandler(fs)), format="parquet", schema=CANONICAL_SCHEMA)

@@ -81,13 +81,18 @@ def refresh_lake_views(target, lake_url: str) -> bool:
     if "://" in lake_url and not lake_url.startswith("file://"):
         return False
     base = os.path.abspath(lake_url.removeprefix("file://")).rstrip("/")
+    from .lake import lake_files
+
     for view, ds in (("lake_entries", "log_entries"), ("lake_quarantine", "quarantine")):
         glob = f"{base}/{ds}/drop=*/*.parquet"
-        if not glob_has_files(glob):
+        files = lake_files(base, ds)
+        if any("/v-" in p for p in files):  # versioned drops: the files their manifests name (lake_layout.py)
+            source = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in files) + "]"
+        elif glob_has_files(glob):
+            source = "'" + glob.replace("'", "''") + "'"
+        else:
             continue
-        con.execute(
-            f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{glob.replace(chr(39), chr(39) * 2)}', union_by_name = true)"
-        )
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({source}, union_by_name = true)")
     return True
 
 
