@@ -88,7 +88,8 @@ def test_sensor_and_ingest_through_s3(s3, deployment, instance):
         got = read_entries(lake.lake_url, key, lake.storage_options())
         assert got.num_rows == n and got.column("drop").unique().to_pylist() == [key]
         assert read_report(lake.lake_url, key, lake.storage_options())["rows_kept"] == n
-    assert fs.exists(f"{bucket}/lake/quarantine/drop=2026-11-20.jsonl/rejects.parquet")
+    assert fs.exists(f"{bucket}/lake/log_entries/drop=2026-11-20.jsonl/_current.json")  # one PUT publishes the drop
+    assert fs.glob(f"{bucket}/lake/quarantine/drop=2026-11-20.jsonl/v-*/rejects.parquet")
     assert not fs.exists(f"{bucket}/lake/_staging") or not fs.ls(f"{bucket}/lake/_staging")
 
 
