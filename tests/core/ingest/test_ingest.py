@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from pipeline.core.config import Sampling, StrataConfig
 from pipeline.core.ingest.engine import ingest
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vendors"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vendors"
 ROWS = [{"timestamp": f"2026-11-20T10:{i // 60:02d}:{i % 60:02d}Z", "prompt": f"question {i}", "response": {"text": f"answer {i}"},
          "model": "gpt-4o-mini", "latency_ms": 100 + i, "usage": {"prompt_tokens": 1000, "completion_tokens": 100},
          "session_id": f"s{i // 4}", "tenant": "acme", "status": "ok"} for i in range(200)]

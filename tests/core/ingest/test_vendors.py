@@ -13,7 +13,7 @@ from pipeline.core.ingest.readers.jsonl import read_jsonl
 from pipeline.core.ingest.records import records_from_dicts
 from pipeline.core.ingest.vendors import ADAPTERS, VendorAdapter, detect_vendor, expand_records
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vendors"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vendors"
 CON = connect()
 
 
