@@ -14,21 +14,19 @@ import pytest
 import s3fs
 from moto.server import ThreadedMotoServer
 
+from tests.s3_server import CREDS, moto_endpoint
+
 from .helpers import value_of
 from .test_process_death import WORKER, env_for
 
 N = 1_000
 EXIT_TIMEOUT = 1.0
-CREDS = {"key": "testing", "secret": "testing"}
 
 
 @pytest.fixture(scope="module")
 def moto_up():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_endpoint() as endpoint:
+        yield endpoint
 
 
 def stopped_moto() -> str:

@@ -4,18 +4,14 @@ import time
 
 import pytest
 import s3fs
-from moto.server import ThreadedMotoServer
+from tests.s3_server import CREDS, moto_endpoint
 
-CREDS = {"key": "testing", "secret": "testing"}
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_endpoint() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from .normalize import NO_BLANK_LINES_KEY
-from .readers.jsonl import BATCH_ROWS, line_starts
+from .readers.jsonl import BATCH_ROWS, line_records, line_starts
 from .records import MAX_DEPTH, RECORDS_SCHEMA, ParsedRecords
 
 ENABLED = True  # tests switch it off to compare both paths
@@ -60,15 +60,7 @@ def fast_jsonl(data: bytes, source: str, first_line: int = 1) -> ParsedRecords |
         raw.validate(full=True)  # UTF-8 checked by Arrow in C; an invalid line needs the line-exact reader's reject
     except pa.ArrowInvalid:
         return None
-    table = pa.Table.from_arrays(
-        [
-            pa.repeat(pa.scalar(source, pa.string()), n),
-            pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
-            pa.array(np.zeros(n, dtype=np.int32)),
-            raw,
-        ],
-        schema=RECORDS_SCHEMA,
-    )
+    table = line_records(source, first_line, raw)
     if table.num_rows > BATCH_ROWS:  # zero-copy batches so DuckDB scans them on all threads
         table = pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), RECORDS_SCHEMA)
     table = table.replace_schema_metadata({NO_BLANK_LINES_KEY: b"1"})  # the normalize query skips its blank filter

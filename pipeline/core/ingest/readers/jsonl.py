@@ -81,15 +81,7 @@ def read_jsonl(data: bytes, source: str, first_line: int = 1) -> ParsedRecords:
             keep[i] = False
             line_bytes = data[offsets[i] : offsets[i + 1]].rstrip(b"\r\n")
             rejects.append(Reject(source, first_line + i, reason, line_bytes, int(offsets[i])))
-    table = pa.Table.from_arrays(
-        [
-            pa.repeat(pa.scalar(source, pa.string()), n),
-            pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
-            pa.array(np.zeros(n, dtype=np.int32)),
-            raw,
-        ],
-        schema=RECORDS_SCHEMA,
-    )
+    table = line_records(source, first_line, raw)
     if keep is not None:
         table = table.filter(pa.array(keep))
     if table.num_rows > BATCH_ROWS:  # zero-copy batches so DuckDB scans them on all threads
@@ -121,3 +113,17 @@ def read_jsonl_many(items: list[tuple[str, bytes]]) -> ParsedRecords:
         r.source, r.line = items[k][0], int(r.line - first[k])
         r.offset = int(r.offset - byte_first[k]) if r.offset >= 0 else r.offset
     return ParsedRecords(table, whole.rejects, "jsonl", sum(len(d) for _, d in items))
+
+
+def line_records(source: str, first_line: int, raw: pa.Array) -> pa.Table:
+    """The records table of consecutive lines: one row per line of `raw`, numbered from `first_line`."""
+    n = len(raw)
+    return pa.Table.from_arrays(
+        [
+            pa.repeat(pa.scalar(source, pa.string()), n),
+            pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
+            pa.array(np.zeros(n, dtype=np.int32)),
+            raw,
+        ],
+        schema=RECORDS_SCHEMA,
+    )
