@@ -37,10 +37,15 @@ def _has_text(x, depth: int = 0) -> bool:
     return False
 
 
+UNADDRESSABLE = ("", "*")  # keys a role path cannot name (the empty key; "*" is the array wildcard)
+
+
 def flatten(obj: dict, prefix: tuple, depth: int, max_depth: int, out: dict, arrays: bool = True) -> None:
     """Key tuples -> values; objects are walked, arrays are leaves, and arrays of objects also give their first
     element's paths under 0 and every element's values (as lists) under "*" (how tool names are found)."""
     for k, v in obj.items():
+        if k in UNADDRESSABLE:  # no JSON path can name it apart from an array wildcard: left in `attributes`
+            continue
         keys = prefix + (k,)
         if isinstance(v, dict) and v and depth < max_depth:
             flatten(v, keys, depth + 1, max_depth, out, arrays)
