@@ -31,7 +31,7 @@ def test_gpd_fit_clips_the_shape():
 
 
 def test_exceedance_matches_the_exponential_tail():
-    peaks = np.array([13.0, 12.0, 11.0, 10.0])  # mean excess 2 over u = 10: exponential with scale 2 (PWM: xi = 0?)
+    peaks = np.array([13.0, 12.0, 11.0, 10.0])  # excesses 3, 2, 1 over u = 10
     xi, sigma = gpd_fit(peaks[:-1] - 10.0)
     p = exceedance(20.0, peaks, 400)
     ref = 4 / 400 * (math.exp(-10 / sigma) if xi < 1e-9 else (1 + xi * 10 / sigma) ** (-1 / xi))
@@ -79,8 +79,8 @@ def entries(latency, tokens, t0=1_772_409_600):
 
 
 def test_queue_tail_quiet_and_spikes_found():
-    """A week of requests whose latency has a Pareto queue tail: the waits the segment's own tail explains do not
-    alert once it has seen enough of them; a x20 spike on a short answer still does."""
+    """detect_anomalies with the tail rule on (the default for latency): x20 spikes on requests whose latency has a
+    Pareto queue tail are still found."""
     rng = np.random.default_rng(7)
     n = 8_000
     tokens = rng.integers(12, 24, n)
