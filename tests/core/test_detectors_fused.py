@@ -114,7 +114,7 @@ def test_detect_anomalies_same_table_with_and_without_the_compiled_pass(monkeypa
     fast, fast_state = detect_anomalies(entries, rates=False)
     monkeypatch.setattr(table, "score_hits", lambda *a, **k: None)
     slow, slow_state = detect_anomalies(entries, rates=False)
-    assert fast.num_rows == slow.num_rows > 20
+    assert fast.num_rows == slow.num_rows >= 20  # 20 of the 21 spikes can be found (row 0 has no history)
     for col in ("entry_id", "metric", "severity", "segment", "explanation"):
         assert fast.column(col).to_pylist() == slow.column(col).to_pylist()
     np.testing.assert_allclose(fast.column("score").to_numpy(), slow.column("score").to_numpy(), rtol=1e-9)

@@ -116,6 +116,7 @@ def length_adjusted(latency: np.ndarray, tokens: np.ndarray, rows: np.ndarray, s
             return None, None
         seg_state["latency_length"] = {"fit": {"k": k}}
         seg_state.pop("latency_ms", None)
+        seg_state.pop("latency_ms_tail", None)  # tail.py's sample was on the old scale too
     tok = tokens[rows]
     mult = np.where(tok > 0, tok + k, np.nan)
     full_mult = np.full(latency.shape, np.nan)

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from .ensemble import DEFAULT_DETECTORS, AlertPolicy, agreement, alerts, combine, detector_specs, explain, \
     initial_states, resume_states, run_series
 from .fused import score_hits
+from .tail import TAIL_SUFFIX, confirm as confirm_tail
 from .hierarchy import effective_columns, length_adjusted, plan_priming, primed
 from ..invariants.pii_mask import for_people
 from .branch_rate import branch_rate_alerts
@@ -36,12 +37,13 @@ class MetricSpec(NamedTuple):
     floor: float
     log_offset: float | None = None
     direction: str = "both"
+    tail: bool = False  # upward point alerts must also be beyond the segment's own tail (tail.py)
 
 
 METRICS: dict[str, MetricSpec] = {
     # latency's sigma floor is 0.25 on the log scale: a single request must be ~2x off its expected latency before
     # it can alert (queueing makes 1.5-2x waits part of normal LLM traffic; see docs/detection-quality.md)
-    "latency_ms": MetricSpec(0.25, 1.0), "prompt_tokens": MetricSpec(0.01, 1.0, "up"),
+    "latency_ms": MetricSpec(0.25, 1.0, tail=True), "prompt_tokens": MetricSpec(0.01, 1.0, "up"),
     "completion_tokens": MetricSpec(0.01, 1.0, "up"), "cost_usd": MetricSpec(0.01, 1e-6, "up"),
     "output_chars": MetricSpec(0.01, 1.0), "tool_calls": MetricSpec(1.0, None, "up"),
 }
@@ -233,6 +235,14 @@ def _score_metric(metric, spec, arr, rows, ts, seg_state, segment, detectors, fr
         hit = np.flatnonzero(mask)
         scores, expected = run.scores[hit], run.expected[hit]
     combined, winner = combine(scores)
+    if spec.tail:  # a heavy right tail is normal traffic: upward point alerts must be beyond it (tail.py)
+        alone = [j for j, name in enumerate(names) if name in policy.alone]
+        with np.errstate(invalid="ignore"):
+            exempt = (combined < 0) | (np.abs(scores[:, alone]) >= policy.threshold).any(axis=1)
+        stand, seg_state[metric + TAIL_SUFFIX] = confirm_tail(seen, hit, exempt, seg_state.get(metric + TAIL_SUFFIX),
+                                                               spec.log_offset)
+        hit, scores, expected, combined, winner = hit[stand], scores[stand], expected[stand], combined[stand], \
+            winner[stand]
     agree = agreement(scores, combined, policy)
     for i, h in enumerate(hit):
         r, who = rows[h], [names[j] for j in np.flatnonzero(agree[i])]
