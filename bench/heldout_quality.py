@@ -153,6 +153,7 @@ def main() -> None:
     print(f"diff verdict {drift.verdict}; watch metrics alerted on the release: {sorted(watched)}")
     # spikes on short answers in a clean week that follows a clean week
     spiked, spike_rows = corpus(4, spikes=12)
+    spiked = following(spiked)  # rows are positions: they stay valid
     stream, found = watch_alerts([base, spiked])
     offset = base.num_rows
     ids = set(stream.column("entry_id").to_numpy(zero_copy_only=False)[offset + spike_rows])
@@ -162,23 +163,22 @@ def main() -> None:
     false, rows = 0, 0
     for s in range(args.clean_seeds):
         a, _ = corpus(100 + s)
-        b, _ = corpus(200 + s)
+        b = following(corpus(200 + s)[0])  # the second week follows the first, as real traffic does
         _, f = watch_alerts([a, b])
         second = f.filter(pa.compute.greater_equal(f.column("ts"), b.column("ts")[0])) if f.num_rows else f
         false += second.num_rows
         rows += b.num_rows
     per_10k = false / rows * 10_000
     print(f"false alerts on clean seeds: {false} in {rows:,} rows = {per_10k:.2f} per 10k (goal <= 1)")
-    # diagnostic: both weeks above cover the same dates, so watch sees two seeds interleaved at twice the traffic;
-    # the same count with the second week shifted to follow the first
+    # diagnostic: both weeks on the same dates, so watch sees two seeds interleaved at twice the traffic
     in_order = 0
     for s in range(args.clean_seeds):
         a, _ = corpus(100 + s)
-        b = following(corpus(200 + s)[0])
+        b, _ = corpus(200 + s)
         _, f = watch_alerts([a, b])
         in_order += f.filter(pa.compute.greater_equal(f.column("ts"), b.column("ts")[0])).num_rows if f.num_rows else 0
     in_order_10k = in_order / rows * 10_000
-    print(f"  diagnostic, second week following the first: {in_order} = {in_order_10k:.2f} per 10k")
+    print(f"  diagnostic, both weeks on the same dates (two seeds interleaved): {in_order} = {in_order_10k:.2f} per 10k")
     # A/A: two clean weeks of the same process, different seeds: gate, compare and diff must all be quiet
     quiet = 0
     for p in range(args.pairs):
@@ -197,7 +197,7 @@ def main() -> None:
                       "gate": sum(r["gate"] for r in recall.values()), "compare": sum(r["compare"] for r in recall.values()),
                       "diff": sum(r["diff"] for r in recall.values()), "version_label_flagged": bool(version_flags),
                       "spikes_found": len(hit), "spikes": 12, "false_alerts_per_10k": round(per_10k, 3),
-                      "false_alerts_per_10k_weeks_in_order": round(in_order_10k, 3),
+                      "false_alerts_per_10k_overlapping_weeks": round(in_order_10k, 3),
                       "aa_quiet": quiet, "aa_pairs": args.pairs, "seconds": round(time.perf_counter() - t_start, 1)}))
 
 

@@ -13,7 +13,8 @@ from .rates import ErrorRate, RequestRate, bucketize, error_rate_scores, request
 from .reference import CUSUM, EWMA, RollingIQR, RollingMAD, ZScore
 from .semantic import Embedder, HashingEmbedder, SemanticNovelty, score_texts, semantic_scores
 from .state import dumps_state, loads_state
-from .table import ANOMALY_SCHEMA, METRICS, MetricSpec, detect_anomalies
+from .collector import ANOMALY_SCHEMA
+from .table import METRICS, MetricSpec, detect_anomalies
 from .priming import primed_state
 
 

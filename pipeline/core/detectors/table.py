@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from .ensemble import DEFAULT_DETECTORS, AlertPolicy, agreement, alerts, combine, detector_specs, explain, \
     initial_states, resume_states, run_series
+from .collector import NO_TS, AnomalyCollector
 from .fused import score_hits
 from .tail import TAIL_SUFFIX, confirm as confirm_tail
 from .hierarchy import effective_columns, length_adjusted, plan_priming, primed
@@ -54,12 +55,6 @@ METRICS: dict[str, MetricSpec] = {
 SEGMENT_COLUMNS = ("service", "model", "version")  # plus `operation` when the entries name one (hierarchy.py)
 RATE_THRESHOLD = 4.0  # time-bucket alerts: thousands of buckets a week, so a per-bucket 3 sigma is ~11 alerts a week
 PARALLEL_MIN_ROWS = 50_000  # below this, threads cost more than they save
-ANOMALY_SCHEMA = pa.schema([
-    ("ts", pa.timestamp("us", tz="UTC")), ("entry_id", pa.string()), ("line", pa.int64()),
-    ("segment", pa.string()), ("metric", pa.string()), ("value", pa.float64()), ("expected", pa.float64()),
-    ("score", pa.float64()), ("detectors", pa.list_(pa.string())), ("severity", pa.string()),
-    ("explanation", pa.string()),
-])
 
 
 def metric_arrays(entries: pa.Table, metrics: Sequence[str], skip_errors: bool = False) -> dict[str, np.ndarray]:
@@ -90,41 +85,9 @@ def segment_keys(entries: pa.Table, columns: Sequence[str]) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(*parts, "|") if len(parts) > 1 else parts[0]
 
 
-_NO_TS = np.iinfo(np.int64).min  # a missing timestamp sorts first and is left out of the rates
-
-
 def _ts_micros(entries: pa.Table) -> np.ndarray:
     ts = pc.cast(entries.column("ts"), pa.timestamp("us", tz="UTC")).cast(pa.int64())
-    return pc.fill_null(ts, _NO_TS).to_numpy().astype(np.int64)
-
-
-class _Collector:
-    """Anomaly rows as they are found; entry_id and line are taken from the entries at the end (by row)."""
-
-    def __init__(self):
-        self.cols: dict[str, list] = {f.name: [] for f in ANOMALY_SCHEMA if f.name not in ("entry_id", "line")}
-        self.rows: list[int | None] = []
-
-    def add(self, row: int | None, **kw) -> None:
-        if kw["ts"] == _NO_TS:
-            kw["ts"] = None
-        self.rows.append(None if row is None else int(row))
-        for k, v in kw.items():
-            self.cols[k].append(v)
-
-    def extend(self, other: "_Collector") -> None:
-        self.rows += other.rows
-        for k, v in other.cols.items():
-            self.cols[k] += v
-
-    def table(self, entries: pa.Table) -> pa.Table:
-        rows = pa.array(self.rows, pa.int64())
-        taken = {c: entries.column(c).take(rows) if c in entries.column_names else pa.nulls(len(rows))
-                 for c in ("entry_id", "line")}
-        arrays = {f.name: pa.array(self.cols[f.name], f.type) if f.name in self.cols else taken[f.name].cast(f.type)
-                  for f in ANOMALY_SCHEMA}
-        t = pa.table(arrays, schema=ANOMALY_SCHEMA)
-        return t.sort_by([("ts", "ascending"), ("segment", "ascending"), ("metric", "ascending")])
+    return pc.fill_null(ts, NO_TS).to_numpy().astype(np.int64)
 
 
 def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
@@ -140,7 +103,7 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     one `new_segment` event. optional_segment_columns: segment parts used only when the entries fill them."""
     state = {k: dict(v) for k, v in (state or {}).items()}
     n = entries.num_rows
-    out = _Collector()
+    out = AnomalyCollector()
     if n == 0:
         return out.table(entries), state
     ts = _ts_micros(entries) if "ts" in entries.column_names else np.zeros(n, np.int64)
@@ -175,7 +138,7 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
         for metric, arr in values.items():
             arr, shown = adjusted(metric, arr, before, warm)
             _score_metric(metric, metrics[metric], arr, before, ts, warm, parent, floored[metric], fresh[metric],
-                          policy, _Collector(), shown)
+                          policy, AnomalyCollector(), shown)
         state[segment] = warm
         first = int(next(rows for name, rows in segments if name == segment)[0])
         out.add(first, ts=int(ts[first]), segment=segment, metric="new_segment", value=1.0, expected=0.0,
@@ -184,15 +147,15 @@ def detect_anomalies(entries: pa.Table, state: dict | None = None, *,
     for segment, _ in segments:
         state.setdefault(segment, {})
 
-    def score_segment(segment: str, rows: np.ndarray) -> _Collector:
-        found, seg_state = _Collector(), state[segment]
+    def score_segment(segment: str, rows: np.ndarray) -> AnomalyCollector:
+        found, seg_state = AnomalyCollector(), state[segment]
         for metric, arr in values.items():
             arr, shown = adjusted(metric, arr, rows, seg_state)
             _score_metric(metric, metrics[metric], arr, rows, ts, seg_state, segment, floored[metric], fresh[metric],
                           policy, found, shown)
         if rates and "ts" in entries.column_names:
-            _rates(entries, rows[ts[rows] != _NO_TS], ts, seg_state, segment, bucket_seconds, policy, found)
-            _branch_rates(entries, rows[ts[rows] != _NO_TS], ts, seg_state, segment, bucket_seconds, policy, found)
+            _rates(entries, rows[ts[rows] != NO_TS], ts, seg_state, segment, bucket_seconds, policy, found)
+            _branch_rates(entries, rows[ts[rows] != NO_TS], ts, seg_state, segment, bucket_seconds, policy, found)
         return found
 
     # segments are independent and the heavy parts (numpy, the compiled kernels) release the GIL
