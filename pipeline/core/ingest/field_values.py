@@ -7,6 +7,7 @@ import re
 import statistics
 
 from .mapping import NULL_TOKENS, json_path
+from .record_paths import flatten
 
 _ISO = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)?$")
 _EPOCHS = ((1e9, 4e9), (1e12, 4e12), (1e15, 4e15), (1e18, 4e18))
@@ -35,32 +36,6 @@ def _has_text(x, depth: int = 0) -> bool:
     if isinstance(x, list):
         return any(_has_text(v, depth + 1) for v in x[:20])
     return False
-
-
-UNADDRESSABLE = ("", "*")  # keys a role path cannot name (the empty key; "*" is the array wildcard)
-
-
-def flatten(obj: dict, prefix: tuple, depth: int, max_depth: int, out: dict, arrays: bool = True) -> None:
-    """Key tuples -> values; objects are walked, arrays are leaves, and arrays of objects also give their first
-    element's paths under 0 and every element's values (as lists) under "*" (how tool names are found)."""
-    for k, v in obj.items():
-        if k in UNADDRESSABLE:  # no JSON path can name it apart from an array wildcard: left in `attributes`
-            continue
-        keys = prefix + (k,)
-        if isinstance(v, dict) and v and depth < max_depth:
-            flatten(v, keys, depth + 1, max_depth, out, arrays)
-            continue
-        out[keys] = v
-        if arrays and isinstance(v, list) and v and isinstance(v[0], dict) and depth < max_depth:
-            flatten(v[0], keys + (0,), depth, max_depth, out, True)
-            elems: dict = {}
-            for e in v:
-                sub: dict = {}
-                if isinstance(e, dict):
-                    flatten(e, keys + ("*",), depth, max_depth, sub, False)
-                for p, x in sub.items():
-                    elems.setdefault(p, []).append(x)
-            out.update(elems)
 
 
 def _is_null(v) -> bool:
@@ -154,17 +129,19 @@ FIELD_BUDGET = 4000  # distinct paths profiled over a sample; beyond it new path
 
 
 class Collected(list):
-    """The profiled fields, plus whether the field budget cut the profile short."""
+    """The profiled fields, plus whether the field budget cut the profile short and which JSON strings were too long
+    to decode."""
 
     budget_hit: bool = False
+    too_long: tuple = ()
 
 
 def collect(records: list[dict], max_depth: int = MAX_DEPTH, budget: int = FIELD_BUDGET) -> Collected:
     fields: dict[tuple, FieldValues] = {}
-    hit = False
+    hit, skipped = False, set()
     for i, rec in enumerate(records):
         flat: dict = {}
-        flatten(rec, (), 1, max_depth, flat)
+        flatten(rec, (), 1, max_depth, flat, True, skipped)
         for keys, v in flat.items():
             f = fields.get(keys)
             if f is None:
@@ -175,6 +152,7 @@ def collect(records: list[dict], max_depth: int = MAX_DEPTH, budget: int = FIELD
             f.add(i, v)
     out = Collected(fields.values())
     out.budget_hit = hit
+    out.too_long = tuple(sorted(skipped))
     return out
 
 

@@ -31,11 +31,25 @@ OK_STATUSES = ("ok", "success", "succeeded", "completed", "complete", "status_co
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+class JsonString:
+    """A key step meaning "the string here holds JSON; read on inside it" (one marker object: `DECODE`)."""
+
+    def __repr__(self) -> str:
+        return "DECODE"
+
+
+DECODE = JsonString()
+DECODE_SEP = "|"  # in a path: '$.response.body|$.usage.prompt_tokens' reads the body string as JSON, then the usage
+
+
 def json_path(*keys: str | int) -> str:
-    """Build a DuckDB JSONPath from keys: json_path("a", "b.c", 0) == '$.a."b.c"[0]'."""
+    """Build a DuckDB JSONPath from keys: json_path("a", "b.c", 0) == '$.a."b.c"[0]'; a DECODE step starts a
+    path inside the JSON string reached so far: json_path("body", DECODE, "id") == '$.body|$.id'."""
     out = "$"
     for k in keys:
-        if isinstance(k, int):
+        if k is DECODE:
+            out += DECODE_SEP + "$"
+        elif isinstance(k, int):
             out += f"[{k}]"
         elif k == "*":
             out += "[*]"
@@ -46,9 +60,40 @@ def json_path(*keys: str | int) -> str:
     return out
 
 
+def path_chain(path: str) -> list[str]:
+    """A path split at its DECODE steps (separators inside quoted keys are part of the key)."""
+    out, start, quoted, i = [], 0, False, 0
+    while i < len(path):
+        c = path[i]
+        if c == "\\" and quoted:
+            i += 2
+            continue
+        if c == '"':
+            quoted = not quoted
+        elif not quoted and path.startswith(DECODE_SEP + "$", i):
+            out.append(path[start:i])
+            start = i + len(DECODE_SEP)
+        i += 1
+    return out + [path[start:]]
+
+
+def within_sql(value: str, path: str) -> str:
+    """SQL reading on from `value` (the text at the path's first step) through each DECODE step: the string so far is
+    read as JSON (a string that is not JSON gives NULL). Paths without DECODE steps give `value` unchanged."""
+    for step in path_chain(path)[1:]:
+        value = f"try(json_extract_string({value}, {sql_str(step)}))"
+    return value
+
+
+def extract_sql(doc: str, path: str) -> str:
+    """SQL for the text at `path` of the JSON text `doc`."""
+    return within_sql(f"try(json_extract_string({doc}, {sql_str(path_chain(path)[0])}))", path)
+
+
 def path_keys(path: str) -> list[str] | None:
-    """The object keys of a JSONPath with no array steps, or None (array paths cannot be removed by a merge patch)."""
-    if not path.startswith("$") or "[" in path:
+    """The object keys of a JSONPath with no array steps, or None (array paths cannot be removed by a merge patch,
+    nor can a path inside a JSON string: that string stays in attributes whole)."""
+    if not path.startswith("$") or "[" in path or len(path_chain(path)) > 1:
         return None
     keys, i, s = [], 1, path
     while i < len(s):

@@ -6,7 +6,8 @@ import json
 import re
 
 from ..entry_schema import CANONICAL_SCHEMA, ROLE_KINDS
-from .mapping import ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, FieldSource, Mapping, attributes_patch, sql_str
+from .mapping import (ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, FieldSource, Mapping, attributes_patch, extract_sql,
+                      path_chain, sql_str, within_sql)
 
 MAX_EPOCH_S = 253402300799  # 9999-12-31T23:59:59Z
 # token sets as anchored regexes: an IN list (or list_contains on a constant) is planned as a hash MARK join per use
@@ -77,8 +78,8 @@ def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None) -> 
 
 def _names(src: FieldSource) -> str:
     if "[*]" in src.path:
-        return f"list_filter(try(json_extract_string(raw, {sql_str(src.path)})), lambda x: x IS NOT NULL AND x <> '')"
-    v = f"try(json_extract_string(raw, {sql_str(src.path)}))"
+        return f"list_filter({extract_sql('raw', src.path)}, lambda x: x IS NOT NULL AND x <> '')"
+    v = extract_sql("raw", src.path)
     return (
         f"(CASE WHEN {v} IS NULL THEN NULL WHEN left(trim({v}), 1) = '[' "
         f"THEN list_filter(json_extract_string({v}, '$[*]'), lambda x: x IS NOT NULL AND x <> '') "
@@ -140,7 +141,7 @@ def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_line
             exprs.append(sql_str(const))
         role_sql[role] = exprs[0] if len(exprs) == 1 else (f"coalesce({', '.join(exprs)})" if exprs else "NULL")
 
-    vlist = "[" + ", ".join(sql_str(p) for p in slots) + "]"
+    vlist = "[" + ", ".join(sql_str(path_chain(p)[0]) for p in slots) + "]"  # paths into JSON strings: read on in L2
     blank = "(strlen(raw) < 16 AND trim(raw, ' \t\r\n') = '')"
     where = "" if no_blank_lines else f" WHERE NOT {blank}"
     if slots:  # try(): a malformed record yields NULL instead of failing the query, so one parse also validates
@@ -152,8 +153,8 @@ def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_line
     # starts_with first: ltrim would copy every (long) record just to look at its first character
     l1 = (f"SELECT *, CASE WHEN {malformed} THEN 'malformed JSON' WHEN starts_with(raw, '{{') THEN NULL "
           f"WHEN left(ltrim(raw), 1) <> '{{' THEN 'record is JSON but not an object' END AS _bad FROM ({l0})")
-    l2_cols = [f"v[{i}] AS s{i}" for i in range(1, len(slots) + 1)]
-    l2_cols += [f"TRY_CAST(v[{i}] AS DOUBLE) AS d{i}" for i in sorted(numeric)]
+    l2_cols = [f"{within_sql(f'v[{i}]', slots[i - 1])} AS s{i}" for i in range(1, len(slots) + 1)]
+    l2_cols += [f"TRY_CAST({within_sql(f'v[{i}]', slots[i - 1])} AS DOUBLE) AS d{i}" for i in sorted(numeric)]
     l2 = f"SELECT source, line, sub, raw, _bad{''.join(', ' + c for c in l2_cols)} FROM ({l1})"
     l3 = f"SELECT *{''.join(', ' + c for c in cand_cols)} FROM ({l2})"
     keep = sorted({f"s{i}" for _, i, _, _ in candidates} | {col for _, _, col, _ in candidates})

@@ -8,10 +8,12 @@ from dataclasses import asdict, dataclass
 
 from ..entry_schema import ROLE_KINDS
 from .field_values import REQUEST_SIDE, RESPONSE_SIDE, FieldValues, collect, value_fit, value_kind
-from .mapping import FieldSource, Mapping, json_path
+from .mapping import DECODE, FieldSource, Mapping, json_path
+from .record_paths import MAX_DECODE_CHARS
 from .role_names import ROLE_NAMES, name_scores, snake, unit_scale
 
 MIN_CONFIDENCE = 0.3
+DECODED_WHOLE = 0.85  # score factor for a string read as a JSON object, taken whole (its fields are candidates too)
 
 
 @dataclass
@@ -164,12 +166,16 @@ def infer_schema(records: list[dict], overrides: Mapping | None = None) -> Infer
     used = set(overrides.mapped_paths()) if overrides else set()
     cands = []
     below: dict[str, tuple[float, str, str]] = {}
+    decoded = {f.keys[:i]: f.keys[i + 1] for f in fields for i, k in enumerate(f.keys[:-1]) if k is DECODE}
+    holders = {k for k, nxt in decoded.items() if nxt != "*" and not isinstance(nxt, int)}  # JSON objects, not arrays
     for f in fields:
         if f.path in used:
             continue
         for role in ROLE_NAMES:
             if role not in fixed:
                 sc, ev = score_field(f, role, stats[f.path])
+                if f.keys in holders:  # the JSON object's own fields (choices[0].message.content) are preferred
+                    sc, ev = sc * DECODED_WHOLE, f"{ev}; a JSON string whose fields are read too"
                 if sc >= MIN_CONFIDENCE:
                     cands.append((sc, len(f.rows), -len(f.path), role, f, ev))
                 elif sc > below.get(role, (0.0,))[0] and name_scores(f.keys).get(role):
@@ -215,6 +221,10 @@ def infer_schema(records: list[dict], overrides: Mapping | None = None) -> Infer
     left_empty = {r: f"best candidate `{p}` scored {sc:.2f} < {MIN_CONFIDENCE} ({ev})"
                   for r, (sc, p, ev) in below.items() if r not in roles}
     notes = [f"field budget reached: only the first {len(fields)} paths were profiled"] if fields.budget_hit else []
+    if decoded:
+        notes.append("JSON strings read as JSON: " + ", ".join(sorted(json_path(*k) for k in decoded)[:20]))
+    if fields.too_long:
+        notes.append(f"JSON strings over {MAX_DECODE_CHARS} characters left as text: " + ", ".join(fields.too_long[:20]))
     return InferredSchema(mapping, assignments, [_profile(f) for f in fields], len(records), left_empty, notes)
 
 
