@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ..mapping import FieldSource, Mapping, json_path
+from .streams import assemble, looks_like_sse
 
 
 @dataclass(frozen=True)
@@ -76,17 +77,22 @@ def to_float(v: Any) -> float | None:
 
 
 def decode_json(v: Any, depth: int = 2) -> Any:
-    """Undo JSON-in-a-string encoding (vendors double-encode inputs, metadata and attribute values)."""
+    """Undo JSON-in-a-string encoding (vendors double-encode inputs, metadata and attribute values); a recorded stream
+    (SSE transcript, chunk array) becomes the one response it streamed (see streams.assemble)."""
     for _ in range(depth):
         if not isinstance(v, str):
             break
         s = v.strip()
+        if looks_like_sse(s):
+            return assemble(s) or v
         if not s or s[0] not in '"{[':
             break
         try:
             v = json.loads(s)
         except ValueError:
             break
+    if isinstance(v, list) and v and isinstance(v[0], (dict, str)):
+        return assemble(v) or v
     return v
 
 
