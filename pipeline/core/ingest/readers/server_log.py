@@ -12,6 +12,8 @@ startup chatter) are skipped and counted; a line no pattern understands is rejec
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,6 +22,7 @@ from ..records import ParsedRecords, Reject
 from .access_log import LINE_RE as ACCESS_LINE
 from .access_log import read_access_log
 from .arrow_json import json_objects, records_table
+from .request_join import KINDS as JOINED, RequestJoiner
 from .text_lines import reject_raw, split_lines
 
 PREFIXES = (
@@ -30,7 +33,7 @@ PREFIXES = (
     r"^\((?:\w+) pid=\d+\) ",  # vLLM v1 process tags
 )
 _LEVEL = r"^(?:\[?(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|TRACE|FATAL|I|W|E)\]?[: ])"
-_VLLM_TIME = r"(?:(?:INFO|WARNING|ERROR|DEBUG) (?P<log_time>\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? \[[^\]]+\] )?"
+_VLLM_TIME = r"(?:(?:INFO|WARNING|ERROR|DEBUG) (?P<log_time>\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? \[?[^\]\s]+\] )?"
 PATTERNS = {
     "uvicorn_access": r'^(?P<level>INFO|WARNING|ERROR):\s+(?P<remote_addr>\S+) - "(?P<method>[A-Z]+) (?P<path>\S+) '
                       r'(?P<protocol>HTTP/[\d.]+)" (?P<status>\d{3})(?: (?P<status_text>[^\r\n]*))?\s*$',
@@ -38,12 +41,18 @@ PATTERNS = {
                     r"(?: prompt_tokens=(?P<prompt_tokens>\d+))?(?: generated_tokens=(?P<completion_tokens>\d+))?"
                     r"(?: elapsed_s=(?P<elapsed_s>[\d.]+))?",
     "vllm_finished": _VLLM_TIME + r"Finished request (?P<request_id>[^\s.]+)",
+    "vllm_received": _VLLM_TIME + r"Received request (?P<request_id>[^\s:]+):(?: prompt: (?P<prompt>'(?:[^'\\]|\\.)*'"
+                     r"|\"(?:[^\"\\]|\\.)*\"|None),?)?(?: params: (?P<params>\w*SamplingParams\(.*?\)|None))?"
+                     r"(?:.*?prompt_token_ids: (?P<prompt_token_ids>\[[^\]]*\]|None))?",
+    "vllm_aborted": _VLLM_TIME + r"Aborted request (?P<request_id>[^\s.]+)",
     "tgi_generate": r"(?:generate|generate_stream|chat_completions|completions)\{.*total_time=\"(?P<total_time>[\d.]+)"
                     r"(?P<unit>ms|s|µs)\".*?(?:\}: .*(?P<outcome>Success|Error)?)?",
     "envoy_access": r'^\[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+) (?P<protocol>\S+)" (?P<status>\d{3}) '
                     r'\S+ (?P<bytes_received>\d+) (?P<bytes_sent>\d+) (?P<duration_ms>\d+) \S+ "[^"]*" '
                     r'"(?P<user_agent>[^"]*)" "(?P<request_id>[^"]*)"',
 }
+_LINE_TS = (r"^(?:[\w.-]+\s+\| |\[pod/[^\]]+\] )?(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?"
+            r"(?:Z|[+-]\d\d:?\d\d)?)")  # a timestamp prefix (kubectl / docker -t), kept for joined request lines
 _PROBES = r"^/(?:health|healthz|ready|readyz|live|livez|metrics|ping|version)(?:[/?]|$)"
 _INTS = ("status", "prompt_tokens", "completion_tokens", "bytes_received", "bytes_sent")
 _FLOATS = ("elapsed_s", "duration_ms", "total_time")
@@ -75,6 +84,15 @@ def _typed(struct: pa.StructArray, kind: str) -> pa.Table:
     return pa.table(cols)
 
 
+def _joined(lines: list[tuple[int, str, dict]]) -> tuple[np.ndarray, pa.Array]:
+    joiner = RequestJoiner()
+    for n, kind, fields in sorted(lines, key=lambda t: t[0]):
+        joiner.add(n, kind, fields)
+    done = joiner.finish()
+    raw = pa.array([json.dumps(r, ensure_ascii=False) for _, r in done], pa.large_string())
+    return np.array([n for n, _ in done], np.int64), raw
+
+
 def read_server_log(data: bytes, source: str) -> ParsedRecords:
     lines, numbers, rejects = split_lines(data, source)
     text = strip_prefixes(lines)
@@ -92,6 +110,7 @@ def read_server_log(data: bytes, source: str) -> ParsedRecords:
     taken = blank.copy()
     probes = np.zeros(len(text), bool)
     parts: list[tuple[np.ndarray, pa.Array]] = []
+    joined: list[tuple[int, str, dict]] = []  # lines of one request (vLLM) are joined into one record
     for kind, pat in PATTERNS.items():
         m = pc.extract_regex(text, pat)
         hit = pc.is_valid(m).to_numpy(zero_copy_only=False) & ~taken
@@ -102,7 +121,15 @@ def read_server_log(data: bytes, source: str) -> ParsedRecords:
             hit &= ~probe
         if hit.any():
             taken |= hit
-            parts.append((np.asarray(numbers)[hit], json_objects(_typed(m.filter(pa.array(hit)), kind))))
+            rows = _typed(m.filter(pa.array(hit)), kind)
+            if kind in JOINED:
+                ts = pc.extract_regex(lines.filter(pa.array(hit)), _LINE_TS).field("ts").to_pylist()
+                joined += [(n, kind, {**r, "ts": t}) for n, r, t in zip(np.asarray(numbers)[hit].tolist(),
+                                                                         rows.to_pylist(), ts)]
+            else:
+                parts.append((np.asarray(numbers)[hit], json_objects(rows)))
+    if joined:
+        parts.append(_joined(joined))
     taken |= probes
     level = pc.match_substring_regex(text, _LEVEL).to_numpy(zero_copy_only=False) & ~taken
     unknown = ~taken & ~level
