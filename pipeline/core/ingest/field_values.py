@@ -134,14 +134,15 @@ class Collected(list):
 
     budget_hit: bool = False
     too_long: tuple = ()
+    lists: frozenset = frozenset()  # key tuples whose strings held JSON arrays (read on with a DECODE step)
 
 
 def collect(records: list[dict], max_depth: int = MAX_DEPTH, budget: int = FIELD_BUDGET) -> Collected:
     fields: dict[tuple, FieldValues] = {}
-    hit, skipped = False, set()
+    hit, skipped, lists = False, set(), set()
     for i, rec in enumerate(records):
         flat: dict = {}
-        flatten(rec, (), 1, max_depth, flat, True, skipped)
+        flatten(rec, (), 1, max_depth, flat, True, skipped, lists)
         for keys, v in flat.items():
             f = fields.get(keys)
             if f is None:
@@ -152,7 +153,7 @@ def collect(records: list[dict], max_depth: int = MAX_DEPTH, budget: int = FIELD
             f.add(i, v)
     out = Collected(fields.values())
     out.budget_hit = hit
-    out.too_long = tuple(sorted(skipped))
+    out.too_long, out.lists = tuple(sorted(skipped)), frozenset(lists)
     return out
 
 

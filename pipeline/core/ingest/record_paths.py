@@ -28,13 +28,14 @@ def decoded_json(v, skipped: set | None = None, keys: tuple = ()):
 
 
 def flatten(obj: dict, prefix: tuple, depth: int, max_depth: int, out: dict, arrays: bool = True,
-            skipped: set | None = None) -> None:
+            skipped: set | None = None, lists: set | None = None) -> None:
     """Key tuples -> values; objects are walked, arrays are leaves, and arrays of objects also give their first
     element's paths under 0 and every element's values (as lists) under "*" (how tool names are found).
 
     A string holding a JSON object or array (a body stored as text, a log line's JSON `message`) is read as that JSON
     under a DECODE step, after the record's own fields (so its paths never crowd them out of the field budget): an
-    object is walked (the string itself stays a leaf too), an array replaces the string as the leaf. Strings inside
+    object is walked (the string itself stays a leaf too), an array replaces the string as the leaf (its keys go to
+    `lists`; paths too long to decode go to `skipped`). Strings inside
     arrays (tool-call arguments, message parts) are not decoded: they are the model's data, not the log's structure."""
     later: list = []
     _walk(obj, prefix, depth, max_depth, out, arrays, later, skipped)
@@ -44,6 +45,8 @@ def flatten(obj: dict, prefix: tuple, depth: int, max_depth: int, out: dict, arr
             _walk(d, keys + (DECODE,), dep + 1, max_depth, out, True, later, skipped)
         else:
             out[keys] = d
+            if lists is not None:
+                lists.add(keys)
             _elements(d, keys + (DECODE,), dep, max_depth, out)
 
 

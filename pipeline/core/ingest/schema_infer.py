@@ -208,7 +208,7 @@ def infer_schema(records: list[dict], overrides: Mapping | None = None) -> Infer
             if role == "cost_usd" and "cents" in snake(f.keys[-1]):
                 scale, ev = 0.01, f"{ev} -> cents (x0.01)"
             if role in LIST_ROLES and not f.many and stats[f.path]["arr"]:
-                path = json_path(*f.keys, "*")
+                path = json_path(*f.keys, *((DECODE,) if f.keys in fields.lists else ()), "*")
             srcs.setdefault(role, []).append(
                 (FieldSource(path, transform, scale), RoleAssignment(role, path, round(sc, 3), ev, transform, scale)))
     if "latency_ms" not in srcs and "latency_ms" not in fixed:
