@@ -28,7 +28,8 @@ def prompt_text(literal: str | None) -> str | None:
     try:
         v = ast.literal_eval(literal)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return literal[1:-1] if len(literal) >= 2 else literal
+        q = literal[:1]  # a literal cut short (a capped log line): the text after its opening quote
+        return literal[1:-1] if len(literal) >= 2 and q in "'\"" and literal[-1] == q else literal.lstrip("'\"")
     return v if isinstance(v, str) else None
 
 
