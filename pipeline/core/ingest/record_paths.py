@@ -11,7 +11,7 @@ MAX_DECODE_CHARS = 1 << 20  # a longer JSON string is profiled as the string it 
 
 def decoded_json(v, skipped: set | None = None, keys: tuple = ()):
     """The object or array a string holds as JSON (`{...}` / `[...]`), else None: invalid JSON stays a string."""
-    if not isinstance(v, str) or len(v) < 2:
+    if not isinstance(v, str) or len(v) < 2 or v[0] not in "{[ \t\r\n":  # most strings end here, copy-free
         return None
     s = v.strip()
     if not s or (s[0], s[-1]) not in (("{", "}"), ("[", "]")):
