@@ -17,7 +17,7 @@ _RULES: dict[str, list[tuple[str, float]]] = {
                     r"|runtime|exec_time|execution_time|wall_time|request_duration|request_time|upstream_response_time)" + _U + "$", 1.0),
                    (r"(^|_)(latency|duration|elapsed)(_|$)", 0.8)],
     "input": [(r"^(prompt|input|inputs|question|query|messages|user_input|user_message|prompt_text|input_text|user_query"
-               r"|instruction|request_text|user_prompt)$", 1.0), (r"(^|_)(prompt|input|question|query)(_|$)", 0.6)],
+               r"|instruction|request_text|user_prompt)$", 1.0), (r"^contents$", 0.8), (r"(^|_)(prompt|input|question|query)(_|$)", 0.6)],
     "output": [(r"^(response|output|outputs|completion|answer|generation|generated_text|reply|response_text|output_text"
                 r"|completion_text|choices|candidates|assistant_message|model_output|llm_output)$", 1.0),
                (r"(^|_)(response|output|completion|answer)(_|$)", 0.6), (r"^(text|content)$", 0.45)],

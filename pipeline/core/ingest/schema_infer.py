@@ -101,9 +101,10 @@ def _side(keys: tuple) -> tuple[str | None, str]:
     """Whether an ancestor puts the path on the request side (sent/offered) or the response side."""
     for k in keys[:-1]:
         s = snake(k) if isinstance(k, str) else ""
-        if s in REQUEST_SIDE:
+        ends = (s.split("_")[0], s.split("_")[-1])  # request_json, raw_request, llm_response, resp_body
+        if s in REQUEST_SIDE or any(w in ("request", "req") for w in ends):
             return "request", f"under '{k}'"
-        if s in RESPONSE_SIDE:
+        if s in RESPONSE_SIDE or any(w in ("response", "resp") for w in ends):
             return "response", f"under '{k}'"
     return None, ""
 

@@ -183,3 +183,28 @@ def test_decoded_paths_read_what_the_object_form_holds(rec, data):
         got = con.execute(f"SELECT {extract_sql('?::VARCHAR', json_path(*k))}", [json.dumps(enc)]).fetchone()[0]
         want = con.execute("SELECT json_extract_string(?::VARCHAR, ?)", [json.dumps(rec), plain]).fetchone()[0]
         assert got == want, (k, enc)
+
+
+def test_csv_columns_holding_request_and_response_json(tmp_path):
+    """Side words inside a column name (`request_json`, `response_json`) and a Gemini request's `contents`."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["created_at", "request_json", "response_json", "duration_s"])
+    for i in range(6):
+        req = {"model": "gemini-1.5-pro", "contents": [{"role": "user", "parts": [{"text": f"q{i}"}]}],
+               "generationConfig": {"maxOutputTokens": 64}}
+        resp = {"candidates": [{"content": {"role": "model", "parts": [{"text": f"gem answer {i}"}]}}],
+                "usageMetadata": {"promptTokenCount": 9 + i, "candidatesTokenCount": 3}}
+        w.writerow([f"2024-06-01 12:00:0{i}", json.dumps(req), json.dumps(resp), 1.5 + i])
+    p = tmp_path / "export.csv"
+    p.write_text(buf.getvalue())
+    t, r = ingest(str(p))
+    e = t.to_pylist()[1]
+    assert (e["model"], e["output"], e["prompt_tokens"], e["completion_tokens"], e["latency_ms"]) == (
+        "gemini-1.5-pro", "gem answer 1", 10, 3, 2500.0)
+    assert json.loads(e["input"])[0]["parts"][0]["text"] == "q1"
+    got = {a["role"]: a["path"] for a in r.sources[0].schema["assignments"]}
+    assert got["completion_tokens"] == "$.response_json|$.usageMetadata.candidatesTokenCount"  # never maxOutputTokens
