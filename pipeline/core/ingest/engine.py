@@ -133,7 +133,9 @@ def plan_records(
         return records, mapping
     from .schema_evolution import detect_evolution
     from .schema_infer import infer_schema
+    from .stream_fields import assemble_streams
 
+    records, sample = assemble_streams(records, sample)  # recorded SSE / chunk arrays -> the response they streamed
     inferred = infer_schema(sample, overrides)
     evolution = detect_evolution(records, con=con) if parsed.format in ("jsonl", "text") else None
     mapping = _with_renames(inferred.mapping, evolution) if evolution else inferred.mapping

@@ -159,3 +159,20 @@ def test_split_anywhere_reassembles(text, args0, args1, data):
     msg = body["choices"][0]["message"]
     assert msg["content"] == text
     assert [c["function"]["arguments"] for c in msg["tool_calls"]] == [args0, args1]
+
+
+def test_streams_in_records_no_adapter_reads(tmp_path):
+    """Generic inference never reads a raw transcript or the first chunk alone: the stream is assembled first."""
+    recs = [{"timestamp": f"2024-06-01T12:00:0{i}Z", "question": f"what now {i}?", "llm_output": sse(CHAT, done=i % 2 == 0)}
+            for i in range(6)]
+    recs += [{"timestamp": "2024-06-01T12:01:00Z", "question": "gemini?", "llm_output": json.dumps(GEMINI)}]
+    p = tmp_path / "app.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    t, r = ingest(str(p))
+    rows = t.to_pylist()
+    assert r.sources[0].vendor is None and r.rows_rejected == 0
+    assert [(e["input"], e["output"], e["prompt_tokens"], e["tool_calls"]) for e in rows[:2]] == [
+        ("what now 0?", "It is sunny", 21, ["get_weather", "get_time"])] * 1 + [
+        ("what now 1?", "It is sunny", 21, ["get_weather", "get_time"])]
+    assert rows[0]["model"] == "gpt-4o-mini"
+    assert all("data:" not in (e["output"] or "") for e in rows)
