@@ -62,17 +62,16 @@ def _apply(rec: dict, paths: set[tuple]) -> bool:
 
 
 def assemble_streams(records: pa.Table, sample: list[dict]) -> tuple[pa.Table, list[dict]]:
-    """Records and sample with their streams assembled (both returned as they are when none is found)."""
-    raw = records.column("raw")
-    hits = pc.fill_null(pc.match_substring_regex(raw, _SCREEN), False) if records.num_rows else None
-    if hits is None or not pc.any(hits).as_py():
-        return records, sample
+    """Records and sample with their streams assembled (both returned as they are when the sample holds none: the
+    cost for other files is one walk of the sample)."""
     paths = stream_paths(sample)
-    if not paths:
+    if not paths or records.num_rows == 0:
         return records, sample
     for rec in sample:
         if isinstance(rec, dict):
             _apply(rec, paths)
+    raw = records.column("raw")
+    hits = pc.fill_null(pc.match_substring_regex(raw, _SCREEN), False)  # rows that may hold one; only they are parsed
     texts = raw.to_pylist()
     for i in np.flatnonzero(hits.to_numpy(zero_copy_only=False)).tolist():
         rec = load_record(texts[i])
