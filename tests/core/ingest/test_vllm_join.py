@@ -117,3 +117,16 @@ def test_any_interleaving_joins_each_request_once(reqs, rnd):
         assert r["prompt"] == f"prompt {i}"
         assert (r.get("prompt_tokens"), r.get("completion_tokens"), r["joined"].get("open")) == (
             (p, g, None) if finished else (None, None, True))
+
+
+def test_older_received_line_with_sampling_params(tmp_path):
+    text = ("INFO 01-10 08:00:00 async_llm_engine.py:371] Received request cmpl-41c2-0: prompt: 'Hello', "
+            "sampling_params: SamplingParams(n=1, temperature=0.2, max_tokens=32), prompt_token_ids: [9, 8], "
+            "lora_request: None.\n"
+            "INFO 01-10 08:00:00 metrics.py:1] Avg prompt throughput: 0.0 tokens/s\n"
+            "INFO 01-10 08:00:01 async_llm_engine.py:111] Finished request cmpl-41c2-0.\n")
+    rows, r = run(tmp_path, text)
+    assert r.rows_rejected == 0 and r.rows_skipped == 1
+    assert [(e["request_id"], e["input"], e["prompt_tokens"], e["latency_ms"]) for e in rows] == [
+        ("cmpl-41c2-0", "Hello", 2, 1000.0)]
+    assert json.loads(rows[0]["attributes"])["sampling"] == {"n": 1, "temperature": 0.2, "max_tokens": 32}

@@ -42,7 +42,7 @@ PATTERNS = {
                     r"(?: elapsed_s=(?P<elapsed_s>[\d.]+))?",
     "vllm_finished": _VLLM_TIME + r"Finished request (?P<request_id>[^\s.]+)",
     "vllm_received": _VLLM_TIME + r"Received request (?P<request_id>[^\s:]+):(?: prompt: (?P<prompt>'(?:[^'\\]|\\.)*'"
-                     r"|\"(?:[^\"\\]|\\.)*\"|None),?)?(?: params: (?P<params>\w*SamplingParams\(.*?\)|None))?"
+                     r"|\"(?:[^\"\\]|\\.)*\"|None),?)?(?: (?:sampling_)?params: (?P<params>\w*SamplingParams\(.*?\)|None))?"
                      r"(?:.*?prompt_token_ids: (?P<prompt_token_ids>\[[^\]]*\]|None))?",
     "vllm_aborted": _VLLM_TIME + r"Aborted request (?P<request_id>[^\s.]+)",
     "tgi_generate": r"(?:generate|generate_stream|chat_completions|completions)\{.*total_time=\"(?P<total_time>[\d.]+)"
