@@ -176,3 +176,16 @@ def test_streams_in_records_no_adapter_reads(tmp_path):
         ("what now 1?", "It is sunny", 21, ["get_weather", "get_time"])]
     assert rows[0]["model"] == "gpt-4o-mini"
     assert all("data:" not in (e["output"] or "") for e in rows)
+
+
+def test_error_event_makes_the_call_an_error():
+    from pipeline.core.ingest.vendors.exchange import expand
+
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    for body in (sse(ANTHROPIC[:4] + [overloaded], done=False, named=True),
+                 sse(CHAT[:3] + [{"error": {"message": "Overloaded", "type": "server_error"}}], done=False),
+                 sse([{"error": {"message": "Overloaded"}}], done=False)):
+        assert read_response(body) == {}
+        e = expand({"request": {"uri": "https://api.anthropic.com/v1/messages", "body": "{}"},
+                    "response": {"status": {"code": 200}, "body": body}})[0]
+        assert (e["status"], e["error"], e["output"]) == ("error", "Overloaded", None)

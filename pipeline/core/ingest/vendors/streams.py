@@ -5,7 +5,8 @@ strings (nock's chunk arrays), or a JSON array of chunks (Gemini streamGenerateC
 OpenAI chat.completion.chunk deltas (text concatenated, tool-call deltas merged by index), OpenAI Responses API events
 (`response.completed` taken whole, else output text / function-call deltas), Anthropic Messages events (message_start,
 content_block_start/delta, message_delta with stop reason and usage) and Gemini chunks (parts joined, last finish
-reason and usage metadata). The result has the provider's non-streamed shape, so the body readers read it unchanged.
+reason and usage metadata). The result has the provider's non-streamed shape, so the body readers read it unchanged;
+a stream with an error event (or a failed Responses call) becomes `{"error": ...}`, an error body.
 """
 from __future__ import annotations
 
@@ -199,4 +200,12 @@ def assemble(body: Any) -> dict | None:
     else:
         return None
     kind = stream_kind(chunks)
-    return _ASSEMBLERS[kind](chunks) if kind else None
+    failed = next((c for c in chunks if c.get("type") == "error" or isinstance(c.get("error"), dict)), None)
+    if failed is not None and (kind or isinstance(body, str)):  # an error event: the call failed, whatever came before
+        return {"error": failed.get("error") if isinstance(failed.get("error"), dict) else failed}
+    if kind is None:
+        return None
+    out = _ASSEMBLERS[kind](chunks)
+    if out.get("status") == "failed" and isinstance(out.get("error"), dict):  # Responses API `response.failed`
+        return {"error": out["error"]}
+    return out
