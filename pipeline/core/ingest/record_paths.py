@@ -35,8 +35,8 @@ def flatten(obj: dict, prefix: tuple, depth: int, max_depth: int, out: dict, arr
     A string holding a JSON object or array (a body stored as text, a log line's JSON `message`) is read as that JSON
     under a DECODE step, after the record's own fields (so its paths never crowd them out of the field budget): an
     object is walked (the string itself stays a leaf too), an array replaces the string as the leaf (its keys go to
-    `lists`; paths too long to decode go to `skipped`). Strings inside
-    arrays (tool-call arguments, message parts) are not decoded: they are the model's data, not the log's structure."""
+    `lists`; paths too long to decode go to `skipped`). Strings inside arrays (tool-call arguments, message parts)
+    are not decoded: they are the model's data, not the log's structure."""
     later: list = []
     _walk(obj, prefix, depth, max_depth, out, arrays, later, skipped)
     while later:
