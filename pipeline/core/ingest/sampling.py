@@ -45,7 +45,7 @@ def _allocate(sizes: np.ndarray, n: int) -> np.ndarray:
     alloc = np.floor(target).astype(np.int64)
     alloc[np.argsort(-(target - alloc), kind="stable")[: n - alloc.sum()]] += 1
     need = (alloc == 0) & (sizes > 0)
-    if need.sum() and need.sum() <= n:
+    if need.sum() and (sizes > 0).sum() <= n:  # one each only fits when there are no more strata than rows to take
         alloc[need] = 1
         for _ in range(int(alloc.sum() - n)):  # give back from the strata most above their share (at most #strata steps)
             over = np.where(alloc > 1, alloc - target, -np.inf)

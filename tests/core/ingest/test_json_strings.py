@@ -208,3 +208,23 @@ def test_csv_columns_holding_request_and_response_json(tmp_path):
     assert json.loads(e["input"])[0]["parts"][0]["text"] == "q1"
     got = {a["role"]: a["path"] for a in r.sources[0].schema["assignments"]}
     assert got["completion_tokens"] == "$.response_json|$.usageMetadata.candidatesTokenCount"  # never maxOutputTokens
+
+
+def test_text_log_lines_with_json_payloads(tmp_path):
+    """`<ts> INFO logger: {json}` lines about an LLM call become records (their `message` JSON string decoded);
+    JSON payloads with nothing of an LLM call and plain lines stay skipped level lines."""
+    lines = []
+    for i in range(6):
+        msg = json.dumps({"model": "gpt-4o", "usage": {"prompt_tokens": 10 + i, "completion_tokens": 3}})
+        lines.append(f"2024-05-01 10:00:0{i},123 INFO app.llm: " + json.dumps({"event": "llm_call", "prompt": f"p{i}?",
+                                                                                  "message": msg, "latency_ms": 120 + i}))
+        lines.append(f"2024-05-01 10:00:0{i},200 INFO app.web: " + json.dumps({"event": "request", "path": "/x"}))
+        lines.append(f"2024-05-01 10:00:0{i},300 WARNING app.cache: cache miss {{key {i}}}")
+    p = tmp_path / "app.log"
+    p.write_text("\n".join(lines) + "\n")
+    t, r = ingest(str(p))
+    rows = t.to_pylist()
+    assert (r.rows_rejected, r.rows_skipped, len(rows)) == (0, 12, 6)
+    e = rows[1]
+    assert (e["line"], e["ts"].isoformat(), e["model"], e["input"], e["prompt_tokens"], e["latency_ms"]) == (
+        4, "2024-05-01T10:00:01.123000+00:00", "gpt-4o", "p1?", 11, 121.0)

@@ -6,7 +6,8 @@ Prefixes removed (repeatedly, in any order): `docker compose logs` (`name-1  | `
 
 Lines read: uvicorn / gunicorn access lines (`INFO:  1.2.3.4:5 - "POST /v1/chat/completions HTTP/1.1" 200 OK`), vLLM
 `Request finished: req <id> ... prompt_tokens=.. generated_tokens=.. elapsed_s=..` and `Finished request <id>`, TGI
-`generate{... total_time="1.2s" ...}` lines, Envoy default access lines; when most stripped lines are Apache/nginx
+`generate{... total_time="1.2s" ...}` lines, Envoy default access lines, lines whose message is a JSON object about an
+LLM call (`INFO app.llm: {"model": ...}`, the object with the line's level, logger and timestamp); when most stripped lines are Apache/nginx
 access lines the access-log reader reads them (extra trailing fields kept). Other lines carrying a log level (metrics,
 startup chatter) are skipped and counted; a line no pattern understands is rejected as `unrecognized line format`.
 """
@@ -23,6 +24,7 @@ from .access_log import LINE_RE as ACCESS_LINE
 from .access_log import read_access_log
 from .arrow_json import json_objects, records_table
 from .request_join import KINDS as JOINED, RequestJoiner
+from ..role_names import key_rules
 from .text_lines import reject_raw, split_lines
 
 PREFIXES = (
@@ -84,6 +86,32 @@ def _typed(struct: pa.StructArray, kind: str) -> pa.Table:
     return pa.table(cols)
 
 
+_JSON_LINE = (r"^(?:\[?(?P<level>INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|TRACE|FATAL)\]?:?\s+)?"
+              r"(?:(?P<logger>[\w.\-]+(?:\[\d+\])?):\s+)?(?P<payload>\{.*\})\s*$")
+_LLM_KEYS = ("model", "input", "output", "prompt_tokens", "completion_tokens")
+
+
+def _json_payloads(text: pa.Array, lines: pa.Array, numbers, taken: np.ndarray) -> list[tuple[int, dict]]:
+    """Lines whose message is a JSON object about an LLM call (`INFO app.llm: {"model": ...}`): the object, with the
+    line's level, logger and timestamp prefix. Taken lines are marked; other JSON payloads stay skipped level lines."""
+    m = pc.extract_regex(text, _JSON_LINE)
+    cand = pc.is_valid(m).to_numpy(zero_copy_only=False) & ~taken
+    out = []
+    for i in np.flatnonzero(cand).tolist():
+        row = m[i].as_py()
+        try:
+            rec = json.loads(row["payload"])
+        except ValueError:
+            continue
+        if not isinstance(rec, dict) or not any(key_rules(k).keys() & set(_LLM_KEYS) for k in list(rec)[:200]):
+            continue
+        ts = pc.extract_regex(lines[i : i + 1], _LINE_TS)[0].as_py()
+        extra = {"log_level": row["level"] or None, "logger": row["logger"] or None, "log_ts": ((ts or {}).get("ts") or "").replace(",", ".")}
+        out.append((int(numbers[i]), {**rec, **{k: v for k, v in extra.items() if v and k not in rec}}))
+        taken[i] = True
+    return out
+
+
 def _joined(lines: list[tuple[int, str, dict]]) -> tuple[np.ndarray, pa.Array]:
     joiner = RequestJoiner()
     for n, kind, fields in sorted(lines, key=lambda t: t[0]):
@@ -130,6 +158,8 @@ def read_server_log(data: bytes, source: str) -> ParsedRecords:
                 parts.append((np.asarray(numbers)[hit], json_objects(rows)))
     if joined:
         parts.append(_joined(joined))
+    for n, rec in _json_payloads(text, lines, numbers, taken):
+        parts.append((np.array([n], np.int64), pa.array([json.dumps(rec, ensure_ascii=False)], pa.large_string())))
     taken |= probes
     level = pc.match_substring_regex(text, _LEVEL).to_numpy(zero_copy_only=False) & ~taken
     unknown = ~taken & ~level

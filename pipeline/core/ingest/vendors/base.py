@@ -89,7 +89,7 @@ def decode_json(v: Any, depth: int = 2) -> Any:
             break
         try:
             v = json.loads(s)
-        except ValueError:
+        except (ValueError, RecursionError):  # nesting past the parser's limit: kept as the text it is
             break
     if isinstance(v, list) and v and isinstance(v[0], (dict, str)):
         return assemble(v) or v
