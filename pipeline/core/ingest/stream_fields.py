@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .record_paths import MAX_DECODE_CHARS
 from .records import load_record
 from .vendors.base import decode_json
 from .vendors.streams import assemble
@@ -21,6 +22,8 @@ _SCREEN = r'data:|"delta"|"candidates"|content_block|"response\.'
 
 
 def _assembled(v) -> dict | None:
+    if isinstance(v, str) and len(v) > MAX_DECODE_CHARS:  # as inference: over the cap a string stays text
+        return None
     if isinstance(v, list):
         return assemble(v) if v and isinstance(v[0], (dict, str)) else None
     if isinstance(v, str) and v.lstrip()[:1] in ("d", "e", "i", ":", "["):

@@ -189,3 +189,11 @@ def test_error_event_makes_the_call_an_error():
         e = expand({"request": {"uri": "https://api.anthropic.com/v1/messages", "body": "{}"},
                     "response": {"status": {"code": 200}, "body": body}})[0]
         assert (e["status"], e["error"], e["output"]) == ("error", "Overloaded", None)
+
+
+def test_odd_chunks_never_raise():
+    odd = [chat_chunk({"tool_calls": [{"index": [1], "function": {"name": "x"}}]})]
+    assert assemble(sse(odd)) is None
+    assert assemble([{"type": "content_block_delta", "index": {"a": 1}, "delta": {"type": "text_delta", "text": "t"}}]) is None
+    assert assemble(sse([{"type": "message_delta", "delta": None, "usage": None}])) == {
+        "type": "message", "content": [], "stop_reason": None, "usage": {}}

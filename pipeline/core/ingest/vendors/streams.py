@@ -205,7 +205,10 @@ def assemble(body: Any) -> dict | None:
         return {"error": failed.get("error") if isinstance(failed.get("error"), dict) else failed}
     if kind is None:
         return None
-    out = _ASSEMBLERS[kind](chunks)
+    try:
+        out = _ASSEMBLERS[kind](chunks)
+    except (TypeError, ValueError, AttributeError, KeyError):  # an odd chunk (an unhashable index...): not a stream read
+        return None
     if out.get("status") == "failed" and isinstance(out.get("error"), dict):  # Responses API `response.failed`
         return {"error": out["error"]}
     return out
