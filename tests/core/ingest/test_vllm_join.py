@@ -130,3 +130,16 @@ def test_older_received_line_with_sampling_params(tmp_path):
     assert [(e["request_id"], e["input"], e["prompt_tokens"], e["latency_ms"]) for e in rows] == [
         ("cmpl-41c2-0", "Hello", 2, 1000.0)]
     assert json.loads(rows[0]["attributes"])["sampling"] == {"n": 1, "temperature": 0.2, "max_tokens": 32}
+
+
+def test_engine_id_with_random_suffix_joins_the_api_id(tmp_path):
+    """Recent vLLM logs the API id on `Received request` and `<api id>-<8 hex>` on the scheduler's finish line."""
+    text = ("(APIServer pid=1) INFO 09-18 11:34:58 [logger.py:40] Received request chatcmpl-5f0e: prompt: 'hi', "
+            "params: SamplingParams(max_tokens=10), prompt_token_ids: None, lora_request: None.\n"
+            "(EngineCore pid=2) INFO 09-18 11:35:00 [scheduler.py:1] Request finished: req chatcmpl-5f0e-1a2b3c4d "
+            "finish_reason=stop prompt_tokens=9 generated_tokens=4 elapsed_s=1.9\n"
+            "(EngineCore pid=2) INFO 09-18 11:35:01 [scheduler.py:1] Request finished: req chatcmpl-77aa-0badc0de "
+            "finish_reason=length prompt_tokens=3 generated_tokens=10 elapsed_s=0.5\n")
+    rows, _ = run(tmp_path, text)
+    assert [(e["request_id"], e["input"], e["prompt_tokens"], e["completion_tokens"], e["latency_ms"]) for e in rows] == [
+        ("chatcmpl-5f0e", "hi", 9, 4, 1900.0), ("chatcmpl-77aa-0badc0de", None, 3, 10, 500.0)]

@@ -2,9 +2,9 @@
 params: SamplingParams(...), prompt_token_ids: [...]`, then `Finished request <id>`, `Request finished: req <id> ...
 prompt_tokens=.. generated_tokens=.. elapsed_s=..` or `Aborted request <id>`.
 
-One record per request id of an object, at the line of its first line: prompt text, token counts (the finish line's,
-else the logged prompt token ids counted), latency (`elapsed_s`, else the time between the first and the last line),
-finish reason, timestamps. Memory is bounded: past `max_open` requests without a finish line the oldest is emitted and
+One record per request id of an object (an engine id `<api id>-<8 hex>` joins its API id), at the line of its first
+line: prompt text, token counts (the finish line's, else the logged prompt token ids counted), latency (`elapsed_s`,
+else the time between the first and the last line), finish reason, timestamps. Memory is bounded: past `max_open` requests without a finish line the oldest is emitted and
 marked `joined.incomplete`; requests still open when the object ends are emitted and marked `joined.open`.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ KINDS = ("vllm_received", "vllm_request", "vllm_finished", "vllm_aborted")  # re
 TERMINAL = ("vllm_request", "vllm_finished", "vllm_aborted")
 MAX_OPEN = 100_000
 RECENT = 10_000  # finished requests a late line (a second finish line) can still join
+_SUFFIX = re.compile(r"-[0-9a-f]{8}$")
 _PARAM = re.compile(r"\b(max_tokens|temperature|top_p|n|seed)=([-\w.]+)")
 
 
@@ -73,6 +74,9 @@ class RequestJoiner:
 
     def add(self, line: int, kind: str, f: dict) -> None:
         rid = f.get("request_id") or f"#{line}"
+        if rid not in self._open and rid not in self._recent:  # recent vLLM: the engine's id is the API's + "-<8 hex>"
+            base = _SUFFIX.sub("", rid)
+            rid = base if base in self._open or base in self._recent else rid
         rec = self._recent.get(rid)
         if rec is None:
             if rid not in self._open:

@@ -6,9 +6,10 @@ Prefixes removed (repeatedly, in any order): `docker compose logs` (`name-1  | `
 
 Lines read: uvicorn / gunicorn access lines (`INFO:  1.2.3.4:5 - "POST /v1/chat/completions HTTP/1.1" 200 OK`), vLLM
 `Request finished: req <id> ... prompt_tokens=.. generated_tokens=.. elapsed_s=..` and `Finished request <id>`, TGI
-`generate{... total_time="1.2s" ...}` lines, Envoy default access lines, lines whose message is a JSON object about an
-LLM call (`INFO app.llm: {"model": ...}`, the object with the line's level, logger and timestamp); when most stripped lines are Apache/nginx
-access lines the access-log reader reads them (extra trailing fields kept). Other lines carrying a log level (metrics,
+`generate{... total_time="1.2s" ...}` lines, Envoy default access lines, lines whose message is a JSON object about
+an LLM call (`INFO app.llm: {"model": ...}`, with the line's level, logger and timestamp); vLLM's lines of one request
+are joined (`request_join.py`); when most stripped lines are Apache/nginx access lines the access-log reader reads
+them (extra trailing fields kept). Other lines carrying a log level (metrics,
 startup chatter) are skipped and counted; a line no pattern understands is rejected as `unrecognized line format`.
 """
 from __future__ import annotations
