@@ -4,8 +4,9 @@ prompt_tokens=.. generated_tokens=.. elapsed_s=..` or `Aborted request <id>`.
 
 One record per request id of an object (an engine id `<api id>-<8 hex>` joins its API id), at the line of its first
 line: prompt text, token counts (the finish line's, else the logged prompt token ids counted), latency (`elapsed_s`,
-else the time between the first and the last line), finish reason, timestamps. Memory is bounded: past `max_open` requests without a finish line the oldest is emitted and
-marked `joined.incomplete`; requests still open when the object ends are emitted and marked `joined.open`.
+else the time between the first and the last line), finish reason, timestamps. Memory is bounded: past `max_open`
+requests without a finish line the oldest is emitted and marked `joined.incomplete`; requests still open when the
+object ends are emitted and marked `joined.open`.
 """
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ class RequestJoiner:
         rec = self._recent.get(rid)
         if rec is None:
             if rid not in self._open:
-                self._open[rid] = (line, {"request_id": f.get("request_id"), "log_format": "vllm", "joined": {"lines": 0}})
+                rec = {"request_id": f.get("request_id"), "log_format": "vllm", "joined": {"lines": 0}}
+                self._open[rid] = (line, rec)
             rec = self._open[rid][1]
         _merge(rec, kind, f)
         if kind in TERMINAL and rid in self._open:
