@@ -1,7 +1,10 @@
 """One drop from object store to lake: read and normalize, sample if configured, write atomically, summarize."""
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 import pyarrow as pa
 
@@ -56,11 +59,60 @@ def ingest_drop(
     def report() -> dict:  # called after the chunks are exhausted, when the counts are final
         return {**result.summary(), "sources": [s.to_dict() for s in result.sources]}
 
-    written = write_drop(lake_url, drop, tap(chunks), lambda: result.rejects, report, lake_storage_options)
+    written = write_drop(lake_url, drop, ahead(tap(chunks)), lambda: result.rejects, report, lake_storage_options)
     from ..entry_schema import CANONICAL_SCHEMA
 
     preview = head[0] if head else CANONICAL_SCHEMA.empty_table()
     return DropIngest(result, written, preview)
+
+
+_DONE = object()
+
+
+def ahead(chunks: Iterable[pa.Table], depth: int = 1) -> Iterator[pa.Table]:
+    """`chunks`, computed on a helper thread up to `depth` chunks ahead of the consumer: the next chunk is read and
+    normalized (DuckDB and Arrow, mostly outside the GIL) while this one is written. Errors reach the consumer in
+    order; a consumer that stops early stops the producer, which closes the source generator on its own thread."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        it = iter(chunks)
+        try:
+            for chunk in it:
+                if not put((chunk, None)):
+                    break
+            else:
+                put((_DONE, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put((_DONE, exc))
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="strata-ingest-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            chunk, exc = q.get()
+            if exc is not None:
+                raise exc
+            if chunk is _DONE:
+                return
+            yield chunk
+    finally:
+        stop.set()
+        worker.join()
 
 
 def preview_markdown(preview: pa.Table, width: int = 48) -> str:

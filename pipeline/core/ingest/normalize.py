@@ -1,6 +1,7 @@
 """Turns records (JSON objects with positions) into canonical entries with DuckDB, splitting off rejects."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import duckdb
@@ -8,7 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..entry_schema import CANONICAL_SCHEMA
-from .mapping import Mapping
+from .attributes_sql import record_shape, sample_dicts
+from .mapping import Mapping, attributes_patch
 from .normalize_sql import build_query
 from .records import Reject
 
@@ -44,7 +46,8 @@ def normalize_records(
     con.register(name, records)
     try:
         no_blank = (records.schema.metadata or {}).get(NO_BLANK_LINES_KEY) == b"1"
-        table = con.sql(build_query(mapping, name, drop, no_blank)).to_arrow_table()
+        shape = record_shape(sample_dicts(records), json.loads(attributes_patch(mapping)))
+        table = con.sql(build_query(mapping, name, drop, no_blank, shape)).to_arrow_table()
     finally:
         con.unregister(name)
     rejects: list[Reject] = []

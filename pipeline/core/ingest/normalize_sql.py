@@ -5,6 +5,7 @@ import json
 
 import re
 
+from .attributes_sql import FastAttributes, Shape, array_names, fast_attributes
 from ..entry_schema import CANONICAL_SCHEMA, ROLE_KINDS
 from .mapping import (ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, FieldSource, Mapping, attributes_patch, extract_sql,
                       path_chain, sql_str, within_sql)
@@ -87,11 +88,13 @@ def _names(src: FieldSource) -> str:
     )
 
 
-def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_lines: bool = False) -> str:
+def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_lines: bool = False,
+                shape: Shape | None = None) -> str:
     """Query over `relation` (source, line, sub, raw) yielding canonical columns plus `_sub` and `_error`.
 
     `no_blank_lines` (records from the clean-JSONL fast path, where every line starts with `{`) drops the blank-line
-    filter, which could never remove anything there.
+    filter, which could never remove anything there. `shape` (the records' sampled key order) lets records of that
+    shape get `attributes` assembled from their unmapped values instead of merge-patched (attributes_sql.py).
 
     Layered so each raw value is parsed, cleaned and cast once: extract all paths in one JSON parse (L1), split the
     slots and their numeric casts (L2), convert roles (L3), then derive columns and field errors (final select).
@@ -114,13 +117,7 @@ def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_line
         srcs = mapping.roles.get(role, [])
         const = mapping.constants.get(role)
         if kind == "names":
-            exprs = [_names(s) for s in srcs]
-            if not exprs:
-                role_sql[role] = "NULL::VARCHAR[]"
-            elif len(exprs) == 1:
-                role_sql[role] = exprs[0]
-            else:
-                role_sql[role] = "(CASE " + " ".join(f"WHEN len({e}) > 0 THEN {e}" for e in exprs) + f" ELSE {exprs[0]} END)"
+            role_sql[role] = _first_listed([_names(s) for s in srcs])
             continue
         exprs = []
         for k, src in enumerate(srcs):
@@ -169,6 +166,8 @@ def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_line
     ]
     err_sql = f"coalesce(_bad, NULLIF(concat_ws('; ', {', '.join(errors)}), ''))" if errors else "_bad"
     patch = attributes_patch(mapping)
+    fast = None if patch == "{}" else fast_attributes(shape, json.loads(patch), f"json_merge_patch(raw, {sql_str(patch)})",
+                                                      [s.path for srcs in mapping.roles.values() for s in srcs])
     derived = {
         "entry_id": "md5(source || '#' || line::VARCHAR || '#' || sub::VARCHAR)",
         "drop": sql_str(drop) if drop is not None else "NULL::VARCHAR",
@@ -183,9 +182,32 @@ def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_line
                     "THEN 'anthropic' WHEN model ILIKE 'gemini%' THEN 'google' WHEN model ILIKE 'mistral%' OR "
                     "model ILIKE 'mixtral%' THEN 'mistral' WHEN model ILIKE 'command%' THEN 'cohere' END)",
     }
+    derived.update(_names_from(fast, mapping))
     select_cols = [f"{derived.get(f.name, f.name)} AS \"{f.name}\"" for f in CANONICAL_SCHEMA]
-    l5 = f"SELECT *, {_patched(patch)} AS _a FROM ({l4})"
+    if fast:  # the key lists and unmapped values, one layer up (the role columns below never see them)
+        l4 = f"SELECT *, {', '.join(fast.columns)} FROM ({l4})"
+    l5 = f"SELECT *, {fast.expression if fast else _patched(patch)} AS _a FROM ({l4})"
     return f"SELECT {', '.join(select_cols)}, sub AS _sub, {err_sql} AS _error FROM ({l5})"
+
+
+def _first_listed(exprs: list[str]) -> str:
+    """A names role over its candidates: the first giving a non-empty list, else the first's (empty or NULL) list."""
+    if not exprs:
+        return "NULL::VARCHAR[]"
+    if len(exprs) == 1:
+        return exprs[0]
+    return "(CASE " + " ".join(f"WHEN len({e}) > 0 THEN {e}" for e in exprs) + f" ELSE {exprs[0]} END)"
+
+
+def _names_from(fast: FastAttributes | None, mapping: Mapping) -> dict[str, str]:
+    """Names roles whose arrays the attributes extraction holds as text: read from that text, not by another parse
+    of the record (their columns from the role layers are then unused, and DuckDB drops them)."""
+    out = {}
+    for role, kind in ROLE_KINDS.items():
+        srcs = mapping.roles.get(role, [])
+        if fast and kind == "names" and any(array_names(s.path, fast) for s in srcs):
+            out[role] = _first_listed([array_names(s.path, fast) or _names(s) for s in srcs])
+    return out
 
 
 def _patched(patch: str) -> str:

@@ -170,3 +170,38 @@ def test_fast_records_skip_the_blank_line_filter():
     got = normalize_records(fast.records, mapping, "d").entries
     want = normalize_records(read_jsonl(CLEAN, SRC).records, mapping, "d").entries
     assert got.to_pylist() == want.to_pylist() and got.column("model").to_pylist() == ["gpt-4o", "gpt-4o"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["{", "{", " {", "[", ""]),
+                               st.one_of(st.text(st.sampled_from("{[]a\u00e9\"\\"), max_size=40),
+                                         st.sampled_from(["[" * 255, "{" * 256, "[" * 257, "a[" * 256]))), max_size=8),
+       tail=st.sampled_from([b"", b"\n", b"\n\n", b"\xff\n"]), block=st.sampled_from([1, 2, 7, 64]),
+       parallel=st.sampled_from([1, 16, 1 << 30]))
+def test_scan_in_blocks_and_halves_equals_line_starts_and_counts(rows, tail, block, parallel, monkeypatch):
+    """The combined scan, cut into any blocks and split into halves, accepts exactly the clean objects and returns
+    `line_starts` for them (bracket counts near the limit, lines across blocks and halves, a last line without a
+    newline, invalid UTF-8)."""
+    data = "\n".join(head + body for head, body in rows).encode() + tail
+    monkeypatch.setattr(fast_path, "_SCAN_BLOCK", block)
+    monkeypatch.setattr(fast_path, "_PARALLEL_BYTES", parallel)
+    got = fast_path.clean_lines(data)
+    offsets = line_starts(data)
+    try:
+        data.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    clean = (bool(data) and utf8 and all(data[o:o + 1] == b"{" for o in offsets[:-1])
+             and int(opening_brackets(data, offsets).max()) <= 256)
+    assert (got is not None) == clean
+    if clean:
+        assert got.tolist() == offsets.tolist()
+
+
+def test_deep_line_across_the_halves_falls_back(monkeypatch):
+    monkeypatch.setattr(fast_path, "_PARALLEL_BYTES", 1)
+    deep = b'{"a": ' + b"[" * 200 + b"\n"  # the split lands inside this line: its count is summed over both halves
+    data = b'{"x": 1}\n' + deep[:-1] + b"[" * 100 + b"]" * 300 + b"}\n"
+    assert fast_path.clean_lines(data) is None
+    assert fast_path.clean_lines(b'{"x": 1}\n' + b'{"a": ' + b"[" * 250 + b"]" * 250 + b"}\n") is not None
