@@ -29,6 +29,7 @@ from .runs import N_ROWS, SPIKE_LINE, blocked_steps, error_messages, instance_ya
 
 N_DROPS = 8
 TIMEOUT_S = 240
+POOLED = {"log_schema", "anomalies", "drop_drift"}  # ingest_job's steps in pool duckdb (the warehouse writers)
 PRELOAD = ["tests.storage.runs", "pipeline.definitions", "pipeline.core.ingest.drop_ingest", "pipeline.core.detectors",
            "pipeline.core.drift.engine", "pipeline.core.storage.store_delta", "pipeline.core.storage.anomaly_store"]
 
@@ -123,7 +124,7 @@ def check_runs(env, results, keys, steps_must_overlap: bool) -> list:
             assert error_messages(inst, run_id) == []  # zero lock or commit errors
             assert inst.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
         pooled = pool_steps(inst, next(iter(results.values()))[0])
-        assert pooled >= {"log_schema", "anomalies", "drop_drift"}
+        assert pooled == POOLED
         windows = [w for run_id, _ in results.values() for w in step_windows(inst, run_id, pooled)]
         blocked = [s for run_id, _ in results.values() for s in blocked_steps(inst, run_id)]
         assert len(windows) == N_DROPS * len(pooled)
@@ -149,7 +150,7 @@ def kill_during_warehouse_write(env: dict, key: str, delay_s: float) -> str:
         while time.monotonic() < deadline:
             runs = inst.get_runs(filters=RunsFilter(tags={"dagster/partition": key},
                                                     statuses=[dg.DagsterRunStatus.STARTED]))
-            if runs and step_windows_started(inst, runs[0].run_id, "log_schema"):
+            if runs and "log_schema" in started_steps(inst, runs[0].run_id):
                 break
             time.sleep(0.02)
         else:
@@ -161,8 +162,8 @@ def kill_during_warehouse_write(env: dict, key: str, delay_s: float) -> str:
     return runs[0].run_id
 
 
-def step_windows_started(inst, run_id: str, step: str) -> bool:
-    return any(r.step_key == step for r in inst.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START))
+def started_steps(inst, run_id: str) -> set[str]:
+    return {r.step_key for r in inst.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)}
 
 
 def test_eight_runs_on_delta_s3(s3, tmp_path):
@@ -184,12 +185,17 @@ def test_eight_runs_on_delta_s3(s3, tmp_path):
     assert contents(DeltaStore(where, options).scan, tables) == before
     # a run killed during its warehouse commits: every table still loads, at its previous or a whole new version
     versions = {t: store.version(t) for t in tables}
-    killed = kill_during_warehouse_write(env, keys[5], delay_s=0.15)
+    killed = kill_during_warehouse_write(env, keys[5], delay_s=0.1)
     after = DeltaStore(where, options)
     assert all(after.version(t) >= versions[t] for t in tables)
     assert contents(after.scan, tables) == before
     with instance(env) as inst:
-        assert inst.get_run_by_id(killed).status == dg.DagsterRunStatus.STARTED  # never finished (no daemon here)
+        assert inst.get_run_by_id(killed).status == dg.DagsterRunStatus.STARTED  # nothing marks a killed local run
+        # a pool step it was in keeps its slot (the default launcher has no worker health check): on the DuckDB
+        # file at limit 1 that would block every later warehouse step until the slot is freed by hand, as here
+        held = started_steps(inst, killed) - {w[2].split(":")[1] for w in step_windows(inst, killed, POOLED)}
+        assert inst.event_log_storage.get_concurrency_info("duckdb").active_slot_count == len(held & POOLED)
+        inst.event_log_storage.free_concurrency_slots_for_run(killed)
     # and the drop's next run completes over what the killed one left
     assert [ok for _, ok in run_all(env, [keys[5]]).values()] == [True]
     assert contents(DeltaStore(where, options).scan, tables) == before
