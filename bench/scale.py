@@ -2,7 +2,10 @@
 run coordinator launches them) on the embedded DuckDB-file warehouse and on the Delta store (local disk), and the
 warehouse read time of the report's queries on both. The reference is the DuckDB store at 1 run, measured in the same
 process. Worker processes are started and have imported the code location before the clock starts (the same for both
-stores). Last line: one JSON object.
+stores). Each (store, runs) trial is repeated STRATA_BENCH_REPEATS times (default 3), the repeats interleaved (every
+configuration once, then again), and the median is reported; the 1 -> 2 and 1 -> 4 speedups are the medians of the
+per-repeat ratios (1 and 2 runs measured back to back, so a load change between repeats cancels). Last line: one
+JSON object.
 
     python bench/scale.py            # STRATA_BENCH_DROPS (default 8) drops of STRATA_BENCH_ROWS (default 2000) rows
 """
@@ -23,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 N_DROPS = int(os.environ.get("STRATA_BENCH_DROPS", "8"))
 ROWS = int(os.environ.get("STRATA_BENCH_ROWS", "2000"))
+REPEATS = int(os.environ.get("STRATA_BENCH_REPEATS", "3"))
 CONCURRENCY = (1, 2, 4)
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
@@ -73,8 +77,8 @@ def _env(root: Path, store: str) -> dict:
             "STRATA_WAREHOUSE_URL": str(root / "delta") if store == "delta" else ""}
 
 
-def trial(base: Path, store: str, runs: int) -> dict:
-    root = base / f"{store}-{runs}"
+def trial(base: Path, store: str, runs: int, repeat: int = 0) -> dict:
+    root = base / f"{store}-{runs}-{repeat}"
     keys = make_drops(root / "drops")
     (root / "home").mkdir()
     shutil.copy(ROOT / "deploy" / "embedded" / "dagster.yaml", root / "home" / "dagster.yaml")
@@ -120,31 +124,43 @@ def read_time(root: Path, store: str, repeat: int = 3) -> float:
     return statistics.median(times)
 
 
+def speedups(results: list[dict], store: str, runs: int) -> list[float]:
+    """Per repeat: drops/min at `runs` over drops/min at 1 run, both from the same repeat."""
+    rate = {(r["store"], r["runs"], r["repeat"]): r["drops_per_minute"] for r in results}
+    return [rate[(store, runs, k)] / rate[(store, 1, k)] for k in range(REPEATS)]
+
+
 def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="strata-bench-scale-"))
     results = []
     try:
-        for store in ("duckdb", "delta"):
-            for runs in CONCURRENCY:
-                r = trial(base, store, runs)
-                results.append(r)
-                print(f"{store:6s} runs={runs}  {r['drops']} drops in {r['seconds']:7.2f} s  "
-                      f"{r['drops_per_minute']:6.2f} drops/min  failed={r['failed']}", flush=True)
-        reads = {s: read_time(Path(next(r["root"] for r in results if r["store"] == s and r["runs"] == 4)), s)
+        for k in range(REPEATS):
+            for store in ("duckdb", "delta"):
+                for runs in CONCURRENCY:
+                    r = {**trial(base, store, runs, k), "repeat": k}
+                    results.append(r)
+                    print(f"repeat {k}  {store:6s} runs={runs}  {r['drops']} drops in {r['seconds']:7.2f} s  "
+                          f"{r['drops_per_minute']:6.2f} drops/min  failed={r['failed']}  "
+                          f"load={os.getloadavg()[0]:.1f}", flush=True)
+        last = REPEATS - 1
+        reads = {s: read_time(Path(next(r["root"] for r in results
+                                        if r["store"] == s and r["runs"] == 4 and r["repeat"] == last)), s)
                  for s in ("duckdb", "delta")}
         for s, t in reads.items():
             print(f"report read ({s}): {t * 1000:.0f} ms")
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    rate = {(r["store"], r["runs"]): r["drops_per_minute"] for r in results}
+    rate = {(s, n): statistics.median(r["drops_per_minute"] for r in results if r["store"] == s and r["runs"] == n)
+            for s in ("duckdb", "delta") for n in CONCURRENCY}
     ref = rate[("duckdb", 1)]
     peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
-    out = {"bench": "scale", "drops": N_DROPS, "rows_per_drop": ROWS, "cpus": os.cpu_count(),
-           "drops_per_minute": {f"{s}_{n}": rate[(s, n)] for s, n in rate},
+    ratio = {f"{s}_speedup_1_to_{n}": [round(x, 3) for x in speedups(results, s, n)]
+             for s in ("duckdb", "delta") for n in (2, 4)}
+    out = {"bench": "scale", "drops": N_DROPS, "rows_per_drop": ROWS, "repeats": REPEATS, "cpus": os.cpu_count(),
+           "drops_per_minute_median": {f"{s}_{n}": round(rate[(s, n)], 2) for s, n in rate},
            "ratio_to_duckdb_1": {f"{s}_{n}": round(rate[(s, n)] / ref, 3) for s, n in rate},
-           "delta_speedup_1_to_2": round(rate[("delta", 2)] / rate[("delta", 1)], 3),
-           "delta_speedup_1_to_4": round(rate[("delta", 4)] / rate[("delta", 1)], 3),
-           "duckdb_speedup_1_to_2": round(rate[("duckdb", 2)] / rate[("duckdb", 1)], 3),
+           **{k: round(statistics.median(v), 3) for k, v in ratio.items()},
+           "speedups_per_repeat": ratio,
            "report_read_ms": {s: round(t * 1000, 1) for s, t in reads.items()},
            "failed_runs": sum(r["failed"] for r in results), "peak_rss_mb": round(peak_mb, 1),
            "load_average_1m": round(os.getloadavg()[0], 2)}
