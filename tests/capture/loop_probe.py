@@ -28,7 +28,7 @@ class LoopProbe:
     gc_ns: int = 0  # running total of thread CPU in garbage collections
     _gc_start: int = 0
     sections: dict = field(default_factory=dict)  # section name -> [thread CPU ns per call]
-    callbacks: list = field(default_factory=list)  # (wall ns, thread CPU ns, ours ns) per loop callback
+    callbacks: list = field(default_factory=list)  # (wall ns, thread CPU ns, ours ns, GC ns) per loop callback
     _saved: list = field(default_factory=list)
 
     def _timed(self, name: str, fn):
@@ -56,9 +56,10 @@ class LoopProbe:
         probe = self
 
         def run(handle) -> None:
-            w, c, o = time.perf_counter_ns(), time.thread_time_ns(), probe.ours_ns
+            w, c, o, g = time.perf_counter_ns(), time.thread_time_ns(), probe.ours_ns, probe.gc_ns
             handle_run(handle)
-            probe.callbacks.append((time.perf_counter_ns() - w, time.thread_time_ns() - c, probe.ours_ns - o))
+            probe.callbacks.append((time.perf_counter_ns() - w, time.thread_time_ns() - c, probe.ours_ns - o,
+                                    probe.gc_ns - g))
 
         targets = [(openai_wrap, "_start"), (openai_wrap, "_after"), (streams.Accumulator, "add"),
                    (streams.AsyncStreamProxy, "_finish")]
@@ -78,8 +79,9 @@ class LoopProbe:
                 delattr(owner, name)  # it was inherited: drop the patch to expose the base class's again
 
     def summary(self, over_ms: float = 1.0) -> dict:
-        """Callbacks over `over_ms` (wall), how many ran our code, how many our code alone made that slow; the p99
-        and max thread CPU per call of each of our sections and per callback of all of ours (microseconds)."""
+        """Callbacks over `over_ms` (wall): how many ran our code, how many our code alone made that slow, how many
+        used that much CPU (else the process was preempted), how many spent that long in a garbage collection; the
+        p99 and max thread CPU per call of each of our sections and per callback of all of ours (microseconds)."""
         limit = over_ms * 1e6
         slow = [c for c in self.callbacks if c[0] > limit]
         ours_per_cb = [c[2] for c in self.callbacks if c[2]]
@@ -87,6 +89,7 @@ class LoopProbe:
                "slow_with_our_code": sum(1 for c in slow if c[2]),
                "slow_from_our_code": sum(1 for c in self.callbacks if c[2] > limit),
                "slow_cpu_over_limit": sum(1 for c in slow if c[1] > limit),
+               "slow_gc_over_limit": sum(1 for c in slow if c[3] > limit),
                "ours_per_callback_p99_us": percentile(ours_per_cb, 0.99) / 1e3,
                "ours_per_callback_max_us": max(ours_per_cb, default=0) / 1e3, "gc_ms": self.gc_ns / 1e6}
         for name, values in self.sections.items():
