@@ -79,17 +79,21 @@ class LoopProbe:
                 delattr(owner, name)  # it was inherited: drop the patch to expose the base class's again
 
     def summary(self, over_ms: float = 1.0) -> dict:
-        """Callbacks over `over_ms` (wall): how many ran our code, how many our code alone made that slow, how many
-        used that much CPU (else the process was preempted), how many spent that long in a garbage collection; the
-        p99 and max thread CPU per call of each of our sections and per callback of all of ours (microseconds)."""
+        """Callbacks over `over_ms` (wall): how many ran our code; how many our code tipped over (their CPU minus
+        ours is under the limit: without our code they would not have used that much); how many used that much
+        CPU at all (else the process was preempted); how many spent that long in one garbage collection; our share
+        of the slow callbacks' CPU; callbacks in which our code alone used `over_ms` (many buffered chunks folded in
+        one callback); the p99 and max thread CPU per call of each of our sections (microseconds)."""
         limit = over_ms * 1e6
         slow = [c for c in self.callbacks if c[0] > limit]
         ours_per_cb = [c[2] for c in self.callbacks if c[2]]
         out = {"callbacks": len(self.callbacks), "slow_callbacks": len(slow),
                "slow_with_our_code": sum(1 for c in slow if c[2]),
-               "slow_from_our_code": sum(1 for c in self.callbacks if c[2] > limit),
+               "slow_tipped_by_our_code": sum(1 for c in slow if c[1] > limit >= c[1] - c[2]),
                "slow_cpu_over_limit": sum(1 for c in slow if c[1] > limit),
                "slow_gc_over_limit": sum(1 for c in slow if c[3] > limit),
+               "our_share_of_slow_cpu": sum(c[2] for c in slow) / max(1, sum(c[1] for c in slow)),
+               "callbacks_with_1ms_of_our_code": sum(1 for c in self.callbacks if c[2] > limit),
                "ours_per_callback_p99_us": percentile(ours_per_cb, 0.99) / 1e3,
                "ours_per_callback_max_us": max(ours_per_cb, default=0) / 1e3, "gc_ms": self.gc_ns / 1e6}
         for name, values in self.sections.items():

@@ -1,7 +1,7 @@
 """A loopback OpenAI-wire server for many concurrent calls, in its own process so its work never runs on the
-client's event loop: `python -m tests.capture.sse_server [WORDS]` prints its port, then serves
-`/v1/chat/completions` (JSON, or an SSE stream of WORDS content chunks, each sent as its own HTTP chunk) until its
-stdin closes. Stdlib asyncio only: HTTP/1.1 keep-alive, no request validation beyond what the wrapper tests need."""
+client's event loop: `python -m tests.capture.sse_server [WORDS [WORD]]` prints its port, then serves
+`/v1/chat/completions` (JSON, or an SSE stream of WORDS content chunks, "Hello" then " WORD" each, each sent as its
+own HTTP chunk) until its stdin closes. Stdlib asyncio only: HTTP/1.1 keep-alive, no request validation beyond what the wrapper tests need."""
 from __future__ import annotations
 
 import asyncio
@@ -15,19 +15,19 @@ MODEL = "gpt-4o-2024-08-06"
 USAGE = {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15}
 
 
-def sse_events(words: int) -> list[bytes]:
+def sse_events(words: int, word: str = "there") -> list[bytes]:
     """The SSE events of one streamed reply: a role chunk, `words` content chunks, a finish chunk, [DONE]."""
     def chunk(delta: dict, finish: str | None = None) -> dict:
         return {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1, "model": MODEL,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
     chunks = [chunk({"role": "assistant", "content": ""})]
-    chunks += [chunk({"content": ("Hello" if i == 0 else " there")}) for i in range(words)]
+    chunks += [chunk({"content": ("Hello" if i == 0 else " " + word)}) for i in range(words)]
     chunks.append(chunk({}, "stop"))
     return [f"data: {json.dumps(c)}\n\n".encode() for c in chunks] + [b"data: [DONE]\n\n"]
 
 
-def reply_text(words: int) -> str:
-    return "Hello" + " there" * (words - 1)
+def reply_text(words: int, word: str = "there") -> str:
+    return "Hello" + f" {word}" * (words - 1)
 
 
 async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, events: list[bytes]) -> None:
@@ -60,8 +60,8 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ev
         writer.close()
 
 
-async def _serve(words: int) -> None:
-    events = sse_events(words)
+async def _serve(words: int, word: str) -> None:
+    events = sse_events(words, word)
     server = await asyncio.start_server(lambda r, w: _handle(r, w, events), "127.0.0.1", 0, backlog=4096)
     print(server.sockets[0].getsockname()[1], flush=True)
     loop = asyncio.get_running_loop()
@@ -70,15 +70,15 @@ async def _serve(words: int) -> None:
 
 
 class ServerProcess:
-    """`with ServerProcess(words) as base_url:` the server in a child process, stopped on exit."""
+    """`with ServerProcess(words, word) as base_url:` the server in a child process, stopped on exit."""
 
-    def __init__(self, words: int = 3) -> None:
-        self.words = words
+    def __init__(self, words: int = 3, word: str = "there") -> None:
+        self.words, self.word = words, word
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> str:
         root = Path(__file__).resolve().parents[2]
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.capture.sse_server", str(self.words)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.capture.sse_server", str(self.words), self.word],
                                      cwd=str(root), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         port = int(self.proc.stdout.readline())
         return f"http://127.0.0.1:{port}/v1"
@@ -93,4 +93,4 @@ class ServerProcess:
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve(int(sys.argv[1]) if len(sys.argv) > 1 else 3))
+    asyncio.run(_serve(int(sys.argv[1]) if len(sys.argv) > 1 else 3, sys.argv[2] if len(sys.argv) > 2 else "there"))
