@@ -48,9 +48,15 @@ def record_response(s: Span, response: Any) -> None:
     if isinstance(response, dict):
         model, rid, usage, choices = (response.get("model"), response.get("id"), response.get("usage"),
                                       response.get("choices"))
+        first = reasons = None
     else:
         model, rid = getattr(response, "model", None), getattr(response, "id", None)
         usage, choices = getattr(response, "usage", None), getattr(response, "choices", None)
+        try:  # openai's Choice objects: plain attribute reads
+            first = choices[0].message if choices else None
+            reasons = [c.finish_reason for c in choices] if choices is not None else None
+        except Exception:  # noqa: BLE001 - other shapes: the careful reads below
+            first = reasons = None
     a = s.attrs
     if model:
         a["gen_ai.response.model"] = model
@@ -63,11 +69,12 @@ def record_response(s: Span, response: Any) -> None:
             prompt, completion = field_of(usage, "input_tokens"), field_of(usage, "output_tokens")
     set_usage(s, model or a.get("gen_ai.request.model"), prompt, completion)
     if choices is not None:
-        if choices:
-            s.set_output([_message(field_of(choices[0], "message"))])
-        else:
-            s.set_output([])
-        reasons = [r for r in (field_of(c, "finish_reason") for c in choices) if r]
+        if first is None and choices:
+            first = field_of(choices[0], "message")
+        s.set_output([_message(first)] if choices else [])
+        if reasons is None:
+            reasons = [field_of(c, "finish_reason") for c in choices]
+        reasons = [r for r in reasons if r]
         if reasons:
             a["gen_ai.response.finish_reasons"] = reasons
     else:
