@@ -174,7 +174,8 @@ def _after(s: Span, result: Any, op: str, injected: bool, proxy, kwargs: dict) -
             return result
         if kwargs.get("stream"):
             return proxy(result, s, op, injected, record_response)
-        record_response(s, result)
+        if s.sampled:  # a sampled-out (or disabled) call reads nothing from the response
+            record_response(s, result)
         s.end()
     except Exception:  # noqa: BLE001
         get_runtime().count("internal_errors")
