@@ -140,8 +140,8 @@ class Span:
             line = (f'{{"t":"{self.trace_id}","s":"{self.span_id}","p":'
                     f'{esc(self.parent_id) if self.parent_id else "null"},"n":{esc(self.name)},"k":"{self.kind}",'
                     f'"b":{self.start_ns},"e":{end_ns},"P":{rt.pid()},'
-                    + (f'"x":{esc(self.error)},' if self.error is not None else "") + f'"a":{attrs}}}')
-            rt.write((line + "\n").encode("utf-8", "replace"))  # a lone surrogate becomes "?"
+                    + (f'"x":{esc(self.error)},' if self.error is not None else "") + f'"a":{attrs}}}\n')
+            rt.write(line.encode("utf-8", "replace"))  # a lone surrogate becomes "?"
             if rt.metrics is not None:
                 rt.metrics.on_span(self.kind, self.attrs, (end_ns - self.start_ns) / 1e9, self.error)
         except Exception:  # noqa: BLE001

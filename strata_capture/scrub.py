@@ -188,6 +188,8 @@ def scrub(text: str) -> str:
             break
     else:
         return text
+    if _MAY_HOLD_PII.search(text) is None:  # a lone digit ("u1", "step 3"): still nothing to find
+        return text
     for _ in range(8):
         out = _scrub_once(text)
         if out == text:
