@@ -1,7 +1,8 @@
 """Capture SDK benchmark: CPU per decorated call and per wrapped OpenAI call, next to an undecorated call and (when
 installed) Langfuse's `@observe`, OpenLLMetry's OpenAI instrumentation and a raw OpenTelemetry span, in the same run;
 spool throughput; RSS growth over 1M spans with the sink down; event-loop stalls with 1,000 concurrent streamed calls
-in asyncio debug mode; `import strata_capture` time.
+in asyncio debug mode (plain and wrapped clients in the same process, rounds interleaved, the server in its own
+process; each slow callback attributed by `tests/capture/loop_probe.py`); `import strata_capture` time.
 
 Each measurement runs in a fresh subprocess. The last line is one JSON object with the figures.
 BENCH_CAPTURE_SPANS (default 1,000,000) sets the RSS run's span count; BENCH_CAPTURE_CALLS (default 20,000) the
@@ -196,31 +197,40 @@ elif kind == "rss":
                written=sc.stats().get("spans_written", 0), publish_errors=sc.stats().get("publish_errors", 0))
     sizes = sum(os.path.getsize(os.path.join(r, x)) for r, _, fs in os.walk(os.path.join(tmp, "rss")) for x in fs)
     out["spool_mb"] = sizes / 2**20
-elif kind in ("loop_plain", "loop_wrapped"):
-    import asyncio, logging
+elif kind == "loop":  # plain and wrapped clients, rounds interleaved; the server in its own process
+    import asyncio, logging, openai
+    from tests.capture.loop_probe import LoopProbe
+    from tests.capture.sse_server import ServerProcess, reply_text
     stalls = []
     class Catch(logging.Handler):
         def emit(self, record):
             if "took" in record.getMessage():
                 stalls.append(float(record.args[-1]) if record.args else 0.0)
     logging.getLogger("asyncio").addHandler(Catch())
-    async def main():
-        loop = asyncio.get_running_loop()
-        loop.slow_callback_duration = 0.001
-        client = chat_client("AsyncOpenAI")
-        if kind == "loop_wrapped":
-            sc = configure()
-            sc.wrap_openai(client)
+    sc = configure()
+    async def streams(client, n):
         async def one():
             stream = await client.chat.completions.create(model="gpt-4o", messages=MSG, stream=True)
-            return "".join([c.choices[0].delta.content async for c in stream])
-        t = time.perf_counter()
+            return "".join([c.choices[0].delta.content or "" async for c in stream])
         got = await asyncio.gather(*(one() for _ in range(n)))
-        assert got == ["Hello!"] * n
-        return time.perf_counter() - t
-    out["seconds"] = asyncio.run(main(), debug=True)
-    out["stalls_over_1ms"] = len(stalls)
-    out["worst_stall_ms"] = max(stalls, default=0.0) * 1000
+        assert got == [reply_text(3)] * n
+    async def main(url):
+        asyncio.get_running_loop().slow_callback_duration = 0.001
+        clients = {"plain": openai.AsyncOpenAI(base_url=url, api_key="k", max_retries=0, timeout=600),
+                   "wrapped": sc.wrap_openai(openai.AsyncOpenAI(base_url=url, api_key="k", max_retries=0, timeout=600))}
+        for c in clients.values():
+            await streams(c, 20)  # connections and first-use imports
+        for rnd in range(2):
+            for name, c in clients.items():
+                stalls.clear()
+                with LoopProbe() as probe:
+                    t = time.perf_counter()
+                    await streams(c, n)
+                    sec = time.perf_counter() - t
+                out[f"{name}_{rnd}"] = {"seconds": sec, "stalls": len(stalls), "worst_ms": max(stalls, default=0) * 1e3,
+                                        **probe.summary()}
+    with ServerProcess(3) as url:
+        asyncio.run(main(url), debug=True)
 print(json.dumps(out))
 '''
 
@@ -314,14 +324,29 @@ def main() -> None:
         figures.update(rss_spans=SPANS, rss_growth_mb=round(rss["rss_growth_mb"], 2),
                        rss_peak_over_baseline_mb=round(rss["peak_over_baseline_mb"], 2),
                        sink_down_spans_per_s=round(rss["spans_per_s"]), spool_mb=round(rss["spool_mb"], 1))
-        loops = {k: measure(k, 1000, tmp) for k in ("loop_plain", "loop_wrapped")}
-        for k, m in loops.items():
-            print(f"1,000 concurrent streams, asyncio debug ({k[5:]:<7}): {m['seconds']:.2f} s, "
-                  f"{m['stalls_over_1ms']} callbacks over 1 ms, worst {m['worst_stall_ms']:.1f} ms")
-        figures.update(stalls_plain=loops["loop_plain"]["stalls_over_1ms"],
-                       stalls_wrapped=loops["loop_wrapped"]["stalls_over_1ms"],
-                       worst_stall_wrapped_ms=round(loops["loop_wrapped"]["worst_stall_ms"], 2),
-                       worst_stall_plain_ms=round(loops["loop_plain"]["worst_stall_ms"], 2))
+        loop = measure("loop", 1000, tmp)
+        for rnd in (0, 1):
+            p, w = loop[f"plain_{rnd}"], loop[f"wrapped_{rnd}"]
+            print(f"1,000 concurrent streams, asyncio debug, round {rnd + 1}: callbacks over 1 ms plain {p['stalls']} "
+                  f"(worst {p['worst_ms']:.0f} ms, {p['seconds']:.1f} s), wrapped {w['stalls']} (worst "
+                  f"{w['worst_ms']:.0f} ms, {w['seconds']:.1f} s); over 1 ms of CPU: plain {p['slow_cpu_over_limit']}, "
+                  f"wrapped {w['slow_cpu_over_limit']}; in one GC: plain {p['slow_gc_over_limit']}, wrapped "
+                  f"{w['slow_gc_over_limit']}")
+            print(f"    wrapped: {w['slow_with_our_code']} slow callbacks ran capture code, {w['slow_tipped_by_our_code']} "
+                  f"would have used under 1 ms of CPU without it, {w['callbacks_with_1ms_of_our_code']} spent 1 ms in "
+                  f"it; capture share of the slow callbacks' CPU {w['our_share_of_slow_cpu']:.1%}; capture code per "
+                  f"callback p99 {w['ours_per_callback_p99_us']:.0f} us, max {w['ours_per_callback_max_us']:.0f} us; "
+                  f"per call p99: start {w['start_p99_us']:.0f}, after {w['after_p99_us']:.0f}, chunk "
+                  f"{w['add_p99_us']:.0f}, finalize {w['finish_p99_us']:.0f} us (thread CPU, GC apart)")
+        both = [loop[f"wrapped_{r}"] for r in (0, 1)]
+        figures.update(stalls_plain=[loop[f"plain_{r}"]["stalls"] for r in (0, 1)],
+                       stalls_wrapped=[w["stalls"] for w in both],
+                       stalls_wrapped_with_capture_code=[w["slow_with_our_code"] for w in both],
+                       stalls_tipped_by_capture_code=[w["slow_tipped_by_our_code"] for w in both],
+                       callbacks_with_1ms_of_capture_code=sum(w["callbacks_with_1ms_of_our_code"] for w in both),
+                       capture_share_of_slow_cpu=round(max(w["our_share_of_slow_cpu"] for w in both), 4),
+                       capture_us_per_callback_max=round(max(w["ours_per_callback_max_us"] for w in both)),
+                       capture_finalize_p99_us=round(max(w["finish_p99_us"] for w in both)))
     cold, bare, deps = import_ms([]), import_ms(["-S"]), import_ms(["-S"], what=STDLIB_DEPS)
     print(f"import strata_capture: {cold:.1f} ms (goal <= 30 ms); in a bare interpreter (-S) {bare:.1f} ms, of which "
           f"{deps:.1f} ms are the standard-library modules it uses (reference, same run); best of 9 each")

@@ -22,10 +22,8 @@ _CONTEXT_ATTRS = {"session_id": "session.id", "user_id": "user.id", "request_id"
                   "prompt_version": "strata.prompt_version"}
 
 
-def _content_keys(kind: str) -> tuple[str, str]:
-    if kind == "llm":
-        return "gen_ai.input.messages", "gen_ai.output.messages"
-    return "input.value", "output.value"
+_LLM_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages")
+_OTHER_KEYS = ("input.value", "output.value")
 
 
 class Span:
@@ -70,13 +68,6 @@ class Span:
         self.start_ns = time.time_ns()
 
     # ---- content and attributes (scrubbed as they are set: the raw value is never kept)
-    def _content(self, value: Any) -> str | None:
-        s = self._rt.settings
-        text = content_text(value, s.content, s.max_field_chars, s.mask)
-        if text is MASK_FAILED:
-            self._rt.count("mask_failures")
-        return text
-
     def scrub_value(self, value: Any) -> Any:
         if isinstance(value, (bool, int, float)) or value is None:
             return value
@@ -95,9 +86,12 @@ class Span:
 
     def _set_content(self, which: int, value: Any) -> None:
         try:
-            text = self._content(value)
+            st = self._rt.settings
+            text = content_text(value, st.content, st.max_field_chars, st.mask)
+            if text is MASK_FAILED:
+                self._rt.count("mask_failures")
             if text is not None:
-                self.attrs[_content_keys(self.kind)[which]] = text
+                self.attrs[(_LLM_KEYS if self.kind == "llm" else _OTHER_KEYS)[which]] = text
         except Exception:  # noqa: BLE001
             self._rt.count("internal_errors")
 
@@ -146,8 +140,8 @@ class Span:
             line = (f'{{"t":"{self.trace_id}","s":"{self.span_id}","p":'
                     f'{esc(self.parent_id) if self.parent_id else "null"},"n":{esc(self.name)},"k":"{self.kind}",'
                     f'"b":{self.start_ns},"e":{end_ns},"P":{rt.pid()},'
-                    + (f'"x":{esc(self.error)},' if self.error is not None else "") + f'"a":{attrs}}}')
-            rt.write((line + "\n").encode("utf-8", "replace"))  # a lone surrogate becomes "?"
+                    + (f'"x":{esc(self.error)},' if self.error is not None else "") + f'"a":{attrs}}}\n')
+            rt.write(line.encode("utf-8", "replace"))  # a lone surrogate becomes "?"
             if rt.metrics is not None:
                 rt.metrics.on_span(self.kind, self.attrs, (end_ns - self.start_ns) / 1e9, self.error)
         except Exception:  # noqa: BLE001

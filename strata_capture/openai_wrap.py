@@ -16,19 +16,22 @@ _PARAMS = {"temperature": "gen_ai.request.temperature", "max_tokens": "gen_ai.re
 
 def _start(op: str, kwargs: dict, provider: str) -> Span:
     model = kwargs.get("model")
-    s = Span(f"{'chat' if op == 'chat' else 'responses'} {model or ''}".strip(), "llm")
+    op_name = "chat" if op == "chat" else "responses"
+    s = Span(f"{op_name} {model}" if model else op_name, "llm")
     if not s.sampled:
         return s
-    s.attrs["gen_ai.operation.name"] = "chat" if op == "chat" else "responses"
-    s.attrs["gen_ai.provider.name"] = provider
+    a = s.attrs
+    a["gen_ai.operation.name"] = op_name
+    a["gen_ai.provider.name"] = provider
     if isinstance(model, str):
-        s.attrs["gen_ai.request.model"] = model
-    for key in _PARAMS.keys() & kwargs.keys():
-        v = kwargs[key]
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            s.attrs[_PARAMS[key]] = v
-    if kwargs.get("stream"):
-        s.attrs["gen_ai.request.stream"] = True
+        a["gen_ai.request.model"] = model
+    if len(kwargs) > 2:  # more than model and messages/input: sampling parameters, stream
+        for key, v in kwargs.items():
+            attr = _PARAMS.get(key)
+            if attr is not None and isinstance(v, (int, float)) and not isinstance(v, bool):
+                a[attr] = v
+        if kwargs.get("stream"):
+            a["gen_ai.request.stream"] = True
     if op == "chat":
         s.set_input(kwargs.get("messages"))
     else:
@@ -40,48 +43,61 @@ def _start(op: str, kwargs: dict, provider: str) -> Span:
 
 
 def record_response(s: Span, response: Any) -> None:
-    """Model, id, usage and output of a ChatCompletion or a Responses API response."""
+    """Model, id, usage and output of a ChatCompletion or a Responses API response: only the fields needed are read
+    (plain attribute reads on the pydantic objects; nothing is dumped but the output message)."""
     if isinstance(response, dict):
-        get = response.get
+        model, rid, usage, choices = (response.get("model"), response.get("id"), response.get("usage"),
+                                      response.get("choices"))
+        first = reasons = None
     else:
-        def get(name: str) -> Any:
-            return getattr(response, name, None)
-    model = get("model")
+        model, rid = getattr(response, "model", None), getattr(response, "id", None)
+        usage, choices = getattr(response, "usage", None), getattr(response, "choices", None)
+        try:  # openai's Choice objects: plain attribute reads
+            first = choices[0].message if choices else None
+            reasons = [c.finish_reason for c in choices] if choices is not None else None
+        except Exception:  # noqa: BLE001 - other shapes: the careful reads below
+            first = reasons = None
+    a = s.attrs
     if model:
-        s.attrs["gen_ai.response.model"] = model
-    rid = get("id")
+        a["gen_ai.response.model"] = model
     if isinstance(rid, str):
-        s.attrs["gen_ai.response.id"] = rid
-    usage = get("usage")
+        a["gen_ai.response.id"] = rid
     prompt = completion = None
     if usage is not None:
         prompt, completion = field_of(usage, "prompt_tokens"), field_of(usage, "completion_tokens")
         if prompt is None:
             prompt, completion = field_of(usage, "input_tokens"), field_of(usage, "output_tokens")
-    set_usage(s, model or s.attrs.get("gen_ai.request.model"), prompt, completion)
-    choices = get("choices")
+    set_usage(s, model or a.get("gen_ai.request.model"), prompt, completion)
     if choices is not None:
-        s.set_output([_message(field_of(c, "message")) for c in choices[:1]])
-        reasons = [r for r in (field_of(c, "finish_reason") for c in choices) if r]
+        if first is None and choices:
+            first = field_of(choices[0], "message")
+        s.set_output([_message(first)] if choices else [])
+        if reasons is None:
+            reasons = [field_of(c, "finish_reason") for c in choices]
+        reasons = [r for r in reasons if r]
         if reasons:
-            s.attrs["gen_ai.response.finish_reasons"] = reasons
+            a["gen_ai.response.finish_reasons"] = reasons
     else:
         try:
             text = response.output_text
         except Exception:  # noqa: BLE001
             text = None
-        s.set_output([{"role": "assistant", "content": text}] if text is not None else get("output"))
+        s.set_output([{"role": "assistant", "content": text}] if text is not None else field_of(response, "output"))
 
 
 def _message(msg: Any) -> Any:
     """A chat message as a plain dict (cheaper than the model's own dump); tool calls dumped only when present."""
     if msg is None or isinstance(msg, dict):
         return msg
-    out = {"role": field_of(msg, "role"), "content": field_of(msg, "content")}
-    calls = field_of(msg, "tool_calls")
+    try:
+        out = {"role": getattr(msg, "role", None), "content": getattr(msg, "content", None)}
+        calls = getattr(msg, "tool_calls", None)
+        refusal = getattr(msg, "refusal", None)
+    except Exception:  # noqa: BLE001 - a hostile property: the careful reads
+        out = {"role": field_of(msg, "role"), "content": field_of(msg, "content")}
+        calls, refusal = field_of(msg, "tool_calls"), field_of(msg, "refusal")
     if calls:
         out["tool_calls"] = calls
-    refusal = field_of(msg, "refusal")
     if refusal:
         out["refusal"] = refusal
     return out
@@ -158,7 +174,8 @@ def _after(s: Span, result: Any, op: str, injected: bool, proxy, kwargs: dict) -
             return result
         if kwargs.get("stream"):
             return proxy(result, s, op, injected, record_response)
-        record_response(s, result)
+        if s.sampled:  # a sampled-out (or disabled) call reads nothing from the response
+            record_response(s, result)
         s.end()
     except Exception:  # noqa: BLE001
         get_runtime().count("internal_errors")

@@ -18,6 +18,17 @@ def field_of(obj: Any, name: str) -> Any:
         return None
 
 
+def _read_chunk(chunk: Any) -> tuple:
+    """openai's ChatCompletionChunk read with plain attribute reads (the per-chunk hot path), all before anything is
+    kept: (model, usage, [(choice index, content, tool call deltas, finish reason)])."""
+    deltas = []
+    for c in chunk.choices or ():
+        d = c.delta
+        idx = c.index or 0
+        deltas.append((idx if type(idx) is int else 0, d.content, d.tool_calls, c.finish_reason))
+    return chunk.model, chunk.usage, deltas
+
+
 class Accumulator:
     """Folds chunks (chat.completion.chunk) or events (Responses API) into the final output and usage."""
 
@@ -41,6 +52,14 @@ class Accumulator:
             elif kind in ("response.completed", "response.incomplete", "response.failed"):
                 self.response = field_of(chunk, "response")
             return
+        if type(chunk) is not dict:
+            try:
+                read = _read_chunk(chunk)
+            except Exception:  # noqa: BLE001 - not shaped like openai's ChatCompletionChunk: the careful reads below
+                read = None
+            if read is not None:
+                self._apply(*read)
+                return
         self.model = field_of(chunk, "model") or self.model
         usage = field_of(chunk, "usage")
         if usage is not None:
@@ -52,16 +71,31 @@ class Accumulator:
             if content:
                 self.text.setdefault(idx, []).append(content)
             for tc in field_of(delta, "tool_calls") or ():
-                slot = self.tools.setdefault(field_of(tc, "index") or 0, {"id": None, "type": "function",
-                                                                      "function": {"name": "", "arguments": ""}})
-                slot["id"] = field_of(tc, "id") or slot["id"]
-                fn = field_of(tc, "function")
-                if fn is not None:
-                    slot["function"]["name"] += field_of(fn, "name") or ""
-                    slot["function"]["arguments"] += field_of(fn, "arguments") or ""
+                self._tool_delta(tc)
             reason = field_of(choice, "finish_reason")
             if reason:
                 self.finish[idx] = reason
+
+    def _apply(self, model: Any, usage: Any, deltas: list) -> None:
+        self.model = model or self.model
+        if usage is not None:
+            self.usage = usage
+        for idx, content, calls, reason in deltas:
+            if content:
+                self.text.setdefault(idx, []).append(content)
+            for tc in calls or ():
+                self._tool_delta(tc)
+            if reason:
+                self.finish[idx] = reason
+
+    def _tool_delta(self, tc: Any) -> None:
+        slot = self.tools.setdefault(field_of(tc, "index") or 0, {"id": None, "type": "function",
+                                                              "function": {"name": "", "arguments": ""}})
+        slot["id"] = field_of(tc, "id") or slot["id"]
+        fn = field_of(tc, "function")
+        if fn is not None:
+            slot["function"]["name"] += field_of(fn, "name") or ""
+            slot["function"]["arguments"] += field_of(fn, "arguments") or ""
 
     def output(self) -> list[dict]:
         msg: dict = {"role": "assistant", "content": "".join(self.text.get(0, []))}

@@ -147,3 +147,38 @@ def test_demo_drop_written_through_the_sdk(tmp_path):
     assert any(r["tool_calls"] == ["lookup_order", "issue_refund"] for r in rows)
     texts = [r["input"] for r in rows] + [r["output"] for r in rows]
     assert detect_pii_in_strings(texts) == [set()] * len(texts)
+
+
+def test_request_id_and_prompt_version_fill_their_columns(tmp_path, llm):
+    """trace_context(request_id=, prompt_version=) -> the entry's request_id and version (the prompt version wins over
+    the service version, which stays in vendor_detail); a trace without them keeps the trace id and service version."""
+    drops = tmp_path / "drops"
+    sc.configure(drop_url=f"file://{drops}", spool_dir=str(tmp_path / "spool"), service="shop-bot", version="2.1.0",
+                 flush_interval_s=3600, metrics="off")
+    client = sc.wrap_openai(openai.OpenAI(base_url=llm, api_key="k", max_retries=0))
+
+    @sc.observe(kind="agent")
+    def agent(question):
+        return client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": question}])
+
+    try:
+        for i in range(3):
+            with sc.trace_context(session_id=f"s{i}", request_id=f"req-{i}", prompt_version=f"p{i % 2}"):
+                agent(f"question {i}")
+        agent("no context")
+        assert sc.flush(10)["completed"]
+    finally:
+        sc.shutdown()
+    [drop] = list_drops(str(drops))
+    result = ingest_drop(drop.url, str(tmp_path / "lake"), drop.key)
+    assert result.result.summary()["rows_rejected"] == 0
+    rows = read_entries(str(tmp_path / "lake"), drop.key).to_pylist()
+    assert len(rows) == 4  # one entry per trace
+    by_request = {r["request_id"]: r for r in rows}
+    for i in range(3):
+        r = by_request[f"req-{i}"]
+        assert (r["version"], r["session_id"]) == (f"p{i % 2}", f"s{i}")
+        assert json.loads(r["attributes"])["vendor_detail"]["service_version"] == "2.1.0"
+    [plain] = [r for r in rows if not r["request_id"].startswith("req-")]
+    assert plain["request_id"] == plain["trace_id"] and plain["version"] == "2.1.0"
+    assert "service_version" not in json.loads(plain["attributes"])["vendor_detail"]

@@ -114,6 +114,19 @@ def _call_detail(s: Span) -> dict:
     return {k: v for k, v in out.items() if v is not None}
 
 
+# trace-level values the capture SDK's `trace_context` puts on every span (span attributes, kept in Span.detail)
+SDK_REQUEST_ID, SDK_PROMPT_VERSION = "strata.request_id", "strata.prompt_version"
+
+
+def _sdk_value(spans: list[Span], key: str) -> str | None:
+    """The root's value of an SDK trace attribute, else the first span's (in start order) that has one."""
+    for s in spans:
+        v = s.detail.get(key)
+        if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v):
+            return str(v)
+    return None
+
+
 def trace_entry(spans: list[Span], trace_id: Any = None, detail: dict | None = None, **trace: Any) -> dict:
     """One entry for a trace. `trace` holds trace-level values (same names as the canonical roles); they win over
     values derived from the spans: input/output from the root (else first/last LLM call), tokens and cost summed over
@@ -141,14 +154,17 @@ def trace_entry(spans: list[Span], trace_id: Any = None, detail: dict | None = N
         span_latency = (max(ends) - min(starts)) / 1000.0
     status = trace.get("status")
     first_start = first(root.start_us if root else None, min(starts, default=None))
+    with_root = ([root] if root else []) + ordered
+    prompt_version = _sdk_value(with_root, SDK_PROMPT_VERSION)
+    service_version = from_spans("version")
     entry = {
         "ts": first(_timestamp(trace.get("ts")), iso_utc(first_start)),
         "trace_id": trace_id,
-        "request_id": first(trace.get("request_id"), trace_id),
+        "request_id": first(trace.get("request_id"), _sdk_value(with_root, SDK_REQUEST_ID), trace_id),
         "session_id": first(trace.get("session_id"), from_spans("session_id")),
         "user_id": first(trace.get("user_id"), from_spans("user_id")),
         "service": first(trace.get("service"), from_spans("service")),
-        "version": first(trace.get("version"), from_spans("version")),
+        "version": first(trace.get("version"), prompt_version, service_version),  # a prompt version wins
         "environment": first(trace.get("environment"), from_spans("environment")),
         "model": first(_most_frequent([s.model for s in chat_calls]), root.model if root else None, trace.get("model")),
         "provider": _lower(first(_most_frequent([s.provider for s in chat_calls]), trace.get("provider"),
@@ -172,6 +188,8 @@ def trace_entry(spans: list[Span], trace_id: Any = None, detail: dict | None = N
         "llm_calls": len(calls),
         "failed_spans": len(failed),
         "root_span": root.name if root else None,
+        **({"service_version": service_version} if prompt_version and service_version not in (None, prompt_version)
+           else {}),
         **(detail or {}),
         "calls": [_call_detail(s) for s in calls],
     }
