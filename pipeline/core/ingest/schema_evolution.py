@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from .mapping import json_path, sql_str
+from .record_paths import UNADDRESSABLE
 from .field_values import value_kind
 from .schema_infer import field_role
 
@@ -133,6 +134,8 @@ def _switches(total: int, paths: list[tuple]) -> dict[tuple, tuple[int | None, i
     """keys -> (first probe index if it switches on, last probe index if it switches off)."""
     found = {}
     for keys, cnt, a, b in paths:
+        if any(k in UNADDRESSABLE for k in keys):  # no JSON path names it ("*" is the wildcard): never located
+            continue
         density = (cnt - 1) / (b - a + 1)  # shrunk so that a lone occurrence never counts as a switch
         on = a if _gap_significant(a, density) else None
         off = b if _gap_significant(total - 1 - b, density) else None
