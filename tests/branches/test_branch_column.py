@@ -8,9 +8,9 @@ import strata_capture as sc
 from pipeline.core.entry_schema import CANONICAL_SCHEMA
 from pipeline.core.ingest.drop_ingest import ingest_drop
 from pipeline.core.ingest.vendors.branches import branch_step
-from pipeline.core.storage.drops import list_drops
 from pipeline.core.storage.lake import read_entries
 
+from tests.capture.helpers import ingest_one_drop
 from .helpers import sdk_runs
 
 
@@ -27,10 +27,7 @@ def test_sdk_drop_fills_branch_path_in_call_order(tmp_path):
         assert sc.flush(10)["completed"]
     finally:
         sc.shutdown()
-    [drop] = list_drops(str(drops))
-    result = ingest_drop(drop.url, str(tmp_path / "lake"), drop.key)
-    assert result.result.summary()["rows_rejected"] == 0
-    rows = read_entries(str(tmp_path / "lake"), drop.key).to_pylist()
+    rows = ingest_one_drop(str(drops), str(tmp_path / "lake"))
     assert len(rows) == 40  # one entry per trace
     paths = [tuple(r["branch_path"]) for r in rows]
     assert set(paths) == {("triage->human_review",), ("triage->auto_reply", "auto_reply->close")}

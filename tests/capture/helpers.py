@@ -36,3 +36,15 @@ def published_spans(drop_dir: str) -> list[dict]:
                                 "attrs": {a["key"]: value_of(a["value"]) for a in s["attributes"]},
                                 "resource": resource})
     return out
+
+
+def ingest_one_drop(drops_dir: str, lake_dir: str) -> list[dict]:
+    """The one drop the SDK published under `drops_dir`, ingested into `lake_dir` with no rejects: its entries."""
+    from pipeline.core.ingest.drop_ingest import ingest_drop
+    from pipeline.core.storage.drops import list_drops
+    from pipeline.core.storage.lake import read_entries
+
+    [drop] = list_drops(drops_dir)
+    result = ingest_drop(drop.url, lake_dir, drop.key)
+    assert result.result.summary()["rows_rejected"] == 0
+    return read_entries(lake_dir, drop.key).to_pylist()

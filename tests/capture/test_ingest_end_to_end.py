@@ -17,6 +17,7 @@ from pipeline.core.storage.drops import list_drops
 from pipeline.core.invariants.text_scan import detect_pii_in_strings
 from pipeline.core.storage.lake import read_entries
 
+from .helpers import ingest_one_drop
 from .openai_server import OpenAIHandler
 
 CREDS = {"key": "testing", "secret": "testing"}
@@ -138,10 +139,7 @@ def test_demo_drop_written_through_the_sdk(tmp_path):
 
     report = write_demo_drop(str(tmp_path / "drops"), traces=20)
     assert report["completed"] and report["spans_published"] > 0
-    [drop] = list_drops(str(tmp_path / "drops"))
-    result = ingest_drop(drop.url, str(tmp_path / "lake"), drop.key)
-    assert result.result.summary()["rows_rejected"] == 0
-    rows = read_entries(str(tmp_path / "lake"), drop.key).to_pylist()
+    rows = ingest_one_drop(str(tmp_path / "drops"), str(tmp_path / "lake"))
     assert len(rows) == 20
     assert {r["service"] for r in rows} == {"support-bot"} and all(r["prompt_tokens"] for r in rows)
     assert any(r["tool_calls"] == ["lookup_order", "issue_refund"] for r in rows)
@@ -169,10 +167,7 @@ def test_request_id_and_prompt_version_fill_their_columns(tmp_path, llm):
         assert sc.flush(10)["completed"]
     finally:
         sc.shutdown()
-    [drop] = list_drops(str(drops))
-    result = ingest_drop(drop.url, str(tmp_path / "lake"), drop.key)
-    assert result.result.summary()["rows_rejected"] == 0
-    rows = read_entries(str(tmp_path / "lake"), drop.key).to_pylist()
+    rows = ingest_one_drop(str(drops), str(tmp_path / "lake"))
     assert len(rows) == 4  # one entry per trace
     by_request = {r["request_id"]: r for r in rows}
     for i in range(3):
