@@ -75,10 +75,10 @@ def step_windows(instance, run_id: str, steps: set[str]) -> list[tuple[float, fl
     return out
 
 
-def overlaps(windows: list[tuple[float, float, str]]) -> list[tuple[str, str]]:
-    """Pairs of windows that overlap in time."""
+def overlaps(windows: list[tuple[float, float, str]], slack: float = 0.0) -> list[tuple[str, str]]:
+    """Pairs of windows that overlap in time by more than `slack` seconds."""
     ws = sorted(windows)
-    return [(a[2], b[2]) for i, a in enumerate(ws) for b in ws[i + 1:] if b[0] < a[1]]
+    return [(a[2], b[2]) for i, a in enumerate(ws) for b in ws[i + 1:] if b[0] < a[1] - slack]
 
 
 def error_messages(instance, run_id: str) -> list[str]:
