@@ -67,8 +67,10 @@ def previous_state(context, lake: LakeResource, drop: str) -> tuple[dict | None,
     for key in reversed(earlier):
         fs, path = fsspec.core.url_to_fs(state_url(lake.artifacts_url, key), **opts)
         if fs.exists(path):
-            with fs.open(path, "r") as f:
-                return loads_state(f.read()), key
+            try:
+                return loads_state(fs.cat_file(path).decode("utf-8")), key
+            except ValueError as exc:  # unreadable (written before writes were atomic): resume from the one before
+                context.log.warning(f"detector state of drop {key} is unreadable ({exc}); trying an earlier drop")
     return None, None
 
 
@@ -108,6 +110,7 @@ def anomalies(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: 
 
     from pipeline.core.detectors import detect_anomalies, dumps_state
     from pipeline.core.storage.anomaly_store import store_anomalies
+    from pipeline.core.storage.atomic_file import write_text_atomic
 
     drop = context.partition_key
     entries = read_entries(lake.lake_url, drop, lake.storage_options())
@@ -116,10 +119,8 @@ def anomalies(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: 
     if state is None:
         state, state_from = _baseline_state(warehouse)
     found, new_state = detect_anomalies(entries, state)
-    fs, path = fsspec.core.url_to_fs(state_url(lake.artifacts_url, drop), **lake.storage_options())
-    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-    with fs.open(path, "w") as f:
-        f.write(dumps_state(new_state))
+    # atomic: a crash mid-write must not leave the next drop a truncated state to resume from
+    write_text_atomic(state_url(lake.artifacts_url, drop), dumps_state(new_state), lake.storage_options())
     with warehouse_store(warehouse) as store:
         store_anomalies(store, drop, found)
     rows = found.to_pylist()

@@ -77,3 +77,31 @@ def test_first_drop_is_primed_from_stored_baselines(deployment):
     # no anomalies state was saved for history.parquet, so today's detectors start from the baselines
     out = dg.materialize([anomalies], partition_key="today.parquet", instance=instance, resources=res)
     assert md(out, "anomalies")["state_from"].startswith("baselines computed")
+
+
+def test_an_unreadable_state_is_skipped_for_the_one_before(deployment):
+    """A truncated state file (a crash mid-write before writes were atomic) never fails the drop: the detectors
+    resume from the nearest earlier drop whose state reads, and the state written is whole JSON again."""
+    from assets.anomalies import state_url
+    from pipeline.core.detectors import loads_state
+
+    res = deployment["resources"]
+    keys = [f"d{i}.parquet" for i in range(3)]
+    for i, key in enumerate(keys):
+        pq.write_table(generate_entries(800, seed=i, start=f"2025-01-0{6 + i}", days=1.0), deployment["drops"] / key)
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(log_drops.name, keys)
+    for key in keys:
+        assert dg.materialize([log_entries], partition_key=key, instance=instance, resources=res).success
+    for key in keys[:2]:
+        assert dg.materialize([anomalies], partition_key=key, instance=instance, resources=res).success
+    middle = state_url(str(deployment["root"] / "artifacts"), keys[1])
+    with open(middle, "r+") as f:
+        whole = f.read()
+        f.seek(0)
+        f.truncate()
+        f.write(whole[: len(whole) // 2])
+    third = dg.materialize([anomalies], partition_key=keys[2], instance=instance, resources=res)
+    assert third.success and md(third, "anomalies")["state_from"] == keys[0]
+    with open(state_url(str(deployment["root"] / "artifacts"), keys[2])) as f:
+        assert loads_state(f.read())

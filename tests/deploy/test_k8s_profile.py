@@ -30,6 +30,11 @@ def test_instance_config_of_each_profile_validates(profile, monkeypatch):
     limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
     assert limits == [{"key": "strata/service", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
     assert config["concurrency"]["pools"]["default_limit"] == (8 if profile == "k8s" else 1)
+    # a run whose worker died must not hold pool "duckdb" forever: once the run has ended (failed by K8sRunLauncher's
+    # health check, or by max_runtime under the default launcher, which cannot see a dead worker) its slots are freed
+    monitoring = config["run_monitoring"]
+    assert monitoring["enabled"] and 0 < monitoring["free_slots_after_run_end_seconds"] <= 300
+    assert profile == "k8s" or monitoring["max_runtime_seconds"] >= 3600
 
 
 def test_instance_config_rejects_a_misspelt_key(tmp_path):
