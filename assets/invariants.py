@@ -137,20 +137,16 @@ def invariant_staleness(context: dg.AssetExecutionContext, lake: LakeResource, w
     description="The generated pytest file: one test per invariant, run against any log source with --strata-source.",
 )
 def invariant_suite(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    import fsspec
-
     from pipeline.core.invariants import load_baseline
     from pipeline.core.invariants.codegen import emit_pytest
+    from pipeline.core.storage.atomic_file import write_text_atomic
 
     src = baseline_url(lake.artifacts_url)
     baseline = load_baseline(src, lake.storage_options())
     code = emit_pytest(baseline, baseline_path=src)
     compile(code, "test_invariants.py", "exec")  # never publish a suite that does not even parse
     target = suite_url(lake.artifacts_url)
-    fs, path = fsspec.core.url_to_fs(target, **lake.storage_options())
-    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-    with fs.open(path, "w") as f:
-        f.write(code)
+    write_text_atomic(target, code, lake.storage_options())  # a CI job fetching the suite never gets half of it
     return dg.MaterializeResult(
         metadata={"tests": len(baseline), "lines": code.count("\n"), "path": dg.MetadataValue.path(target),
                   "dagster/uri": absolute_uri(target)}

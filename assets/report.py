@@ -4,7 +4,6 @@ freshness policy turns it red when the morning's report is missing."""
 from datetime import datetime, timezone
 
 import dagster as dg
-import fsspec
 from dagster_duckdb import DuckDBResource
 
 from resources.storage import LakeResource
@@ -30,6 +29,7 @@ def report_url(artifacts_url: str, fmt: str) -> str:
 def strata_report(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: DuckDBResource) -> dg.MaterializeResult:
     from pipeline.core.report import build_report_data, render_html, render_json, render_markdown
     from pipeline.core.report.data import chart_entries
+    from pipeline.core.storage.atomic_file import write_text_atomic
 
     opts = lake.storage_options()
     entries = chart_entries(lake.lake_url, opts)
@@ -38,11 +38,8 @@ def strata_report(context: dg.AssetExecutionContext, lake: LakeResource, warehou
         data = build_report_data(con, entries, title="Strata report", now=datetime.now(timezone.utc))
     written = {}
     for fmt, render in (("html", render_html), ("md", render_markdown), ("json", render_json)):
-        fs, path = fsspec.core.url_to_fs(report_url(lake.artifacts_url, fmt), **opts)
-        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        text = render(data)
-        with fs.open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+        text = render(data)  # written whole: a reader opening the report mid-write sees the old one or the new
+        path = write_text_atomic(report_url(lake.artifacts_url, fmt), text, opts)
         written[fmt] = (path, len(text.encode("utf-8")))
     summary = data.get("summary") or {}
     context.log.info(f"report written to {written['html'][0]}")
