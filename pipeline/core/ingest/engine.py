@@ -219,7 +219,8 @@ def _entries_of(unit: list, config, drop, con, prices, result: IngestResult, pro
     reports = [r for r, _, _ in unit]
     parsed = unit[0][1] if len(unit) == 1 and unit[0][1] is not None else merge(unit)
     first = reports[0]
-    first.rows_skipped = getattr(parsed, "skipped", 0)
+    for report, own, _ in unit:  # lines read but holding no record (log chatter), per object also when batched
+        report.rows_skipped = getattr(own, "skipped", 0)
     records, mapping = plan_records(parsed, config, first, con, assemble=True)
     spans = stage.takes(first)
     if len(unit) > 1 and (records is not parsed.records or spans):  # vendor documents: sources must stay apart

@@ -47,7 +47,7 @@ class RequestStage:
             "sub": pa.array([0] * len(done), pa.int32()),
             "raw": pa.array([json.dumps(r, ensure_ascii=False) for _, _, r in done], pa.large_string()),
         }, schema=RECORDS_SCHEMA)
-        report = SourceReport(done[0][0], "text", None, None, 0)  # a scratch report: the real ones are counted at the end
+        report = SourceReport(done[0][0], "text", None, None, 0)  # scratch: the real reports are counted at the end
         records, mapping = self.plan(ParsedRecords(table, [], "server_log"), self.config, report, self.con)
         chunk = self.config.reading.chunk_rows
         for start in range(0, records.num_rows, chunk):

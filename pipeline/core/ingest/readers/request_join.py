@@ -71,8 +71,8 @@ class RequestJoiner:
     """Feed one object's lines in order with `add`; `end_object` returns that object's (line, record) pairs in line
     order. Without `begin` it is a joiner for one object (`finish`)."""
 
-    def __init__(self, max_open: int = MAX_OPEN):
-        self.max_open = max(1, max_open)
+    def __init__(self, max_open: int | None = None):
+        self.max_open = max(1, MAX_OPEN if max_open is None else max_open)
         self._open: OrderedDict[str, tuple[str, int, dict]] = OrderedDict()
         self._recent: OrderedDict[str, dict] = OrderedDict()
         self._out: list[tuple[int, dict]] = []
