@@ -4,16 +4,24 @@ A `text/event-stream` transcript (`event: ...` / `data: {...}` blocks, `data: [D
 strings (nock's chunk arrays), or a JSON array of chunks (Gemini streamGenerateContent) is assembled from:
 OpenAI chat.completion.chunk deltas (text concatenated, tool-call deltas merged by index), OpenAI Responses API events
 (`response.completed` taken whole, else output text / function-call deltas), Anthropic Messages events (message_start,
-content_block_start/delta, message_delta with stop reason and usage) and Gemini chunks (parts joined, last finish
-reason and usage metadata). The result has the provider's non-streamed shape, so the body readers read it unchanged;
-a stream with an error event (or a failed Responses call) becomes `{"error": ...}`, an error body.
+content_block_start/delta, message_delta with stop reason and usage), Gemini chunks (parts joined, last finish
+reason and usage metadata), Cohere v2 chat events (content / tool-plan / tool-call deltas, message-end with finish
+reason and usage) and Bedrock's ConverseStream and InvokeModelWithResponseStream events (`streams_bedrock.py`), also
+as the raw `application/vnd.amazon.eventstream` body (`eventstream.py`, base64 or latin-1 text; a bad frame leaves
+the body as it is). The result has the provider's non-streamed shape, so the body readers read it unchanged; a stream
+with an error event (or a failed Responses call, a Bedrock exception) becomes `{"error": ...}`, an error body.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from .eventstream import text_events
+from .streams_bedrock import converse, exception_of, is_converse, native, unwrap_chunks
+
 MAX_EVENTS = 100_000  # a stream longer than this is assembled from its first events (memory stays bounded)
+COHERE_EVENTS = ("message-start", "content-start", "content-delta", "content-end", "tool-plan-delta", "tool-call-start",
+                 "tool-call-delta", "tool-call-end", "citation-start", "citation-end", "message-end")
 
 
 def _d(v: Any) -> dict:
@@ -74,6 +82,12 @@ def stream_kind(chunks: list[dict]) -> str | None:
             return "anthropic"
         if isinstance(c.get("candidates"), list) or isinstance(c.get("usageMetadata"), dict):
             return "gemini"
+        if t in COHERE_EVENTS:
+            return "cohere"
+        if is_converse(c):
+            return "bedrock_converse"
+        if isinstance(c.get("chunk"), dict) and "bytes" in c["chunk"]:
+            return "bedrock_chunks"
     return None
 
 
@@ -183,8 +197,56 @@ def _gemini(chunks: list[dict]) -> dict:
     return {**out, "usageMetadata": usage} if usage else out
 
 
+def _cohere(events: list[dict]) -> dict:
+    """Cohere v2 chat events -> a v2 chat response ({id, message: {content, tool_plan, tool_calls}, finish_reason,
+    usage})."""
+    rid, role, blocks, plan, calls, finish, usage = None, "assistant", {}, [], {}, None, None
+    for e in events:
+        t, d = e.get("type") or e.get("_event"), _d(e.get("delta"))
+        m = _d(d.get("message"))
+        if t == "message-start":
+            rid, role = e.get("id") or rid, m.get("role") or role
+        elif t in ("content-start", "content-delta"):
+            c = _d(m.get("content"))
+            b = blocks.setdefault(e.get("index", 0), {"type": c.get("type") or "text"})
+            for key in ("text", "thinking"):
+                if isinstance(c.get(key), str):
+                    b[key] = b.get(key, "") + c[key]
+        elif t == "tool-plan-delta" and isinstance(m.get("tool_plan"), str):
+            plan.append(m["tool_plan"])
+        elif t in ("tool-call-start", "tool-call-delta"):
+            tc = _d(m.get("tool_calls"))
+            slot = calls.setdefault(e.get("index", len(calls)), {"id": None, "type": "function",
+                                                                  "function": {"name": "", "arguments": ""}})
+            slot["id"] = slot["id"] or tc.get("id")
+            fn = _d(tc.get("function"))
+            for key in ("name", "arguments"):
+                if isinstance(fn.get(key), str):
+                    slot["function"][key] += fn[key]
+        elif t == "message-end":
+            if isinstance(d.get("error"), str) and d["error"]:
+                return {"error": {"message": d["error"], "type": d.get("finish_reason")}}
+            finish = d.get("finish_reason") or finish
+            usage = d.get("usage") if isinstance(d.get("usage"), dict) else usage
+    msg: dict = {"role": role, "content": [blocks[k] for k in sorted(blocks, key=str)]}
+    if plan:
+        msg["tool_plan"] = "".join(plan)
+    if calls:
+        msg["tool_calls"] = [calls[k] for k in sorted(calls, key=str)]
+    out = {"id": rid, "message": msg, "finish_reason": finish}
+    return {**out, "usage": usage} if usage else out
+
+
+def _bedrock_chunks(events: list[dict]) -> dict | None:
+    inner = unwrap_chunks(events)
+    if not inner:
+        return None
+    kind = stream_kind(inner)
+    return _ASSEMBLERS[kind](inner) if kind and kind != "bedrock_chunks" else native(inner)
+
+
 _ASSEMBLERS = {"openai_chat": _openai_chat, "openai_responses": _openai_responses, "anthropic": _anthropic,
-               "gemini": _gemini}
+               "gemini": _gemini, "cohere": _cohere, "bedrock_converse": converse, "bedrock_chunks": _bedrock_chunks}
 
 
 def assemble(body: Any) -> dict | None:
@@ -192,9 +254,10 @@ def assemble(body: Any) -> dict | None:
     if isinstance(body, list) and body and all(isinstance(x, str) for x in body):
         body = "".join(body)  # a stream recorded chunk by chunk
     if isinstance(body, str):
-        if not looks_like_sse(body):
+        binary = None if looks_like_sse(body) else text_events(body)  # a raw AWS event stream
+        if binary is None and not looks_like_sse(body):
             return None
-        chunks = sse_events(body)
+        chunks = binary[:MAX_EVENTS] if binary is not None else sse_events(body)
     elif isinstance(body, list) and body and all(isinstance(x, dict) for x in body):
         chunks = body[:MAX_EVENTS]
     else:
@@ -205,9 +268,13 @@ def assemble(body: Any) -> dict | None:
         return {"error": failed.get("error") if isinstance(failed.get("error"), dict) else failed}
     if kind is None:
         return None
+    if kind.startswith("bedrock") and exception_of(chunks):
+        return exception_of(chunks)
     try:
         out = _ASSEMBLERS[kind](chunks)
     except (TypeError, ValueError, AttributeError, KeyError):  # an odd chunk (an unhashable index...): not a stream read
+        return None
+    if out is None:
         return None
     if out.get("status") == "failed" and isinstance(out.get("error"), dict):  # Responses API `response.failed`
         return {"error": out["error"]}
