@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+_ARCHIVES = (".gz", ".bz2", ".xz", ".zst", ".lz4", ".z", ".Z")
 _COMPRESSED = r"(?:\.(?:gz|bz2|xz|zst|lz4|z|Z))?"
 _NUMBERED = re.compile(r"^(?P<base>.+?)\.(?P<n>[1-9]\d{0,5})" + _COMPRESSED + "$")
 _DATED = re.compile(r"^(?P<base>.+?)(?:-|\.)(?P<date>(?:19|20)\d\d-?[01]\d-?[0-3]\d(?:[_T-]?\d\d(?:[-:]?\d\d){0,2})?)"
@@ -24,6 +25,8 @@ _DATED = re.compile(r"^(?P<base>.+?)(?:-|\.)(?P<date>(?:19|20)\d\d-?[01]\d-?[0-3
 
 def generation(name: str) -> tuple[str, tuple] | None:
     """(base name, rank) of a rotated generation, the rank ordering a log's generations oldest first; None else."""
+    if not name[-1:].isdigit() and not name.endswith(_ARCHIVES):  # most names: no regex run
+        return None
     m = _DATED.match(name)
     if m:
         return m["base"], (0, re.sub(r"\D", "", m["date"]), 0)
@@ -35,16 +38,17 @@ def generation(name: str) -> tuple[str, tuple] | None:
 
 def reading_order(objects: list) -> list:
     """`objects` (with `.path`, in key order) with each rotated log's generations oldest first, in the same places."""
+    gens = {i: g for i, obj in enumerate(objects) if (g := generation(obj.path.rpartition("/")[2])) is not None}
+    if not gens:
+        return objects
     groups: dict[tuple[str, str], list[int]] = {}
-    ranks: dict[int, tuple] = {}
     for i, obj in enumerate(objects):
         folder, _, name = obj.path.rpartition("/")
-        gen = generation(name)
-        base, ranks[i] = (gen[0], gen[1]) if gen else (name, (2, "", 0))
-        groups.setdefault((folder, base), []).append(i)
+        groups.setdefault((folder, gens[i][0] if i in gens else name), []).append(i)
+    rank = lambda i: gens[i][1] if i in gens else (2, "", 0)  # noqa: E731 - the live log comes last
     out = list(objects)
     for slots in groups.values():
-        if len(slots) > 1 and any(ranks[i][0] < 2 for i in slots):
-            for slot, i in zip(slots, sorted(slots, key=lambda i: ranks[i])):
+        if len(slots) > 1 and any(i in gens for i in slots):
+            for slot, i in zip(slots, sorted(slots, key=rank)):
                 out[slot] = objects[i]
     return out

@@ -57,10 +57,17 @@ def test_cohere_tool_calls_and_text():
     r = read_response(sse(COHERE))
     assert (r["tool_calls"], r["finish_reason"], r["prompt_tokens"], r["completion_tokens"], r["request_id"]) == (
         ["get_weather", "get_time"], "TOOL_CALL", 410, 12, "c0ffee-1")
-    for recorded in (sse(COHERE_TEXT), COHERE_TEXT, json.dumps(COHERE_TEXT)):
+    ndjson = "\n".join(json.dumps(e) for e in COHERE_TEXT) + "\n"  # the body as JSON lines, one event a line
+    for recorded in (sse(COHERE_TEXT), COHERE_TEXT, json.dumps(COHERE_TEXT), ndjson):
         r = read_response(recorded)
         assert (r["output"], r["finish_reason"], r["prompt_tokens"], r["completion_tokens"], r["tool_calls"]) == (
             "Oslo is sunny.", "COMPLETE", 50, 4, [])
+
+
+def test_json_lines_of_no_known_stream_stay_text():
+    text = '{"a": 1}\n{"b": 2}\n'
+    assert assemble(text) is None and read_response(text) == {}
+    assert assemble('{"type": "content-delta"}\nnot json\n') is None
 
 
 def test_cohere_error_end_makes_the_call_an_error():
@@ -225,3 +232,16 @@ def test_frames_agree_with_botocore_and_any_damage_is_refused(evs, data):
     bit = data.draw(st.integers(0, 7))
     assert decode_events(raw[:i] + bytes([raw[i] ^ (1 << bit)]) + raw[i + 1:]) is None
     assert decode_events(raw[:i]) is None
+
+
+def test_streams_in_records_no_adapter_reads(tmp_path):
+    """Generic inference reads the assembled answer, never the transcript or the base64 frames."""
+    recs = [{"timestamp": f"2024-06-01T12:00:0{i}Z", "question": f"q{i}",
+             "llm_output": sse(COHERE_TEXT) if i % 2 else base64.b64encode(binary(CONVERSE)).decode()}
+            for i in range(6)]
+    p = tmp_path / "app.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    t, r = ingest(str(p))
+    rows = t.to_pylist()
+    assert r.rows_rejected == 0
+    assert [(e["input"], e["output"]) for e in rows[:2]] == [("q0", "Let me check."), ("q1", "Oslo is sunny.")]

@@ -92,7 +92,7 @@ def decode_json(v: Any, depth: int = 2) -> Any:
         try:
             v = json.loads(s)
         except (ValueError, RecursionError):  # nesting past the parser's limit: kept as the text it is
-            break
+            return (assemble(s) or v) if s[0] == "{" and "\n" in s else v  # JSON lines of a recorded stream
     if isinstance(v, list) and v and isinstance(v[0], (dict, str)):
         return assemble(v) or v
     return v

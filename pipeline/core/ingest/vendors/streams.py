@@ -1,13 +1,13 @@
 """Recorded streamed responses -> the one response object the same call would have returned unstreamed.
 
 A `text/event-stream` transcript (`event: ...` / `data: {...}` blocks, `data: [DONE]` optional), a list of SSE
-strings (nock's chunk arrays), or a JSON array of chunks (Gemini streamGenerateContent) is assembled from:
+strings (nock's chunk arrays), a JSON array of chunks (Gemini streamGenerateContent) or JSON lines is assembled from:
 OpenAI chat.completion.chunk deltas (text concatenated, tool-call deltas merged by index), OpenAI Responses API events
 (`response.completed` taken whole, else output text / function-call deltas), Anthropic Messages events (message_start,
 content_block_start/delta, message_delta with stop reason and usage), Gemini chunks (parts joined, last finish
 reason and usage metadata), Cohere v2 chat events (content / tool-plan / tool-call deltas, message-end with finish
 reason and usage) and Bedrock's ConverseStream and InvokeModelWithResponseStream events (`streams_bedrock.py`), also
-as the raw `application/vnd.amazon.eventstream` body (`eventstream.py`, base64 or latin-1 text; a bad frame leaves
+as the raw `application/vnd.amazon.eventstream` body (`eventstream.py`, base64, hex or latin-1 text; a bad frame leaves
 the body as it is). The result has the provider's non-streamed shape, so the body readers read it unchanged; a stream
 with an error event (or a failed Responses call, a Bedrock exception) becomes `{"error": ...}`, an error body.
 """
@@ -18,10 +18,9 @@ from typing import Any
 
 from .eventstream import text_events
 from .streams_bedrock import converse, exception_of, is_converse, native, unwrap_chunks
+from .streams_cohere import COHERE_EVENTS, cohere
 
 MAX_EVENTS = 100_000  # a stream longer than this is assembled from its first events (memory stays bounded)
-COHERE_EVENTS = ("message-start", "content-start", "content-delta", "content-end", "tool-plan-delta", "tool-call-start",
-                 "tool-call-delta", "tool-call-end", "citation-start", "citation-end", "message-end")
 
 
 def _d(v: Any) -> dict:
@@ -67,6 +66,23 @@ def sse_events(text: str) -> list[dict]:
                 flush()
             name = line[6:].strip()
     flush()
+    return out
+
+
+def ndjson_events(text: str) -> list[dict] | None:
+    """The objects of a stream recorded as JSON lines (one event per line), None when a line is anything else."""
+    if not text.lstrip().startswith("{") or "\n" not in text.strip():
+        return None
+    out = []
+    for line in text.split("\n"):
+        if line.strip() and len(out) < MAX_EVENTS:
+            try:
+                v = json.loads(line)
+            except (ValueError, RecursionError):
+                return None
+            if not isinstance(v, dict):
+                return None
+            out.append(v)
     return out
 
 
@@ -197,46 +213,6 @@ def _gemini(chunks: list[dict]) -> dict:
     return {**out, "usageMetadata": usage} if usage else out
 
 
-def _cohere(events: list[dict]) -> dict:
-    """Cohere v2 chat events -> a v2 chat response ({id, message: {content, tool_plan, tool_calls}, finish_reason,
-    usage})."""
-    rid, role, blocks, plan, calls, finish, usage = None, "assistant", {}, [], {}, None, None
-    for e in events:
-        t, d = e.get("type") or e.get("_event"), _d(e.get("delta"))
-        m = _d(d.get("message"))
-        if t == "message-start":
-            rid, role = e.get("id") or rid, m.get("role") or role
-        elif t in ("content-start", "content-delta"):
-            c = _d(m.get("content"))
-            b = blocks.setdefault(e.get("index", 0), {"type": c.get("type") or "text"})
-            for key in ("text", "thinking"):
-                if isinstance(c.get(key), str):
-                    b[key] = b.get(key, "") + c[key]
-        elif t == "tool-plan-delta" and isinstance(m.get("tool_plan"), str):
-            plan.append(m["tool_plan"])
-        elif t in ("tool-call-start", "tool-call-delta"):
-            tc = _d(m.get("tool_calls"))
-            slot = calls.setdefault(e.get("index", len(calls)), {"id": None, "type": "function",
-                                                                  "function": {"name": "", "arguments": ""}})
-            slot["id"] = slot["id"] or tc.get("id")
-            fn = _d(tc.get("function"))
-            for key in ("name", "arguments"):
-                if isinstance(fn.get(key), str):
-                    slot["function"][key] += fn[key]
-        elif t == "message-end":
-            if isinstance(d.get("error"), str) and d["error"]:
-                return {"error": {"message": d["error"], "type": d.get("finish_reason")}}
-            finish = d.get("finish_reason") or finish
-            usage = d.get("usage") if isinstance(d.get("usage"), dict) else usage
-    msg: dict = {"role": role, "content": [blocks[k] for k in sorted(blocks, key=str)]}
-    if plan:
-        msg["tool_plan"] = "".join(plan)
-    if calls:
-        msg["tool_calls"] = [calls[k] for k in sorted(calls, key=str)]
-    out = {"id": rid, "message": msg, "finish_reason": finish}
-    return {**out, "usage": usage} if usage else out
-
-
 def _bedrock_chunks(events: list[dict]) -> dict | None:
     inner = unwrap_chunks(events)
     if not inner:
@@ -246,7 +222,7 @@ def _bedrock_chunks(events: list[dict]) -> dict | None:
 
 
 _ASSEMBLERS = {"openai_chat": _openai_chat, "openai_responses": _openai_responses, "anthropic": _anthropic,
-               "gemini": _gemini, "cohere": _cohere, "bedrock_converse": converse, "bedrock_chunks": _bedrock_chunks}
+               "gemini": _gemini, "cohere": cohere, "bedrock_converse": converse, "bedrock_chunks": _bedrock_chunks}
 
 
 def assemble(body: Any) -> dict | None:
@@ -254,10 +230,13 @@ def assemble(body: Any) -> dict | None:
     if isinstance(body, list) and body and all(isinstance(x, str) for x in body):
         body = "".join(body)  # a stream recorded chunk by chunk
     if isinstance(body, str):
-        binary = None if looks_like_sse(body) else text_events(body)  # a raw AWS event stream
-        if binary is None and not looks_like_sse(body):
-            return None
-        chunks = binary[:MAX_EVENTS] if binary is not None else sse_events(body)
+        if looks_like_sse(body):
+            chunks = sse_events(body)
+        else:  # a raw AWS event stream, or JSON lines of a known stream
+            chunks = text_events(body) or ndjson_events(body)
+            if not chunks or stream_kind(chunks) is None:
+                return None
+            chunks = chunks[:MAX_EVENTS]
     elif isinstance(body, list) and body and all(isinstance(x, dict) for x in body):
         chunks = body[:MAX_EVENTS]
     else:
