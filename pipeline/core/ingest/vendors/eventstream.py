@@ -94,22 +94,18 @@ def events(data: bytes) -> list[dict] | None:
 
 
 def body_bytes(text: str) -> bytes | None:
-    """The bytes a recorded body holds: latin-1 text starting with a frame's zero length byte, hex or base64."""
-    if text[:1] == "\x00":
-        try:
-            return text.encode("latin-1")
-        except UnicodeEncodeError:
-            return None
-    if text.startswith("0000") and len(text) % 2 == 0:  # hex (nock records binary bodies so)
-        try:
-            return bytes.fromhex(text)
-        except ValueError:
-            pass
-    if text.startswith("AAA"):  # base64 of a frame: its length's first bytes are zero
-        try:
-            return base64.b64decode("".join(text.split()), validate=True)
-        except (binascii.Error, ValueError):
-            return None
+    """The bytes a recorded body holds: latin-1 text starting with a frame's zero length byte, hex or base64. Only a
+    body whose first prelude checksum holds is decoded whole (a base64 video is not decoded to find out)."""
+    try:
+        if text[:1] == "\x00":
+            return text.encode("latin-1") if looks_like_eventstream(text[:12].encode("latin-1")) else None
+        if text.startswith("0000") and len(text) % 2 == 0:  # hex (nock records binary bodies so)
+            return bytes.fromhex(text) if looks_like_eventstream(bytes.fromhex(text[:24])) else None
+        if text.startswith("AAA"):  # base64 of a frame: its length's first bytes are zero
+            head = base64.b64decode(text[:16], validate=True)
+            return base64.b64decode("".join(text.split()), validate=True) if looks_like_eventstream(head) else None
+    except (UnicodeEncodeError, binascii.Error, ValueError):
+        return None
     return None
 
 
@@ -120,4 +116,4 @@ def text_events(text: str) -> list[dict] | None:
 
 def looks_like_eventstream(data: bytes) -> bool:
     """A first frame whose prelude checksum holds: enough to keep such bytes whole (as latin-1 text)."""
-    return len(data) >= 16 and zlib.crc32(data[:8]) == struct.unpack(">I", data[8:12])[0]
+    return len(data) >= 12 and zlib.crc32(data[:8]) == struct.unpack(">I", data[8:12])[0]

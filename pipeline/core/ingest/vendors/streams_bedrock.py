@@ -27,7 +27,7 @@ def exception_of(events: list[dict]) -> dict | None:
     """The error body of the first exception event (`{"<name>Exception": {"message": ...}}`), else None."""
     for e in events:
         for k, v in e.items():
-            if isinstance(k, str) and k.endswith("Exception") and isinstance(v, dict):
+            if isinstance(k, str) and k[:1].islower() and k.endswith("Exception") and isinstance(v, dict):
                 return {"error": {"type": k, "message": v.get("message") or v.get("Message") or k}}
     return None
 
