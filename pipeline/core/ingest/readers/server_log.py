@@ -10,7 +10,8 @@ Lines read: uvicorn / gunicorn access lines (`INFO:  1.2.3.4:5 - "POST /v1/chat/
 an LLM call (`INFO app.llm: {"model": ...}`, with the line's level, logger and timestamp); vLLM's lines of one request
 are joined (`request_join.py`; across the drop's objects with the engine's joiner); when most stripped lines are
 Apache/nginx access lines the access-log reader reads them (extra trailing fields kept). Other lines carrying a log
-level (metrics, startup chatter) are skipped and counted; a line no pattern understands is rejected as `unrecognized line format`.
+level (metrics, startup chatter) are skipped and counted; a line no pattern understands is rejected as
+`unrecognized line format`.
 """
 from __future__ import annotations
 
