@@ -1,6 +1,9 @@
 """Joins the lines one LLM-server request writes into one record: vLLM's `Received request <id>: prompt: '...',
-params: SamplingParams(...), prompt_token_ids: [...]`, then `Finished request <id>`, `Request finished: req <id> ...
-prompt_tokens=.. generated_tokens=.. elapsed_s=..` or `Aborted request <id>`.
+params: SamplingParams(...), prompt_token_ids: [...]` (recent vLLM: params only, the prompt on a DEBUG `Request <id>
+details: prompt: '...', prompt_token_ids: [...]` line), then `Finished request <id>`, `Request finished: req <id> ...
+prompt_tokens=.. generated_tokens=.. elapsed_s=..`, `Aborted request <id>` or (`--enable-log-outputs`) `Generated
+response <id>: output: '...', output_token_ids: [...], finish_reason: ..` (streaming deltas joined when the complete
+line is missing).
 
 One record per request id (an engine id `<api id>-<8 hex>` joins its API id), at the object and line of its first
 line: prompt text, token counts (the finish line's, else the logged prompt token ids counted), latency (`elapsed_s`,
@@ -18,8 +21,9 @@ import re
 from collections import OrderedDict
 from datetime import datetime
 
-KINDS = ("vllm_received", "vllm_request", "vllm_finished", "vllm_aborted")  # reader patterns whose lines are joined
-TERMINAL = ("vllm_request", "vllm_finished", "vllm_aborted")
+KINDS = ("vllm_received", "vllm_details", "vllm_request", "vllm_finished", "vllm_aborted", "vllm_output")  # joined
+TERMINAL = ("vllm_request", "vllm_finished", "vllm_aborted", "vllm_output")
+OPENING = ("vllm_received", "vllm_details")
 MAX_OPEN = 100_000
 RECENT = 10_000  # finished requests a late line (a second finish line) can still join
 _SUFFIX = re.compile(r"-[0-9a-f]{8}$")
@@ -96,7 +100,7 @@ class RequestJoiner:
                 self._open[rid] = (self.source, line, rec)
             rec = self._open[rid][2]
         _merge(rec, kind, f)
-        if kind in TERMINAL and rid in self._open:
+        if kind in TERMINAL and rid in self._open and not f.get("delta"):
             source, first, rec = self._open.pop(rid)
             self._close(source, first, rid, rec)
         while len(self._open) > self.max_open:
@@ -151,11 +155,24 @@ def _merge(rec: dict, kind: str, f: dict) -> None:
     for k in ("ts", "log_time"):  # the first line's time is the request's
         if f.get(k) and k not in rec:
             rec[k] = f[k]
-    if kind == "vllm_received":
-        rec["prompt"] = prompt_text(f.get("prompt"))
-        rec.setdefault("logged_prompt_token_ids", token_count(f.get("prompt_token_ids")))
-        rec["sampling"] = _params(f.get("params"))
+    if kind in OPENING:  # recent vLLM: the prompt on a DEBUG `Request <id> details` line, params on `Received`
+        prompt = prompt_text(f.get("prompt"))
+        if prompt is not None or "prompt" not in rec:
+            rec["prompt"] = prompt
+        if rec.get("logged_prompt_token_ids") is None:
+            rec["logged_prompt_token_ids"] = token_count(f.get("prompt_token_ids"))
+        if f.get("params"):
+            rec["sampling"] = _params(f.get("params"))
         return
+    if kind == "vllm_output":  # `Generated response <id>[ (streaming delta|complete)]: output: '...'`
+        text = prompt_text(f.get("output"))
+        if f.get("delta"):
+            rec["output_deltas"] = (rec.get("output_deltas") or "") + (text or "")
+        else:
+            rec["output"] = text
+            rec["logged_output_token_ids"] = token_count(f.get("output_token_ids"))
+        if f.get("finish_reason") in ("streaming_complete", "None"):  # no finish reason of the model's
+            f = {**f, "finish_reason": None}
     rec["end_ts"], rec["end_log_time"] = f.get("ts") or rec.get("end_ts"), f.get("log_time") or rec.get("end_log_time")
     for k in ("prompt_tokens", "completion_tokens", "latency_ms", "finish_reason"):
         if f.get(k) is not None:
@@ -169,7 +186,12 @@ def _merge(rec: dict, kind: str, f: dict) -> None:
 def _finalize(rec: dict) -> None:
     if rec.get("prompt_tokens") is None and rec.get("logged_prompt_token_ids") is not None:
         rec["prompt_tokens"] = rec["logged_prompt_token_ids"]
-    rec.pop("logged_prompt_token_ids", None)
+    if rec.get("completion_tokens") is None and rec.get("logged_output_token_ids") is not None:
+        rec["completion_tokens"] = rec["logged_output_token_ids"]
+    if rec.get("output") is None and rec.get("output_deltas"):
+        rec["output"] = rec["output_deltas"]  # a stream whose complete line is missing: its deltas joined
+    for k in ("logged_prompt_token_ids", "logged_output_token_ids", "output_deltas"):
+        rec.pop(k, None)
     start, end = _clock(rec, ""), _clock(rec, "end_")
     if rec.get("latency_ms") is None and start and end and end >= start and rec["joined"]["lines"] > 1:
         rec["latency_ms"] = (end - start).total_seconds() * 1000.0

@@ -37,6 +37,7 @@ PREFIXES = (
     r"^\((?:\w+) pid=\d+\) ",  # vLLM v1 process tags
 )
 _LEVEL = r"^(?:\[?(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|TRACE|FATAL|I|W|E)\]?[: ])"
+_REPR = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|None"  # a Python repr of a string, as vLLM logs text
 _VLLM_TIME = r"(?:(?:INFO|WARNING|ERROR|DEBUG) (?P<log_time>\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? \[?[^\]\s]+\] )?"
 PATTERNS = {
     "uvicorn_access": r'^(?P<level>INFO|WARNING|ERROR):\s+(?P<remote_addr>\S+) - "(?P<method>[A-Z]+) (?P<path>\S+) '
@@ -49,6 +50,11 @@ PATTERNS = {
                      r"|\"(?:[^\"\\]|\\.)*\"|None),?)?(?: (?:sampling_)?params: (?P<params>\w*SamplingParams\(.*?\)|None))?"
                      r"(?:.*?prompt_token_ids: (?P<prompt_token_ids>\[[^\]]*\]|None))?",
     "vllm_aborted": _VLLM_TIME + r"Aborted request (?P<request_id>[^\s.]+)",
+    "vllm_details": _VLLM_TIME + r"Request (?P<request_id>\S+) details: prompt: (?P<prompt>" + _REPR + r"),"
+                    r"(?: prompt_token_ids: (?P<prompt_token_ids>\[[^\]]*\]|None))?",
+    "vllm_output": _VLLM_TIME + r"Generated response (?P<request_id>[^\s:]+)(?: \(streaming (?P<delta>delta)?\w*\))?: "
+                   r"output: (?P<output>" + _REPR + r"),(?: output_token_ids: (?P<output_token_ids>\[[^\]]*\]|None),)?"
+                   r" finish_reason: (?P<finish_reason>\w+)",
     "tgi_generate": r"(?:generate|generate_stream|chat_completions|completions)\{.*total_time=\"(?P<total_time>[\d.]+)"
                     r"(?P<unit>ms|s|µs)\".*?(?:\}: .*(?P<outcome>Success|Error)?)?",
     "envoy_access": r'^\[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+) (?P<protocol>\S+)" (?P<status>\d{3}) '
