@@ -18,13 +18,15 @@ from .objects import ObjectTooLarge, SourceObject
 from .results import IngestResult, SourceReport
 from .sources import read_raw, resolve_source
 from .sniff import detect_encoding, sniff_data
+from .request_stage import RequestStage
+from .rotation import reading_order
 from .span_stage import SpanStage
 
 SAMPLE_RECORDS = 2000
 SNIFF_BYTES = 64 * 1024
 
 
-def _read_object(data: bytes, url: str, fmt: str) -> ParsedRecords:
+def _read_object(data: bytes, url: str, fmt: str, joiner=None) -> ParsedRecords:
     from .readers.json_doc import read_json_document
     from .readers.jsonl import read_jsonl
 
@@ -36,7 +38,7 @@ def _read_object(data: bytes, url: str, fmt: str) -> ParsedRecords:
             parsed = read_yaml_records(data, url)
             if parsed is not None:
                 return parsed
-        return read_server_log(data, url)
+        return read_server_log(data, url, joiner)
     if fmt == "jsonl":
         from .fast_path import fast_jsonl
 
@@ -158,11 +160,14 @@ def iter_entries(
     config = config or StrataConfig()
     result = result if result is not None else IngestResult()
     prices = config.price_table()
-    objects = resolve_source(source, storage_options) if isinstance(source, str) else source
+    objects = reading_order(resolve_source(source, storage_options) if isinstance(source, str) else source)
     con = connect()
     stage = SpanStage(config, drop, con, prices, result)
+    joins = RequestStage(config, drop, con, prices, result, plan_records)  # vLLM requests joined over the drop
     pending = Batch()
-    for obj in objects:
+    for i, obj in enumerate(objects):
+        joins.begin(obj.url, last=i == len(objects) - 1)
+        yield from joins.drain()
         if obj.problem:  # a dangling symlink or a loop: quarantined by name, the rest of the drop goes on
             result.rejects.append(Reject(obj.url, 0, obj.problem))
             result.sources.append(SourceReport(obj.url, "unreadable", None, None, 0, 1, 0, 1))
@@ -184,7 +189,7 @@ def iter_entries(
         utf8 = not enc.startswith("utf-16")
         if batchable(fmt, len(data), utf8) and not bomb:
             later = deferred(fmt)  # small JSON Lines: read with the rest of the batch in one pass
-            parsed = None if later else _read_object(data, obj.url, fmt)
+            parsed = None if later else _read_object(data, obj.url, fmt, joins.joiner)
             report = SourceReport(obj.url, fmt if later else parsed.format, compression, None, len(raw))
             key = batch_key(parsed, data if later else None)
             if not pending.fits(key):
@@ -193,7 +198,7 @@ def iter_entries(
             if pending.full():
                 yield from _entries_of(pending.take(), config, drop, con, prices, result, progress, stage)
             continue
-        parsed = _read_object(data, obj.url, fmt)
+        parsed = _read_object(data, obj.url, fmt, joins.joiner)
         if fmt == "binary":  # the whole object as stored (byte-exact up to the quarantine cap)
             parsed.rejects = [bomb or quarantined_object(obj.url, raw, "unrecognized binary content")]
         restore = None if utf8 else utf16_restorer(original, enc) if fmt in LINE_FORMATS else utf16_reencoder(enc)
@@ -204,6 +209,7 @@ def iter_entries(
     if pending.items:
         yield from _entries_of(pending.take(), config, drop, con, prices, result, progress, stage)
     yield from stage.finish()
+    yield from joins.finish()
 
 
 def _entries_of(unit: list, config, drop, con, prices, result: IngestResult, progress, stage: SpanStage,
@@ -213,7 +219,8 @@ def _entries_of(unit: list, config, drop, con, prices, result: IngestResult, pro
     reports = [r for r, _, _ in unit]
     parsed = unit[0][1] if len(unit) == 1 and unit[0][1] is not None else merge(unit)
     first = reports[0]
-    first.rows_skipped = getattr(parsed, "skipped", 0)
+    for report, own, _ in unit:  # lines read but holding no record (log chatter), per object also when batched
+        report.rows_skipped = getattr(own, "skipped", 0)
     records, mapping = plan_records(parsed, config, first, con, assemble=True)
     spans = stage.takes(first)
     if len(unit) > 1 and (records is not parsed.records or spans):  # vendor documents: sources must stay apart

@@ -18,7 +18,7 @@ from .vendors.streams import assemble
 
 MAX_DEPTH = 16
 # text any record holding a stream must contain (a vectorized screen before any record is parsed)
-_SCREEN = r'data:|"delta"|"candidates"|content_block|"response\.'
+_SCREEN = r'data:|"delta"|"candidates"|content_block|"response\.|"chunk"|"\\u0000|"AAAA|"0000'
 
 
 def _assembled(v) -> dict | None:
@@ -26,7 +26,8 @@ def _assembled(v) -> dict | None:
         return None
     if isinstance(v, list):
         return assemble(v) if v and isinstance(v[0], (dict, str)) else None
-    if isinstance(v, str) and v.lstrip()[:1] in ("d", "e", "i", ":", "["):
+    if isinstance(v, str) and (v.lstrip()[:1] in ("d", "e", "i", ":", "[") or v[:1] == "\x00"
+                               or v[:4] in ("AAAA", "0000")):  # SSE, chunk arrays, AWS event-stream bytes
         d = decode_json(v)
         return d if isinstance(d, dict) else None
     return None

@@ -143,3 +143,38 @@ def test_engine_id_with_random_suffix_joins_the_api_id(tmp_path):
     rows, _ = run(tmp_path, text)
     assert [(e["request_id"], e["input"], e["prompt_tokens"], e["completion_tokens"], e["latency_ms"]) for e in rows] == [
         ("chatcmpl-5f0e", "hi", 9, 4, 1900.0), ("chatcmpl-77aa-0badc0de", None, 3, 10, 500.0)]
+
+
+def test_recent_vllm_details_received_and_generated_response_lines(tmp_path):
+    """Recent vLLM: the prompt on a DEBUG `details` line before `Received` (params only); `--enable-log-outputs`
+    writes the answer (`Generated response`), streamed requests as deltas and a complete line."""
+    text = ("2025-10-01T10:00:00.000Z DEBUG 10-01 10:00:00 [logger.py:40] Request chatcmpl-n1 details: prompt: "
+            "'<|user|>hi', prompt_token_ids: [1, 2, 3, 4], prompt_embeds shape: None.\n"
+            "2025-10-01T10:00:00.001Z INFO 10-01 10:00:00 [logger.py:49] Received request chatcmpl-n1: params: "
+            "SamplingParams(n=1, temperature=0.2, max_tokens=50), lora_request: None.\n"
+            "2025-10-01T10:00:00.002Z INFO 10-01 10:00:00 [logger.py:49] Received request chatcmpl-s2: params: "
+            "SamplingParams(n=1, max_tokens=9), lora_request: None.\n"
+            "2025-10-01T10:00:01.250Z INFO 10-01 10:00:01 [logger.py:70] Generated response chatcmpl-n1: output: "
+            "'Hello! How can I help?', output_token_ids: [5, 6, 7], finish_reason: stop\n"
+            "2025-10-01T10:00:01.300Z INFO 10-01 10:00:01 [logger.py:70] Generated response chatcmpl-s2 (streaming "
+            "delta): output: 'Bon', output_token_ids: [8], finish_reason: None\n"
+            "2025-10-01T10:00:01.400Z INFO 10-01 10:00:01 [logger.py:70] Generated response chatcmpl-s2 (streaming "
+            "delta): output: 'jour', output_token_ids: [9], finish_reason: length\n"
+            "2025-10-01T10:00:01.500Z INFO 10-01 10:00:01 [logger.py:70] Generated response chatcmpl-s2 (streaming "
+            "complete): output: 'Bonjour', output_token_ids: None, finish_reason: streaming_complete\n")
+    rows, r = run(tmp_path, text)
+    assert r.rows_rejected == 0 and r.rows_skipped == 0
+    got = [(e["request_id"], e["input"], e["output"], e["prompt_tokens"], e["completion_tokens"], e["latency_ms"],
+            e["status"], json.loads(e["attributes"]).get("finish_reason")) for e in rows]
+    assert got == [("chatcmpl-n1", "<|user|>hi", "Hello! How can I help?", 4, 3, 1250.0, "ok", "stop"),
+                   ("chatcmpl-s2", None, "Bonjour", None, None, 1498.0, "ok", "length")]
+    assert json.loads(rows[0]["attributes"])["sampling"] == {"n": 1, "temperature": 0.2, "max_tokens": 50}
+
+
+def test_stream_deltas_without_a_complete_line_are_joined():
+    j = RequestJoiner()
+    j.add(1, "vllm_received", {"request_id": "r", "params": "SamplingParams(max_tokens=4)"})
+    for n, piece in ((2, "'a'"), (3, "'b'")):
+        j.add(n, "vllm_output", {"request_id": "r", "output": piece, "delta": "delta", "finish_reason": "None"})
+    (_, rec), = j.finish()
+    assert (rec["output"], rec["joined"]) == ("ab", {"lines": 3, "open": True})

@@ -1,12 +1,18 @@
 """Joins the lines one LLM-server request writes into one record: vLLM's `Received request <id>: prompt: '...',
-params: SamplingParams(...), prompt_token_ids: [...]`, then `Finished request <id>`, `Request finished: req <id> ...
-prompt_tokens=.. generated_tokens=.. elapsed_s=..` or `Aborted request <id>`.
+params: SamplingParams(...), prompt_token_ids: [...]` (recent vLLM: params only, the prompt on a DEBUG `Request <id>
+details: prompt: '...', prompt_token_ids: [...]` line), then `Finished request <id>`, `Request finished: req <id> ...
+prompt_tokens=.. generated_tokens=.. elapsed_s=..`, `Aborted request <id>` or (`--enable-log-outputs`) `Generated
+response <id>: output: '...', output_token_ids: [...], finish_reason: ..` (streaming deltas joined when the complete
+line is missing).
 
-One record per request id of an object (an engine id `<api id>-<8 hex>` joins its API id), at the line of its first
+One record per request id (an engine id `<api id>-<8 hex>` joins its API id), at the object and line of its first
 line: prompt text, token counts (the finish line's, else the logged prompt token ids counted), latency (`elapsed_s`,
-else the time between the first and the last line), finish reason, timestamps. Memory is bounded: past `max_open`
-requests without a finish line the oldest is emitted and marked `joined.incomplete`; requests still open when the
-object ends are emitted and marked `joined.open`.
+else the time between the first and the last line), finish reason, timestamps. One joiner serves a whole drop: the
+objects are fed in reading order (`begin` each), requests still open at the end of an object wait for the next ones,
+and a record closed in a later object is handed over in `carried` (its object's own table is already out). Memory is
+bounded: past `max_open` requests without a finish line the oldest is emitted and marked `joined.incomplete`;
+requests still open at the end of the drop (the last object) are emitted and marked `joined.open`. A second finish
+line joins a finished request within one object.
 """
 from __future__ import annotations
 
@@ -15,8 +21,9 @@ import re
 from collections import OrderedDict
 from datetime import datetime
 
-KINDS = ("vllm_received", "vllm_request", "vllm_finished", "vllm_aborted")  # reader patterns whose lines are joined
-TERMINAL = ("vllm_request", "vllm_finished", "vllm_aborted")
+KINDS = ("vllm_received", "vllm_details", "vllm_request", "vllm_finished", "vllm_aborted", "vllm_output")  # joined
+TERMINAL = ("vllm_request", "vllm_finished", "vllm_aborted", "vllm_output")
+OPENING = ("vllm_received", "vllm_details")
 MAX_OPEN = 100_000
 RECENT = 10_000  # finished requests a late line (a second finish line) can still join
 _SUFFIX = re.compile(r"-[0-9a-f]{8}$")
@@ -65,16 +72,24 @@ def _clock(rec: dict, key: str) -> datetime | None:
 
 
 class RequestJoiner:
-    """Feed lines in order with `add`; `finish` returns (line number, record) pairs in line order."""
+    """Feed one object's lines in order with `add`; `end_object` returns that object's (line, record) pairs in line
+    order. Without `begin` it is a joiner for one object (`finish`)."""
 
-    def __init__(self, max_open: int = MAX_OPEN):
-        self.max_open = max(1, max_open)
-        self._open: OrderedDict[str, tuple[int, dict]] = OrderedDict()
+    def __init__(self, max_open: int | None = None):
+        self.max_open = max(1, MAX_OPEN if max_open is None else max_open)
+        self._open: OrderedDict[str, tuple[str, int, dict]] = OrderedDict()
         self._recent: OrderedDict[str, dict] = OrderedDict()
         self._out: list[tuple[int, dict]] = []
+        self.carried: list[tuple[str, int, dict]] = []  # (object, line, record) of earlier objects, closed since
+        self.source, self.last = "", True
+
+    def begin(self, source: str, last: bool = True) -> None:
+        """The object read next; `last` when no object follows it in the drop."""
+        self.source, self.last = source, last
+        self._recent.clear()  # records of earlier objects are out already: a late line for one is a record of its own
 
     def add(self, line: int, kind: str, f: dict) -> None:
-        rid = f.get("request_id") or f"#{line}"
+        rid = f.get("request_id") or f"#{self.source}:{line}"
         if rid not in self._open and rid not in self._recent:  # recent vLLM: the engine's id is the API's + "-<8 hex>"
             base = _SUFFIX.sub("", rid)
             rid = base if base in self._open or base in self._recent else rid
@@ -82,32 +97,55 @@ class RequestJoiner:
         if rec is None:
             if rid not in self._open:
                 rec = {"request_id": f.get("request_id"), "log_format": "vllm", "joined": {"lines": 0}}
-                self._open[rid] = (line, rec)
-            rec = self._open[rid][1]
+                self._open[rid] = (self.source, line, rec)
+            rec = self._open[rid][2]
         _merge(rec, kind, f)
-        if kind in TERMINAL and rid in self._open:
-            first, rec = self._open.pop(rid)
-            self._close(first, rid, rec)
+        if kind in TERMINAL and rid in self._open and not f.get("delta"):
+            source, first, rec = self._open.pop(rid)
+            self._close(source, first, rid, rec)
         while len(self._open) > self.max_open:
-            rid, (first, rec) = self._open.popitem(last=False)
+            rid, (source, first, rec) = self._open.popitem(last=False)
             rec["joined"]["incomplete"] = True  # the open-request budget was reached before its finish line
-            self._close(first, None, rec)
+            self._close(source, first, None, rec)
 
-    def _close(self, line: int, rid: str | None, rec: dict) -> None:
-        self._out.append((line, rec))
+    def _close(self, source: str, line: int, rid: str | None, rec: dict) -> None:
+        if source == self.source:
+            self._out.append((line, rec))
+        else:
+            self.carried.append((source, line, rec))
         if rid is not None:
             self._recent[rid] = rec
             if len(self._recent) > RECENT:
                 self._recent.popitem(last=False)
 
-    def finish(self) -> list[tuple[int, dict]]:
-        for rid, (first, rec) in self._open.items():
-            rec["joined"]["open"] = True  # no finish line before the log ended
-            self._out.append((first, rec))
-        self._open.clear()
+    def end_object(self) -> list[tuple[int, dict]]:
+        """The current object's records (its own requests closed, and all of them open if it is the last object);
+        its requests still open otherwise wait for the next objects."""
+        if self.last:
+            for rid, (source, first, rec) in list(self._open.items()):
+                rec["joined"]["open"] = True  # no finish line before the log ended
+                self._close(source, first, None, rec)
+            self._open.clear()
         out = sorted(self._out, key=lambda t: t[0])
         self._out = []
         for _, rec in out:
+            _finalize(rec)
+        return out
+
+    def finish(self) -> list[tuple[int, dict]]:
+        """One object's joiner: every record, open ones marked."""
+        self.last = True
+        return self.end_object()
+
+    def take_carried(self, final: bool = False) -> list[tuple[str, int, dict]]:
+        """Records of earlier objects closed since the last call (all still open too, marked, when `final`)."""
+        if final:
+            for source, first, rec in self._open.values():
+                rec["joined"]["open"] = True
+                self.carried.append((source, first, rec))
+            self._open.clear()
+        out, self.carried = self.carried, []
+        for _, _, rec in out:
             _finalize(rec)
         return out
 
@@ -117,11 +155,24 @@ def _merge(rec: dict, kind: str, f: dict) -> None:
     for k in ("ts", "log_time"):  # the first line's time is the request's
         if f.get(k) and k not in rec:
             rec[k] = f[k]
-    if kind == "vllm_received":
-        rec["prompt"] = prompt_text(f.get("prompt"))
-        rec.setdefault("logged_prompt_token_ids", token_count(f.get("prompt_token_ids")))
-        rec["sampling"] = _params(f.get("params"))
+    if kind in OPENING:  # recent vLLM: the prompt on a DEBUG `Request <id> details` line, params on `Received`
+        prompt = prompt_text(f.get("prompt"))
+        if prompt is not None or "prompt" not in rec:
+            rec["prompt"] = prompt
+        if rec.get("logged_prompt_token_ids") is None:
+            rec["logged_prompt_token_ids"] = token_count(f.get("prompt_token_ids"))
+        if f.get("params"):
+            rec["sampling"] = _params(f.get("params"))
         return
+    if kind == "vllm_output":  # `Generated response <id>[ (streaming delta|complete)]: output: '...'`
+        text = prompt_text(f.get("output"))
+        if f.get("delta"):
+            rec["output_deltas"] = (rec.get("output_deltas") or "") + (text or "")
+        else:
+            rec["output"] = text
+            rec["logged_output_token_ids"] = token_count(f.get("output_token_ids"))
+        if f.get("finish_reason") in ("streaming_complete", "None"):  # no finish reason of the model's
+            f = {**f, "finish_reason": None}
     rec["end_ts"], rec["end_log_time"] = f.get("ts") or rec.get("end_ts"), f.get("log_time") or rec.get("end_log_time")
     for k in ("prompt_tokens", "completion_tokens", "latency_ms", "finish_reason"):
         if f.get(k) is not None:
@@ -135,7 +186,12 @@ def _merge(rec: dict, kind: str, f: dict) -> None:
 def _finalize(rec: dict) -> None:
     if rec.get("prompt_tokens") is None and rec.get("logged_prompt_token_ids") is not None:
         rec["prompt_tokens"] = rec["logged_prompt_token_ids"]
-    rec.pop("logged_prompt_token_ids", None)
+    if rec.get("completion_tokens") is None and rec.get("logged_output_token_ids") is not None:
+        rec["completion_tokens"] = rec["logged_output_token_ids"]
+    if rec.get("output") is None and rec.get("output_deltas"):
+        rec["output"] = rec["output_deltas"]  # a stream whose complete line is missing: its deltas joined
+    for k in ("logged_prompt_token_ids", "logged_output_token_ids", "output_deltas"):
+        rec.pop(k, None)
     start, end = _clock(rec, ""), _clock(rec, "end_")
     if rec.get("latency_ms") is None and start and end and end >= start and rec["joined"]["lines"] > 1:
         rec["latency_ms"] = (end - start).total_seconds() * 1000.0

@@ -8,9 +8,10 @@ Lines read: uvicorn / gunicorn access lines (`INFO:  1.2.3.4:5 - "POST /v1/chat/
 `Request finished: req <id> ... prompt_tokens=.. generated_tokens=.. elapsed_s=..` and `Finished request <id>`, TGI
 `generate{... total_time="1.2s" ...}` lines, Envoy default access lines, lines whose message is a JSON object about
 an LLM call (`INFO app.llm: {"model": ...}`, with the line's level, logger and timestamp); vLLM's lines of one request
-are joined (`request_join.py`); when most stripped lines are Apache/nginx access lines the access-log reader reads
-them (extra trailing fields kept). Other lines carrying a log level (metrics,
-startup chatter) are skipped and counted; a line no pattern understands is rejected as `unrecognized line format`.
+are joined (`request_join.py`; across the drop's objects with the engine's joiner); when most stripped lines are
+Apache/nginx access lines the access-log reader reads them (extra trailing fields kept). Other lines carrying a log
+level (metrics, startup chatter) are skipped and counted; a line no pattern understands is rejected as
+`unrecognized line format`.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ PREFIXES = (
     r"^\((?:\w+) pid=\d+\) ",  # vLLM v1 process tags
 )
 _LEVEL = r"^(?:\[?(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|TRACE|FATAL|I|W|E)\]?[: ])"
+_REPR = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|None"  # a Python repr of a string, as vLLM logs text
 _VLLM_TIME = r"(?:(?:INFO|WARNING|ERROR|DEBUG) (?P<log_time>\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? \[?[^\]\s]+\] )?"
 PATTERNS = {
     "uvicorn_access": r'^(?P<level>INFO|WARNING|ERROR):\s+(?P<remote_addr>\S+) - "(?P<method>[A-Z]+) (?P<path>\S+) '
@@ -48,6 +50,11 @@ PATTERNS = {
                      r"|\"(?:[^\"\\]|\\.)*\"|None),?)?(?: (?:sampling_)?params: (?P<params>\w*SamplingParams\(.*?\)|None))?"
                      r"(?:.*?prompt_token_ids: (?P<prompt_token_ids>\[[^\]]*\]|None))?",
     "vllm_aborted": _VLLM_TIME + r"Aborted request (?P<request_id>[^\s.]+)",
+    "vllm_details": _VLLM_TIME + r"Request (?P<request_id>\S+) details: prompt: (?P<prompt>" + _REPR + r"),"
+                    r"(?: prompt_token_ids: (?P<prompt_token_ids>\[[^\]]*\]|None))?",
+    "vllm_output": _VLLM_TIME + r"Generated response (?P<request_id>[^\s:]+)(?: \(streaming (?P<delta>delta)?\w*\))?: "
+                   r"output: (?P<output>" + _REPR + r"),(?: output_token_ids: (?P<output_token_ids>\[[^\]]*\]|None),)?"
+                   r" finish_reason: (?P<finish_reason>\w+)",
     "tgi_generate": r"(?:generate|generate_stream|chat_completions|completions)\{.*total_time=\"(?P<total_time>[\d.]+)"
                     r"(?P<unit>ms|s|µs)\".*?(?:\}: .*(?P<outcome>Success|Error)?)?",
     "envoy_access": r'^\[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+) (?P<protocol>\S+)" (?P<status>\d{3}) '
@@ -113,16 +120,17 @@ def _json_payloads(text: pa.Array, lines: pa.Array, numbers, taken: np.ndarray) 
     return out
 
 
-def _joined(lines: list[tuple[int, str, dict]]) -> tuple[np.ndarray, pa.Array]:
-    joiner = RequestJoiner()
+def _joined(lines: list[tuple[int, str, dict]], joiner: RequestJoiner | None) -> tuple[np.ndarray, pa.Array]:
+    joiner = joiner or RequestJoiner()
     for n, kind, fields in sorted(lines, key=lambda t: t[0]):
         joiner.add(n, kind, fields)
-    done = joiner.finish()
+    done = joiner.end_object()
     raw = pa.array([json.dumps(r, ensure_ascii=False) for _, r in done], pa.large_string())
     return np.array([n for n, _ in done], np.int64), raw
 
 
-def read_server_log(data: bytes, source: str) -> ParsedRecords:
+def read_server_log(data: bytes, source: str, joiner: RequestJoiner | None = None) -> ParsedRecords:
+    """`joiner`: the drop's request joiner (its `begin` called for this object), so requests join across objects."""
     lines, numbers, rejects = split_lines(data, source)
     text = strip_prefixes(lines)
     blank = pc.equal(pc.utf8_trim_whitespace(text), "").to_numpy(zero_copy_only=False)
@@ -157,8 +165,8 @@ def read_server_log(data: bytes, source: str) -> ParsedRecords:
                                                                          rows.to_pylist(), ts)]
             else:
                 parts.append((np.asarray(numbers)[hit], json_objects(rows)))
-    if joined:
-        parts.append(_joined(joined))
+    if joined or joiner is not None:
+        parts.append(_joined(joined, joiner))
     for n, rec in _json_payloads(text, lines, numbers, taken):
         parts.append((np.array([n], np.int64), pa.array([json.dumps(rec, ensure_ascii=False)], pa.large_string())))
     taken |= probes

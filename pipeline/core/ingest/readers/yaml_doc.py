@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from ..records import ParsedRecords, Reject, empty_records, records_from_dicts
+from ..vendors.eventstream import looks_like_eventstream
 
 _YAML_HEAD = re.compile(rb"^(?:---\s*\n|%YAML|[A-Za-z_][\w-]*:\s*\n(?:-|\s))")
 
@@ -22,7 +23,8 @@ class _TooLarge(Exception):
 
 
 def _texts(v, budget: list):
-    """!!binary values (cassettes store gzip-compressed bodies so) -> text: inflated when gzip, bounded in size."""
+    """!!binary values (cassettes store gzip-compressed bodies so) -> text: inflated when gzip, bounded in size; AWS
+    event-stream bytes as latin-1 text (every byte kept)."""
     budget[0] -= 1
     if budget[0] < 0:
         raise _TooLarge
@@ -36,6 +38,8 @@ def _texts(v, budget: list):
                 data = d.decompress(data, MAX_INFLATED)
             except zlib.error:
                 pass
+        if looks_like_eventstream(data):  # binary frames kept byte for byte (latin-1) for the stream assembly
+            return data.decode("latin-1")
         return data.decode("utf-8", "replace")
     if isinstance(v, dict):
         return {k: _texts(x, budget) for k, x in v.items()}

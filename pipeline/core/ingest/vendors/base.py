@@ -78,19 +78,21 @@ def to_float(v: Any) -> float | None:
 
 def decode_json(v: Any, depth: int = 2) -> Any:
     """Undo JSON-in-a-string encoding (vendors double-encode inputs, metadata and attribute values); a recorded stream
-    (SSE transcript, chunk array) becomes the one response it streamed (see streams.assemble)."""
+    (SSE transcript, chunk array, AWS event-stream bytes) becomes the one response it streamed (streams.assemble)."""
     for _ in range(depth):
         if not isinstance(v, str):
             break
         s = v.strip()
         if looks_like_sse(s):
             return assemble(s) or v
+        if v[:1] == "\x00" or s.startswith(("AAA", "0000")):  # an AWS event stream: latin-1 text, base64 or hex
+            return assemble(v) or v
         if not s or s[0] not in '"{[':
             break
         try:
             v = json.loads(s)
         except (ValueError, RecursionError):  # nesting past the parser's limit: kept as the text it is
-            break
+            return (assemble(s) or v) if s[0] == "{" and "\n" in s else v  # JSON lines of a recorded stream
     if isinstance(v, list) and v and isinstance(v[0], (dict, str)):
         return assemble(v) or v
     return v

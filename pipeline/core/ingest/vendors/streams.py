@@ -1,17 +1,24 @@
 """Recorded streamed responses -> the one response object the same call would have returned unstreamed.
 
 A `text/event-stream` transcript (`event: ...` / `data: {...}` blocks, `data: [DONE]` optional), a list of SSE
-strings (nock's chunk arrays), or a JSON array of chunks (Gemini streamGenerateContent) is assembled from:
+strings (nock's chunk arrays), a JSON array of chunks (Gemini streamGenerateContent) or JSON lines is assembled from:
 OpenAI chat.completion.chunk deltas (text concatenated, tool-call deltas merged by index), OpenAI Responses API events
 (`response.completed` taken whole, else output text / function-call deltas), Anthropic Messages events (message_start,
-content_block_start/delta, message_delta with stop reason and usage) and Gemini chunks (parts joined, last finish
-reason and usage metadata). The result has the provider's non-streamed shape, so the body readers read it unchanged;
-a stream with an error event (or a failed Responses call) becomes `{"error": ...}`, an error body.
+content_block_start/delta, message_delta with stop reason and usage), Gemini chunks (parts joined, last finish
+reason and usage metadata), Cohere v2 chat events (content / tool-plan / tool-call deltas, message-end with finish
+reason and usage) and Bedrock's ConverseStream and InvokeModelWithResponseStream events (`streams_bedrock.py`), also
+as the raw `application/vnd.amazon.eventstream` body (`eventstream.py`, base64, hex or latin-1 text; a bad frame leaves
+the body as it is). The result has the provider's non-streamed shape, so the body readers read it unchanged; a stream
+with an error event (or a failed Responses call, a Bedrock exception) becomes `{"error": ...}`, an error body.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from .eventstream import text_events
+from .streams_bedrock import converse, exception_of, is_converse, native, unwrap_chunks
+from .streams_cohere import COHERE_EVENTS, cohere
 
 MAX_EVENTS = 100_000  # a stream longer than this is assembled from its first events (memory stays bounded)
 
@@ -62,6 +69,23 @@ def sse_events(text: str) -> list[dict]:
     return out
 
 
+def ndjson_events(text: str) -> list[dict] | None:
+    """The objects of a stream recorded as JSON lines (one event per line), None when a line is anything else."""
+    if not text.lstrip().startswith("{") or "\n" not in text.strip():
+        return None
+    out = []
+    for line in text.split("\n"):
+        if line.strip() and len(out) < MAX_EVENTS:
+            try:
+                v = json.loads(line)
+            except (ValueError, RecursionError):
+                return None
+            if not isinstance(v, dict):
+                return None
+            out.append(v)
+    return out
+
+
 def stream_kind(chunks: list[dict]) -> str | None:
     for c in chunks[:5]:
         t = str(c.get("type") or c.get("_event") or "")
@@ -74,6 +98,12 @@ def stream_kind(chunks: list[dict]) -> str | None:
             return "anthropic"
         if isinstance(c.get("candidates"), list) or isinstance(c.get("usageMetadata"), dict):
             return "gemini"
+        if t in COHERE_EVENTS:
+            return "cohere"
+        if is_converse(c):
+            return "bedrock_converse"
+        if isinstance(c.get("chunk"), dict) and "bytes" in c["chunk"]:
+            return "bedrock_chunks"
     return None
 
 
@@ -183,8 +213,16 @@ def _gemini(chunks: list[dict]) -> dict:
     return {**out, "usageMetadata": usage} if usage else out
 
 
+def _bedrock_chunks(events: list[dict]) -> dict | None:
+    inner = unwrap_chunks(events)
+    if not inner:
+        return None
+    kind = stream_kind(inner)
+    return _ASSEMBLERS[kind](inner) if kind and kind != "bedrock_chunks" else native(inner)
+
+
 _ASSEMBLERS = {"openai_chat": _openai_chat, "openai_responses": _openai_responses, "anthropic": _anthropic,
-               "gemini": _gemini}
+               "gemini": _gemini, "cohere": cohere, "bedrock_converse": converse, "bedrock_chunks": _bedrock_chunks}
 
 
 def assemble(body: Any) -> dict | None:
@@ -192,9 +230,13 @@ def assemble(body: Any) -> dict | None:
     if isinstance(body, list) and body and all(isinstance(x, str) for x in body):
         body = "".join(body)  # a stream recorded chunk by chunk
     if isinstance(body, str):
-        if not looks_like_sse(body):
-            return None
-        chunks = sse_events(body)
+        if looks_like_sse(body):
+            chunks = sse_events(body)
+        else:  # a raw AWS event stream, or JSON lines of a known stream
+            chunks = text_events(body) or ndjson_events(body)
+            if not chunks or stream_kind(chunks) is None:
+                return None
+            chunks = chunks[:MAX_EVENTS]
     elif isinstance(body, list) and body and all(isinstance(x, dict) for x in body):
         chunks = body[:MAX_EVENTS]
     else:
@@ -205,9 +247,13 @@ def assemble(body: Any) -> dict | None:
         return {"error": failed.get("error") if isinstance(failed.get("error"), dict) else failed}
     if kind is None:
         return None
+    if kind.startswith("bedrock") and exception_of(chunks):
+        return exception_of(chunks)
     try:
         out = _ASSEMBLERS[kind](chunks)
     except (TypeError, ValueError, AttributeError, KeyError):  # an odd chunk (an unhashable index...): not a stream read
+        return None
+    if out is None:
         return None
     if out.get("status") == "failed" and isinstance(out.get("error"), dict):  # Responses API `response.failed`
         return {"error": out["error"]}
