@@ -83,3 +83,28 @@ def test_unreadable_drop_fails_the_step_naming_the_object(deployment):
     (failure,) = [e for e in res.all_events if e.event_type_value == "STEP_FAILURE"]
     msg = str(failure.step_failure_data.error)
     assert "broken.jsonl.gz" in msg and "truncated or corrupt" in msg
+
+
+def test_a_corrupt_compressed_object_is_quarantined_and_the_rest_of_the_drop_kept(deployment):
+    """One truncated .gz in a drop of several objects: the others' entries are kept, the broken object is quarantined
+    as stored (byte-exact) with the cause, and the step succeeds (a drop of that one object alone fails, above)."""
+    import gzip
+    import json
+
+    import pyarrow.parquet as pq
+
+    folder = deployment["drops"] / "d3"
+    write_drop(folder, "a.jsonl")
+    blob = gzip.compress(("\n".join(json.dumps({"prompt": f"q{i}", "response": "ok", "model": "m"})
+                                    for i in range(500)) + "\n").encode())
+    (folder / "b.jsonl.gz").write_bytes(blob[: len(blob) // 2])
+    res = run(deployment, "d3")
+    assert res.success
+    md = mat_metadata(res, "log_entries")
+    assert (md["rows_kept"], md["rows_rejected"]) == (40, 1)
+    lake = deployment["root"] / "lake"
+    assert read_entries(str(lake), "d3").num_rows == 40
+    (rejects,) = list((lake / "quarantine").glob("drop=d3/**/rejects.parquet"))
+    (row,) = pq.read_table(rejects).to_pylist()
+    assert row["source"].endswith("b.jsonl.gz") and "truncated or corrupt" in row["reason"]
+    assert row["raw"] == (folder / "b.jsonl.gz").read_bytes()

@@ -14,7 +14,7 @@ from .pricing import fill_costs
 from .records import ParsedRecords, Reject, load_record, records_from_dicts
 from .readers.text_lines import LINE_FORMATS, utf16_reencoder, utf16_restorer
 from .compression import compression_of, decompress, quarantined_object
-from .objects import ObjectTooLarge, SourceObject
+from .objects import ObjectTooLarge, SourceError, SourceObject
 from .results import IngestResult, SourceReport
 from .sources import read_raw, resolve_source
 from .sniff import detect_encoding, sniff_data
@@ -177,7 +177,9 @@ def iter_entries(
         raw = read_raw(obj)
         try:
             data, compression = decompress(raw, obj.url)
-        except ObjectTooLarge as exc:  # a decompression bomb: the object is quarantined as stored
+        except SourceError as exc:  # a decompression bomb, or a truncated / corrupt stream: quarantined as stored
+            if len(objects) == 1 and not isinstance(exc, ObjectTooLarge):
+                raise  # the drop is this one object and nothing of it reads: fail naming the object and the cause
             data, compression = b"", compression_of(raw[:8])
             bomb = quarantined_object(obj.url, raw, str(exc))
         else:
