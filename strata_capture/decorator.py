@@ -177,28 +177,13 @@ def observe(fn: Callable | None = None, *, name: str | None = None, kind: str = 
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        # start() and finish() inlined: the plain function is the common case, two calls fewer per span
-        try:
-            s: Span | None = Span(span_name, kind, version=version, environment=environment)
-            if capture_input and s.sampled:
-                s.set_input(bind(args, kwargs))
-            s.activate()
-        except Exception:  # noqa: BLE001 - capture never breaks the call
-            get_runtime().count("internal_errors")
-            s = None
+        s = start(args, kwargs)
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
             finish(s, exc=exc)
             raise
-        if s is not None:
-            try:
-                s.deactivate()
-                if capture_output:
-                    s.set_output(result)
-                s.end()
-            except Exception:  # noqa: BLE001
-                get_runtime().count("internal_errors")
+        finish(s, result, has_output=True)
         return result
     return wrapper
 
