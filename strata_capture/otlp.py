@@ -15,6 +15,8 @@ SPAN_KIND_INTERNAL, SPAN_KIND_CLIENT = 1, 3
 
 
 def any_value(v: Any) -> dict:
+    if type(v) is str:  # the common case first
+        return {"stringValue": v}
     if isinstance(v, bool):
         return {"boolValue": v}
     if isinstance(v, int):

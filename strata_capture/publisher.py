@@ -194,9 +194,15 @@ class Publisher:
         if not batch and not emit:
             return False
         groups: dict[str, list[list[dict]]] = {}
+        names: dict[str, str] = {}  # service name -> its folder-safe form (a regex per trace otherwise)
         for recs in emit:
-            res = recs[0].get("r") or {}
-            folder = f"capture-{safe_name(res.get('service.name', 'unknown_service'))}-{hour_of(min(r['b'] for r in recs))}"
+            service = (recs[0].get("r") or {}).get("service.name", "unknown_service")
+            name = names.get(service) if type(service) is str else None
+            if name is None:
+                name = safe_name(service)
+                if type(service) is str:
+                    names[service] = name
+            folder = f"capture-{name}-{hour_of(min(r['b'] for r in recs))}"
             groups.setdefault(folder, []).append(recs)
         stem = batch[0][: -len(SEALED)] if batch else f"{now_ns:020d}-{me}-carry"
         staged = []
