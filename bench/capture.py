@@ -3,6 +3,8 @@ installed) Langfuse's `@observe`, OpenLLMetry's OpenAI instrumentation and a raw
 spool throughput; RSS growth over 1M spans with the sink down; event-loop stalls with 1,000 concurrent streamed calls
 in asyncio debug mode (plain and wrapped clients in the same process, rounds interleaved, the server in its own
 process; each slow callback attributed by `tests/capture/loop_probe.py`); `import strata_capture` time.
+Two figures per library for the decorator: call-path CPU (best of blocks) and process CPU including delivery (the
+calls plus publishing, or exporting to a loopback OTLP receiver in another process, every span they made).
 
 Each measurement runs in a fresh subprocess. The last line is one JSON object with the figures.
 BENCH_CAPTURE_SPANS (default 1,000,000) sets the RSS run's span count; BENCH_CAPTURE_CALLS (default 20,000) the
@@ -10,6 +12,7 @@ per-call runs' call count.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -95,6 +98,44 @@ elif kind == "langfuse":  # keys set, exporter pointed at a closed loopback port
     def f(question, user):
         return question
     out["us"] = cpu_per_call(lambda: f("what is the refund policy?", "u1"), n)
+elif kind == "decorator_total":  # calls + publishing every span (seal, OTLP/JSON, gzip, into a local drop)
+    import strata_capture as sc
+    sc.configure(spool_dir=os.path.join(tmp, kind), service="bench", metrics="off", flush_interval_s=3600,
+                 drop_url=os.path.join(tmp, "drops_total"))
+    @sc.observe
+    def f(question, user):
+        return question
+    def total(k):
+        t = time.process_time()
+        for _ in range(k):
+            f("what is the refund policy?", "u1")
+        done = sc.flush(timeout=600)
+        assert done["completed"] and done["spans_published"] == k, done
+        return (time.process_time() - t) / k * 1e6
+    total(min(n // 10, 2000))  # first-use imports of the publisher and the sink
+    out["us"] = min(total(n // 3) for _ in range(3))
+elif kind == "langfuse_total":  # calls + flush() exporting every span (to BENCH_OTLP_URL, or a closed port)
+    import urllib.request
+    url = os.environ.get("BENCH_OTLP_URL", "http://127.0.0.1:9")
+    os.environ.update(LANGFUSE_PUBLIC_KEY="pk-lf-bench", LANGFUSE_SECRET_KEY="sk-lf-bench", LANGFUSE_HOST=url,
+                      LANGFUSE_BASE_URL=url)
+    from langfuse import get_client, observe
+    @observe()
+    def f(question, user):
+        return question
+    client = get_client()
+    def total(k):
+        t = time.process_time()
+        for _ in range(k):
+            f("what is the refund policy?", "u1")
+        client.flush()
+        return (time.process_time() - t) / k * 1e6
+    rounds = 3 if "BENCH_OTLP_URL" in os.environ else 1
+    total(min(n // 10, 2000))
+    out["us"] = min(total(n // rounds) for _ in range(rounds))
+    out["calls"] = min(n // 10, 2000) + n // rounds * rounds
+    if "BENCH_OTLP_URL" in os.environ:
+        out.update(json.loads(urllib.request.urlopen(url + "/count", timeout=10).read()))
 elif kind == "otel":
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
@@ -235,15 +276,54 @@ print(json.dumps(out))
 '''
 
 
-def measure(kind: str, n: int, tmp: str) -> dict | None:
+def measure(kind: str, n: int, tmp: str, env: dict | None = None) -> dict | None:
     proc = subprocess.run([sys.executable, "-c", MEASURE, str(REPO), kind, str(n), tmp], capture_output=True,
-                          text=True, cwd=str(REPO))
+                          text=True, cwd=str(REPO), env={**os.environ, **(env or {})})
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
         if "ModuleNotFoundError" in proc.stderr:
             return None  # the comparison library is not installed
         raise RuntimeError(f"{kind}: {last}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@contextlib.contextmanager
+def otlp_receiver():
+    """The URL of a loopback OTLP/HTTP receiver in its own process (its CPU is not the measured process's)."""
+    proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "otlp_receiver.py")], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        yield f"http://127.0.0.1:{int(proc.stdout.readline())}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def with_delivery(tmp: str, ours: float, publisher: float, langfuse: float | None) -> dict:
+    """Process CPU per call including getting its span out (same method both sides: calls, then a flush that
+    delivers every span; best of 3 rounds): ours publishes into a local drop, Langfuse exports OTLP/HTTP (gzip) to a
+    loopback receiver that accepts everything, so every span is encoded and sent."""
+    n = max(CALLS // 4, 1500)
+    total = measure("decorator_total", n, tmp)["us"]
+    print(f"CPU including delivery (calls + publishing/exporting every span, process CPU, best of 3 rounds):")
+    print(f"  strata_capture @observe + publish    {total:8.2f} us per call  (decorator + publisher measured apart: "
+          f"{ours + publisher:.2f} us)")
+    figs = {"decorator_total_us": round(total, 2), "decorator_plus_publisher_us": round(ours + publisher, 2)}
+    if langfuse is None:
+        return figs
+    with otlp_receiver() as url:
+        lf = measure("langfuse_total", n, tmp, {"BENCH_OTLP_URL": url})
+    closed = measure("langfuse_total", n, tmp)
+    print(f"  Langfuse @observe + flush()          {lf['us']:8.2f} us per call  ours is {lf['us'] / total:,.1f}x cheaper "
+          f"(to a loopback OTLP receiver: {lf['spans']:,} of {lf['calls']:,} spans received)")
+    print(f"  Langfuse, exporter at a closed port  {closed['us']:8.2f} us per call  (every batch still encoded and "
+          f"compressed; the refused POST retried with backoff sleeps, which take wall time, not CPU)")
+    print(f"call-path CPU: ours {ours:.2f} us, Langfuse {langfuse:.2f} us = {langfuse / ours:.1f}x; including delivery: "
+          f"ours {total:.2f} us, Langfuse {lf['us']:.2f} us = {lf['us'] / total:.1f}x")
+    figs.update(langfuse_total_us=round(lf["us"], 2), langfuse_total_ratio=round(lf["us"] / total, 1),
+                langfuse_total_spans_received=lf["spans"], langfuse_total_calls=lf["calls"],
+                langfuse_total_closed_port_us=round(closed["us"], 2))
+    return figs
 
 
 STDLIB_DEPS = "json, re, threading, random, contextvars, fcntl, functools, errno, atexit, hashlib, math, typing"
@@ -317,6 +397,7 @@ def main() -> None:
         print(f"publisher (background), CPU per span {pub['us']:8.2f} us  (convert, gzip, move into the drop; "
               f"{pub['published']:,} spans)")
         figures["publisher_us_per_span"] = round(pub["us"], 2)
+        figures.update(with_delivery(tmp, ours, pub["us"], figures.get("langfuse_us")))
         rss = measure("rss", SPANS, tmp)
         print(f"{SPANS:,} decorated calls, sink down: {rss['spans_per_s']:,.0f} spans/s wall, "
               f"{rss['spans_per_cpu_s']:,.0f} per CPU-second, RSS growth {rss['rss_growth_mb']:.1f} MB (goal <= 5 MB "

@@ -16,6 +16,7 @@ from .encode import esc
 from .scrub import MASK_FAILED, content_text, dumps, safe_repr
 
 KINDS = ("agent", "chain", "tool", "retrieval", "llm", "workflow", "embedding", "branch", "span")
+_getrandbits = random.getrandbits  # bound once: the hot path's id draws
 CURRENT: contextvars.ContextVar["Span | None"] = contextvars.ContextVar("strata_capture_span", default=None)
 TRACE_CONTEXT: contextvars.ContextVar[dict] = contextvars.ContextVar("strata_capture_context", default={})
 _CONTEXT_ATTRS = {"session_id": "session.id", "user_id": "user.id", "request_id": "strata.request_id",
@@ -45,13 +46,15 @@ class Span:
             parent = CURRENT.get()
         if parent is not None:
             self.trace_id, self.parent_id, self.sampled = parent.trace_id, parent.span_id, parent.sampled
+            self.span_id = "%016x" % _getrandbits(64)
         else:
-            self.trace_id, self.parent_id = f"{random.getrandbits(128):032x}", None
-            rate = rt.settings.sample_rate
-            self.sampled = rt.settings.enabled and (rate >= 1.0 or random.random() < rate)
+            ids = "%048x" % _getrandbits(192)  # one draw: 128 bits of trace id, 64 of span id
+            self.trace_id, self.span_id, self.parent_id = ids[:32], ids[32:], None
+            settings = rt.settings
+            rate = settings.sample_rate
+            self.sampled = settings.enabled and (rate >= 1.0 or random.random() < rate)
             if not self.sampled:
                 rt.count("spans_sampled_out")
-        self.span_id = f"{random.getrandbits(64):016x}"
         attrs: dict = {}
         ctx = TRACE_CONTEXT.get()
         if ctx:
@@ -88,9 +91,9 @@ class Span:
         try:
             st = self._rt.settings
             text = content_text(value, st.content, st.max_field_chars, st.mask)
-            if text is MASK_FAILED:
-                self._rt.count("mask_failures")
             if text is not None:
+                if text is MASK_FAILED:
+                    self._rt.count("mask_failures")
                 self.attrs[(_LLM_KEYS if self.kind == "llm" else _OTHER_KEYS)[which]] = text
         except Exception:  # noqa: BLE001
             self._rt.count("internal_errors")
@@ -137,8 +140,9 @@ class Span:
             except (TypeError, ValueError, RecursionError):  # cycles or odd keys in user attributes
                 attrs = dumps({str(k): v if isinstance(v, (str, int, float, bool)) else safe_repr(v)
                                for k, v in self.attrs.items()})
+            parent = self.parent_id
             line = (f'{{"t":"{self.trace_id}","s":"{self.span_id}","p":'
-                    f'{esc(self.parent_id) if self.parent_id else "null"},"n":{esc(self.name)},"k":"{self.kind}",'
+                    f'{esc(parent) if parent else "null"},"n":{_name_json(self.name)},"k":"{self.kind}",'
                     f'"b":{self.start_ns},"e":{end_ns},"P":{rt.pid()},'
                     + (f'"x":{esc(self.error)},' if self.error is not None else "") + f'"a":{attrs}}}\n')
             rt.write(line.encode("utf-8", "replace"))  # a lone surrogate becomes "?"
@@ -162,6 +166,18 @@ class Span:
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         self.__exit__(exc_type, exc, tb)
+
+
+_NAMES: dict[str, str] = {}  # span name -> its JSON string; most processes use a few dozen names
+
+
+def _name_json(name: str) -> str:
+    text = _NAMES.get(name)
+    if text is None:
+        text = esc(name)
+        if len(_NAMES) < 4096:  # bounded: names built from data (branch spans) must not grow memory
+            _NAMES[name] = text
+    return text
 
 
 def safe_str(exc: BaseException) -> str:

@@ -6,13 +6,32 @@ import functools
 from typing import Any, Callable
 
 from .core import Span
+from .encode import esc
 from .runtime import get_runtime
 
 MAX_YIELDED = 100  # yielded items kept as a generator's output
 
 
-def _binder(fn: Callable) -> Callable[[tuple, dict], dict]:
-    """(args, kwargs) -> {parameter: value}, precomputed from the signature (no `Signature.bind` per call)."""
+_SIMPLE: dict[type, Callable[[Any], str]] = {str: esc, int: int.__repr__, bool: lambda b: "true" if b else "false",
+                                             type(None): lambda _: "null"}  # what the C encoder writes for each
+
+
+def _simple_members(keys: list[str], values: Any) -> list[str] | None:
+    """`"key":value` JSON members when every value's exact type is str, int, bool or None; else None."""
+    parts = []
+    for key, value in zip(keys, values):
+        encode = _SIMPLE.get(type(value))
+        if encode is None:
+            return None
+        parts.append(key + encode(value))
+    return parts
+
+
+def binder(fn: Callable, text: bool = True) -> Callable[[tuple, dict], Any]:
+    """(args, kwargs) -> the call's input by parameter name, {parameter: value}, precomputed from the signature (no
+    `Signature.bind` per call; `self`/`cls` left out). With `text`, when every argument is a plain str, int, bool or
+    None its compact JSON text is built directly: `content_text` takes a str as is, so the span gets the very text
+    the dict would have given, without building the dict and running the generic encoder on it."""
     import inspect  # deferred: keeps `import strata_capture` fast
 
     try:
@@ -22,8 +41,20 @@ def _binder(fn: Callable) -> Callable[[tuple, dict], dict]:
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     varargs = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None)
     skip_first = bool(positional) and positional[0] in ("self", "cls")
+    first = 1 if skip_first else 0
+    keys = [esc(name) + ":" for name in positional][first:]
 
-    def bind(args: tuple, kwargs: dict) -> dict:
+    def bind(args: tuple, kwargs: dict) -> Any:
+        # fast only where the dict below is just the arguments in order: no overflow into *args, and keywords
+        # alone (a keyword may repeat a positional name, or be the `self` the dict drops)
+        if text and len(args) <= len(positional) and not (kwargs and (args or skip_first)):
+            try:
+                parts = (_simple_members(keys, args[first:]) if args else
+                         _simple_members([esc(k) + ":" for k in kwargs], kwargs.values()))
+            except ValueError:  # an int past the digit limit: the dict path degrades it as it always did
+                parts = None
+            if parts is not None:
+                return "{" + ",".join(parts) + "}"
         out = dict(zip(positional, args))
         if len(args) > len(positional):
             out[varargs or "args"] = list(args[len(positional):])
@@ -45,7 +76,7 @@ def observe(fn: Callable | None = None, *, name: str | None = None, kind: str = 
     import inspect
 
     span_name = name or getattr(fn, "__name__", None) or "function"
-    bind = _binder(fn)
+    bind = binder(fn)
 
     def start(args: tuple, kwargs: dict) -> Span | None:
         try:

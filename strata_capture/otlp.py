@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 SCOPE = {"name": "strata_capture", "version": "0.1.0"}
 _OPERATION = {"llm": "chat", "tool": "execute_tool", "agent": "invoke_agent", "embedding": "embeddings",
@@ -15,6 +15,8 @@ SPAN_KIND_INTERNAL, SPAN_KIND_CLIENT = 1, 3
 
 
 def any_value(v: Any) -> dict:
+    if type(v) is str:  # the common case first
+        return {"stringValue": v}
     if isinstance(v, bool):
         return {"boolValue": v}
     if isinstance(v, int):
@@ -71,6 +73,32 @@ def trace_document(records: list[dict]) -> dict:
     return {"resourceSpans": [{"resource": {"attributes": resource_attributes(res)},
                                "scopeSpans": [{"scope": SCOPE, "spans": spans}]}
                               for res, spans in by_resource.values()]}
+
+
+class DocumentText:
+    """`dumps(trace_document(records))` for many traces of one batch, each resource's part encoded once (the
+    records of a segment share one resource dict; this object lives no longer than they do, so `id` is safe)."""
+
+    def __init__(self, dumps: Callable[[Any], str]) -> None:
+        self.dumps = dumps
+        self.keys: dict[int, tuple] = {}
+        self.heads: dict[tuple, str] = {}
+        self.refs: list = []  # keeps every resource seen alive, so no id is reused while cached
+
+    def __call__(self, records: list[dict]) -> str:
+        by_resource: dict[tuple, list[str]] = {}
+        for rec in sorted(records, key=lambda r: (r["b"], r["e"])):
+            res = rec.get("r") or {}
+            key = self.keys.get(id(res))
+            if key is None:
+                key = self.keys[id(res)] = tuple(sorted((k, str(v)) for k, v in res.items()))
+                self.refs.append(res)
+                if key not in self.heads:
+                    self.heads[key] = ('{"resource":' + self.dumps({"attributes": resource_attributes(res)})
+                                       + ',"scopeSpans":[{"scope":' + self.dumps(SCOPE) + ',"spans":[')
+            by_resource.setdefault(key, []).append(self.dumps(otlp_span(rec)))
+        return ('{"resourceSpans":['
+                + ",".join(self.heads[key] + ",".join(spans) + "]}]}" for key, spans in by_resource.items()) + "]}")
 
 
 _HOURS: dict[int, str] = {}

@@ -17,11 +17,12 @@ import time
 
 from .config import safe_name
 from .encode import make_dumps
-from .otlp import hour_of, trace_document
+from .otlp import DocumentText, hour_of
 from .spool import OPEN, SEALED, try_lock
 
 CARRY, JOURNAL, LOCK, OUTBOX = "carry.jsonl", "journal.json", ".publish.lock", "outbox"
 _DUMPS = make_dumps(str)  # the prebuilt C encoder (documents hold only JSON values)
+_LOADS = json.JSONDecoder().decode  # what json.loads runs, without its per-call type and encoding checks
 MAX_ROUND_BYTES = 2 << 20  # spool bytes converted per batch (bounds the publisher's memory)
 
 
@@ -156,8 +157,8 @@ class Publisher:
         with open(path, "rb") as f:
             for i, raw in enumerate(f):
                 try:
-                    rec = json.loads(raw)
-                except ValueError:
+                    rec = _LOADS(raw.decode("utf-8"))
+                except ValueError:  # UnicodeDecodeError included
                     report.torn_lines += 1
                     continue
                 if resource is not None and i == 0 and "resource" in rec:
@@ -193,15 +194,22 @@ class Publisher:
         if not batch and not emit:
             return False
         groups: dict[str, list[list[dict]]] = {}
+        names: dict[str, str] = {}  # service name -> its folder-safe form (a regex per trace otherwise)
         for recs in emit:
-            res = recs[0].get("r") or {}
-            folder = f"capture-{safe_name(res.get('service.name', 'unknown_service'))}-{hour_of(min(r['b'] for r in recs))}"
+            service = (recs[0].get("r") or {}).get("service.name", "unknown_service")
+            name = names.get(service) if type(service) is str else None
+            if name is None:
+                name = safe_name(service)
+                if type(service) is str:
+                    names[service] = name
+            folder = f"capture-{name}-{hour_of(min(r['b'] for r in recs))}"
             groups.setdefault(folder, []).append(recs)
         stem = batch[0][: -len(SEALED)] if batch else f"{now_ns:020d}-{me}-carry"
         staged = []
         os.makedirs(os.path.join(self.dir, OUTBOX), exist_ok=True)
+        document = DocumentText(_DUMPS)
         for folder, traces_of in groups.items():
-            body = "".join(_DUMPS(trace_document(recs)) + "\n" for recs in traces_of)
+            body = "".join(document(recs) + "\n" for recs in traces_of)
             rel = f"{folder}/{stem}.otlp.jsonl.gz"
             os.makedirs(os.path.join(self.dir, OUTBOX, folder), exist_ok=True)
             data = gzip.compress(body.encode("utf-8", "replace"), 6, mtime=0)

@@ -38,6 +38,7 @@ class Runtime:
         self.writer = SpoolWriter(settings.spool_path, resource_of(settings), settings.segment_bytes,
                                   settings.segment_age_s, settings.max_spool_bytes, self._dropped)
         self.sink = None
+        self._publishes = settings.publisher == "thread" and bool(settings.drop_url)  # settings are frozen
         self.metrics = None
         if settings.metrics != "off":
             from .metrics import make_metrics
@@ -69,8 +70,9 @@ class Runtime:
         if self._closed:
             self.count("spans_after_shutdown")
         if self.writer.append(data):
-            self.counters["spans_written"] = self.counters.get("spans_written", 0) + 1
-            if self._thread is None and self.settings.publisher == "thread" and self.settings.drop_url:
+            counters = self.counters
+            counters["spans_written"] = counters.get("spans_written", 0) + 1
+            if self._thread is None and self._publishes:
                 self._start_thread()
 
     def count(self, name: str, n: int = 1) -> None:
