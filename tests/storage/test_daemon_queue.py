@@ -17,7 +17,7 @@ its own previous drop.
 
 Variants: the DuckDB warehouse file with pool `duckdb` at 1 (the profile as shipped; no two runs' warehouse steps at
 once), and a Delta warehouse in a local folder with the pool raised to 8 (docs/deployment.md; no step waits for the
-pool). SLOW: 45-60 s per variant on a loaded 2-core machine, most of it the sensor's 30 s interval before the late
+pool). SLOW: 45-80 s per variant on a loaded 2-core machine, most of it the sensor's 30 s interval before the late
 drop's tick and cold run processes."""
 import os
 import re
