@@ -1,12 +1,15 @@
 """Real Dagster runs of `ingest_job` in separate processes, for tests/storage/test_concurrent_runs.py: each process is
 started fresh (multiprocessing spawn, as the default run launcher starts one process per run), opens the on-disk
 instance from $DAGSTER_HOME and executes one drop partition with `execute_job(reconstructable(...))`. The parent
-reads the instance's event log afterwards: step windows, pool claims, errors."""
+reads the instance's event log afterwards: step windows, pool claims, errors. Shared with
+tests/storage/test_daemon_queue.py (runs launched by the daemon's queue): the drops, the instance opened from its
+folder, the event-log readers and the warehouse row checks."""
 from __future__ import annotations
 
 import json
 import os
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 N_ROWS = 120
@@ -21,15 +24,26 @@ def drop_name(i: int) -> str:
     return f"svc{i}__day.jsonl"  # its own service per drop: detectors and drift never read another drop
 
 
+def drop_rows(day: int, service: str, start_s: int = 0) -> list[dict]:
+    """N_ROWS calls of `service`, one a second from 10:00:00 + `start_s` on 2026-11-<day>, steady latencies but one
+    spike at SPIKE_LINE."""
+    t0 = datetime(2026, 11, day, 10, tzinfo=timezone.utc) + timedelta(seconds=start_s)
+    return [{"timestamp": (t0 + timedelta(seconds=j)).strftime("%Y-%m-%dT%H:%M:%SZ"), "service": service,
+             "prompt": f"q{day}-{j}", "response": {"text": "ok"}, "model": "gpt-4o-mini",
+             "latency_ms": 100 + (j % 7) + (20000 if j == SPIKE_LINE else 0),
+             "usage": {"prompt_tokens": 10, "completion_tokens": 5}, "session_id": f"s{j // 4}", "status": "ok"}
+            for j in range(N_ROWS)]
+
+
+def write_drop(path: Path, day: int, service: str, start_s: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(json.dumps(r) for r in drop_rows(day, service, start_s)) + "\n")
+    return path
+
+
 def write_drops(folder: Path, n: int) -> list[str]:
-    folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        rows = [{"timestamp": f"2026-11-{10 + i:02d}T10:{j // 60:02d}:{j % 60:02d}Z", "service": f"svc{i}",
-                 "prompt": f"q{i}-{j}", "response": {"text": "ok"}, "model": "gpt-4o-mini",
-                 "latency_ms": 100 + (j % 7) + (20000 if j == SPIKE_LINE else 0),
-                 "usage": {"prompt_tokens": 10, "completion_tokens": 5}, "session_id": f"s{j // 4}", "status": "ok"}
-                for j in range(N_ROWS)]
-        (folder / drop_name(i)).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+        write_drop(folder / drop_name(i), 10 + i, f"svc{i}")
     return [drop_name(i) for i in range(n)]
 
 
@@ -37,6 +51,28 @@ def instance_yaml(pool_limit: int) -> str:
     """A SQLite instance whose pools hold per step (across runs) with `pool_limit` slots each."""
     return (f"concurrency:\n  pools:\n    granularity: op\n    default_limit: {pool_limit}\n"
             "telemetry:\n  enabled: false\n")
+
+
+def instance(env: dict):
+    """The on-disk instance of `env`'s DAGSTER_HOME, opened from its folder (this process's environment untouched)."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
+
+
+def check_rows(read, keys: list[str]) -> None:
+    """Every drop's rows in the warehouse exactly once; `read(table)` returns an Arrow table."""
+    drops = read("drops").to_pylist()
+    assert sorted(r["drop"] for r in drops) == sorted(keys)  # one row per drop
+    assert {r["drop"]: r["rows_kept"] for r in drops} == {k: N_ROWS for k in keys}
+    schemas = read("log_schemas").to_pylist()
+    per_drop = {k: sorted((r["role"], r["path"]) for r in schemas if r["drop"] == k) for k in keys}
+    assert len(set(map(tuple, per_drop.values()))) == 1 and per_drop[keys[0]]  # the same roles for every drop
+    assert all(len(v) == len(set(v)) for v in per_drop.values())  # no role row twice
+    # the one latency spike of each drop (line numbers count from 1), once, and nothing else
+    spikes = sorted((r["drop"], r["line"], r["metric"], r["severity"]) for r in read("anomalies").to_pylist())
+    assert spikes == sorted((k, SPIKE_LINE + 1, "latency_ms", "critical") for k in keys)
 
 
 def ingest_job_def():

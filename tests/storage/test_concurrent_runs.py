@@ -23,8 +23,8 @@ import pytest
 from pipeline.core.storage.store_delta import DeltaStore
 from pipeline.core.storage.store_duckdb import DuckDBFileStore
 
-from .runs import N_ROWS, SPIKE_LINE, blocked_steps, error_messages, instance_yaml, overlaps, pool_steps, run_drop, step_windows, \
-    write_drops
+from .runs import blocked_steps, check_rows, error_messages, instance, instance_yaml, overlaps, pool_steps, run_drop, \
+    step_windows, write_drops
 
 N_DROPS = 8
 TIMEOUT_S = 240
@@ -45,12 +45,6 @@ def setup(tmp_path, pool_limit: int, warehouse_env: dict) -> tuple[dict, list[st
     with instance(env) as inst:
         inst.add_dynamic_partitions("log_drops", keys)
     return env, keys
-
-
-def instance(env: dict) -> dg.DagsterInstance:
-    from dagster._core.instance.ref import InstanceRef
-
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
 
 
 def context():
@@ -96,20 +90,6 @@ def contents(read, tables) -> dict:
         cols = [c for c in table.column_names if not c.endswith("_at")]
         out[t] = sorted(table.select(cols).to_pylist(), key=lambda r: json.dumps(r, sort_keys=True, default=str))
     return out
-
-
-def check_rows(read, keys: list[str]) -> None:
-    """Every drop's rows in the warehouse exactly once."""
-    drops = read("drops").to_pylist()
-    assert sorted(r["drop"] for r in drops) == sorted(keys)  # one row per drop
-    assert {r["drop"]: r["rows_kept"] for r in drops} == {k: N_ROWS for k in keys}
-    schemas = read("log_schemas").to_pylist()
-    per_drop = {k: sorted((r["role"], r["path"]) for r in schemas if r["drop"] == k) for k in keys}
-    assert len(set(map(tuple, per_drop.values()))) == 1 and per_drop[keys[0]]  # the same roles for every drop
-    assert all(len(v) == len(set(v)) for v in per_drop.values())  # no role row twice
-    # the one latency spike of each drop (line numbers count from 1), once, and nothing else
-    spikes = sorted((r["drop"], r["line"], r["metric"], r["severity"]) for r in read("anomalies").to_pylist())
-    assert spikes == sorted((k, SPIKE_LINE + 1, "latency_ms", "critical") for k in keys)
 
 
 def check_runs(env, results, keys, steps_must_overlap: bool) -> list:
