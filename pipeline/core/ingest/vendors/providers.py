@@ -1,8 +1,8 @@
 """What a provider's request and response bodies say: the answer the model gave, the tools it called, usage, errors.
 
 Bodies of OpenAI chat.completion / Responses (also Mistral, Azure OpenAI, LiteLLM), Anthropic Messages (also Bedrock
-InvokeModel for Claude, Message Batches results), Bedrock Converse, Gemini generateContent (thinking tokens are
-output tokens), Cohere v2 chat. Only the response side gives output, tool calls and usage; tools the request *offered*
+InvokeModel for Claude, Message Batches results) and legacy Text Completions, Bedrock Converse, Gemini generateContent
+(thinking tokens are output tokens), Cohere v2 and v1 chat. Only the response side gives output, tool calls and usage; tools the request *offered*
 are never taken for calls.
 """
 from __future__ import annotations
@@ -120,6 +120,27 @@ def _read_cohere(b: dict) -> dict:
     }
 
 
+def _read_cohere_v1(b: dict) -> dict:
+    """Cohere v1 /chat: `text`, tool calls as {name, parameters}, usage in meta.tokens, token_count or billed units."""
+    meta = as_dict(b.get("meta"))
+    tokens, counts, billed = as_dict(meta.get("tokens")), as_dict(b.get("token_count")), as_dict(meta.get("billed_units"))
+    return {
+        "output": b.get("text") or None,
+        "tool_calls": [c.get("name") for c in as_list(b.get("tool_calls")) if isinstance(c, dict)],
+        "finish_reason": b.get("finish_reason"),
+        "prompt_tokens": first(tokens.get("input_tokens"), counts.get("prompt_tokens"), billed.get("input_tokens")),
+        "completion_tokens": first(tokens.get("output_tokens"), counts.get("response_tokens"),
+                                   billed.get("output_tokens")),
+        "request_id": first(b.get("response_id"), b.get("generation_id")),
+    }
+
+
+def _read_text_completion(b: dict) -> dict:
+    """Anthropic's legacy /v1/complete (also Claude v2 on Bedrock InvokeModel): the answer in `completion`."""
+    return {"output": b.get("completion") or None, "tool_calls": [], "finish_reason": b.get("stop_reason"),
+            "prompt_tokens": None, "completion_tokens": None}
+
+
 def _read_bedrock_native(b: dict) -> dict:
     """InvokeModel bodies of non-Claude Bedrock models: Titan (results), Llama (generation), Mistral (outputs),
     Cohere (generations), AI21 (completions)."""
@@ -151,6 +172,10 @@ def response_shape(b: Any) -> str | None:
         return "gemini"
     if isinstance(b.get("message"), dict) and ("finish_reason" in b or isinstance(b.get("usage"), dict)):
         return "cohere"
+    if isinstance(b.get("text"), str) and ("generation_id" in b or "response_id" in b):
+        return "cohere_v1"
+    if isinstance(b.get("completion"), str) and (b.get("type") == "completion" or "stop_reason" in b):
+        return "text_completion"
     if any(isinstance(b.get(k), list) for k in ("results", "outputs", "generations", "completions")) or \
             isinstance(b.get("generation"), str):
         return "bedrock_native"
@@ -158,9 +183,11 @@ def response_shape(b: Any) -> str | None:
 
 
 _READERS = {"openai": _read_openai, "anthropic": _read_anthropic, "converse": _read_converse, "gemini": _read_gemini,
-            "cohere": _read_cohere, "bedrock_native": _read_bedrock_native}
+            "cohere": _read_cohere, "bedrock_native": _read_bedrock_native, "cohere_v1": _read_cohere_v1,
+            "text_completion": _read_text_completion}
 _SHAPE_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "converse": "bedrock", "gemini": "google",
-                   "cohere": "cohere", "bedrock_native": "bedrock"}
+                   "cohere": "cohere", "bedrock_native": "bedrock", "cohere_v1": "cohere",
+                   "text_completion": "anthropic"}
 
 
 def error_of(body: Any, explicit_only: bool = False) -> str | None:
@@ -195,7 +222,7 @@ def read_response(body: Any) -> dict:
     out.setdefault("model", None)
     out["model"] = first(out["model"], body.get("model"))
     out["request_id"] = first(out.get("request_id"), body.get("id") if isinstance(body.get("id"), str) else None)
-    out["created"] = first(body.get("created"), body.get("created_at"))
+    out["created"] = first(body.get("created"), body.get("created_at"), body.get("createTime"))  # createTime: Vertex
     out["shape_provider"] = _SHAPE_PROVIDER[shape]
     return out
 
