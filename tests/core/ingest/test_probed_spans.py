@@ -127,3 +127,15 @@ def test_chat_dataset_rows_one_entry_per_answer_but_logged_calls_are_not_dataset
               "response": {"choices": [{"message": {"content": "hello"}}]}}
     rows, r = ingest_doc(tmp_path, [logged, logged], "calls.jsonl", jsonl=True)
     assert "sharegpt" not in r.vendors
+
+
+def test_datadog_llm_obs_span_asking_for_a_tool(tmp_path):
+    span = {"parent_id": "undefined", "trace_id": "dd-1", "span_id": "11", "name": "openai.chat", "status": "ok",
+            "start_ns": 1744200000000000000, "duration": 1500000000, "metrics": {"input_tokens": 40, "output_tokens": 15},
+            "meta": {"kind": "llm", "model_name": "gpt-4o", "model_provider": "openai",
+                     "input": {"messages": [{"role": "user", "content": "Red shirt in stock?"}]},
+                     "output": {"messages": [{"role": "assistant", "content": "", "tool_calls": [
+                         {"name": "check_stock", "arguments": {"sku": "R1"}, "tool_id": "c1", "type": "function"}]}]}}}
+    [e], r = ingest_doc(tmp_path, {"data": {"type": "span", "attributes": {"ml_app": "bot", "spans": [span]}}})
+    assert r.vendors == {"datadog": 1}
+    assert (e["tool_calls"], e["latency_ms"], e["prompt_tokens"]) == (["check_stock"], 1500.0, 40)

@@ -8,7 +8,7 @@ events (`gen_ai.prompt` / `gen_ai.completion`) and per-message events (`gen_ai.s
 `content` or `message`, JSON text or plain text).
 
 Requested tools: tool-call parts of `gen_ai.output.messages` (client `tool_call` and built-in `server_tool_call`),
-`tool_calls` of output messages, OpenInference `llm.output_messages.N.message.tool_calls.M.tool_call.function.name`
+`tool_calls` of output messages (also Datadog LLM Observability's `meta.output.messages`), OpenInference `llm.output_messages.N.message.tool_calls.M.tool_call.function.name`
 and OpenLLMetry `gen_ai.completion.N.tool_calls.M.name`, in message then call order.
 """
 from __future__ import annotations
@@ -60,10 +60,10 @@ def event_content(events: Any, attributes_of) -> dict:
     return out
 
 
-def requested_tools(attrs: dict) -> list[str]:
-    """Names of the tools an LLM call's output messages ask for, in message then call order."""
+def tools_in_messages(messages: Any) -> list[str]:
+    """Names of the tool calls in output messages: tool-call parts, or `tool_calls` ({function: {name}} or {name})."""
     names: list[str] = []
-    for msg in as_list(decode_json(attrs.get("gen_ai.output.messages"))):
+    for msg in as_list(decode_json(messages)):
         msg = as_dict(msg)
         for part in as_list(msg.get("parts")):
             if as_dict(part).get("type") in _TOOL_PARTS and isinstance(part.get("name"), str):
@@ -72,6 +72,12 @@ def requested_tools(attrs: dict) -> list[str]:
             name = first(dig(call, "function", "name"), as_dict(call).get("name"))
             if isinstance(name, str):
                 names.append(name)
+    return names
+
+
+def requested_tools(attrs: dict) -> list[str]:
+    """Names of the tools an LLM call's output messages ask for, in message then call order."""
+    names = tools_in_messages(attrs.get("gen_ai.output.messages"))
     if names:
         return names
     indexed = []
