@@ -118,3 +118,17 @@ def test_mlflow_rest_get_trace_and_search_results(tmp_path):
     e = rows[0]
     assert (e["trace_id"], e["output"], e["latency_ms"], e["status"]) == ("tr-2", "An ML platform.", 820.0, "ok")
     assert "What is MLflow?" in e["input"] and e["ts"].isoformat() == "2025-04-08T12:00:00.002000+00:00"
+
+
+def test_failed_responses_call_with_http_200_is_an_error(tmp_path):
+    ok = {"id": "resp_1", "object": "response", "created_at": 1744300200, "status": "completed", "error": None,
+          "model": "o4-mini", "output": [{"type": "reasoning", "summary": []},
+                                         {"type": "function_call", "name": "get_weather", "arguments": "{}"}],
+          "usage": {"input_tokens": 60, "output_tokens": 80}}
+    failed = {"id": "resp_2", "object": "response", "created_at": 1744300300, "status": "failed", "output": [],
+              "model": "gpt-4.1", "error": {"code": "server_error", "message": "The server had an error."}, "usage": None}
+    rows, r = entries(tmp_path, [exchange("https://api.openai.com/v1/responses", {"input": "Rome?"}, ok),
+                                 exchange("https://api.openai.com/v1/responses", {"input": "Hi"}, failed)])
+    assert r.vendors == {"http_exchange": 1}
+    assert [(e["status"], e["error"], e["tool_calls"]) for e in rows] == [("ok", None, ["get_weather"]),
+                                                                         ("error", "The server had an error.", [])]

@@ -82,8 +82,9 @@ def exchange_entry(p: dict) -> dict:
     read = read_response(p["response"])
     code = p["code"]
     failed = code is not None and code >= 400
-    # a failed status: any error text of the body; otherwise only an explicit {"error": ...} makes it an error
-    err = error_of(p["response"]) if failed else (error_of(p["response"], explicit_only=True) if not read else None)
+    # a failed status: any error text of the body; otherwise only an explicit {"error": ...} makes it an error (also
+    # in a readable body: a Responses object of a failed call comes with HTTP 200, `status: failed` and its error)
+    err = error_of(p["response"]) if failed else error_of(p["response"], explicit_only=True)
     failed = failed or err is not None
     req = as_dict(p["request"])
     url_provider = provider_of_url(p["url"])
