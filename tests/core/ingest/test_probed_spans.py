@@ -139,3 +139,21 @@ def test_datadog_llm_obs_span_asking_for_a_tool(tmp_path):
     [e], r = ingest_doc(tmp_path, {"data": {"type": "span", "attributes": {"ml_app": "bot", "spans": [span]}}})
     assert r.vendors == {"datadog": 1}
     assert (e["tool_calls"], e["latency_ms"], e["prompt_tokens"]) == (["check_stock"], 1500.0, 40)
+
+
+def test_langfuse_and_langsmith_llm_outputs_asking_for_tools(tmp_path):
+    calls = [{"id": f"c{i}", "type": "function", "function": {"name": n, "arguments": "{}"}}
+             for i, n in enumerate(("search_flights", "search_hotels"))]
+    obs = {"id": "g1", "traceId": "lf-1", "type": "GENERATION", "name": "chat", "model": "gpt-4o",
+           "startTime": "2025-04-11T09:00:00Z", "endTime": "2025-04-11T09:00:01Z", "input": [{"role": "user"}],
+           "output": {"role": "assistant", "content": None, "tool_calls": calls}, "usageDetails": {"input": 5}}
+    [e], r = ingest_doc(tmp_path, {"data": [obs, {**obs, "id": "g0", "type": "SPAN", "output": None}], "meta": {}})
+    assert (r.vendors, e["tool_calls"]) == ({"langfuse_batch": 1}, ["search_flights", "search_hotels"])
+    message = {"lc": 1, "type": "constructor", "kwargs": {"content": "", "tool_calls": [
+        {"name": "fx_convert", "args": {}, "id": "x", "type": "tool_call"}]}}
+    run = {"id": "r-1", "trace_id": "r-1", "name": "ChatOpenAI", "run_type": "llm", "parent_run_id": None,
+           "start_time": "2025-04-11T10:00:00", "end_time": "2025-04-11T10:00:01", "status": "success",
+           "inputs": {"messages": [[{"type": "human", "content": "10 USD in EUR?"}]]},
+           "outputs": {"generations": [[{"text": "", "message": message}]]}}
+    [e], r = ingest_doc(tmp_path, [run], "runs.jsonl", jsonl=True)
+    assert (r.vendors, e["tool_calls"]) == ({"langsmith": 1}, ["fx_convert"])

@@ -60,15 +60,29 @@ def event_content(events: Any, attributes_of) -> dict:
     return out
 
 
+def _messages(v: Any) -> list:
+    """Output messages of a message list, one message, an OpenAI response ({choices}) or LangChain generations."""
+    v = decode_json(v)
+    if isinstance(v, dict) and isinstance(v.get("choices"), list):
+        return [as_dict(c).get("message") for c in v["choices"]]
+    if isinstance(v, dict) and isinstance(v.get("generations"), list):
+        v = v["generations"]
+    if isinstance(v, dict):
+        return [v]
+    return [x for item in as_list(v) for x in (item if isinstance(item, list) else [item])]
+
+
 def tools_in_messages(messages: Any) -> list[str]:
-    """Names of the tool calls in output messages: tool-call parts, or `tool_calls` ({function: {name}} or {name})."""
+    """Names of the tool calls in output messages: tool-call parts, or `tool_calls` ({function: {name}} or {name}),
+    also in an OpenAI response, LangChain generations and serialized AIMessages (`kwargs.tool_calls`)."""
     names: list[str] = []
-    for msg in as_list(decode_json(messages)):
+    for msg in _messages(messages):
         msg = as_dict(msg)
         for part in as_list(msg.get("parts")):
             if as_dict(part).get("type") in _TOOL_PARTS and isinstance(part.get("name"), str):
                 names.append(part["name"])
-        for call in as_list(first(msg.get("tool_calls"), dig(msg, "message", "tool_calls"))):
+        for call in as_list(first(msg.get("tool_calls"), dig(msg, "message", "tool_calls"), dig(msg, "kwargs", "tool_calls"),
+                                  dig(msg, "message", "kwargs", "tool_calls"))):
             name = first(dig(call, "function", "name"), as_dict(call).get("name"))
             if isinstance(name, str):
                 names.append(name)
