@@ -30,7 +30,8 @@ def test_cohere_v1_chat_reads_text_actual_tokens_and_gateway_time(tmp_path):
                                                     "x-envoy-upstream-service-time": ["700"]})], "version": 1}
     [e], r = entries(tmp_path, doc, "cohere.yaml")
     assert r.vendors == {"http_exchange": 1}
-    assert (e["provider"], e["model"], e["input"], e["output"]) == ("cohere", "command", "A blue fruit?", "Blueberries.")
+    assert (e["provider"], e["model"], e["input"], e["output"]) == ("cohere", "command", "A blue fruit?",
+                                                                     "Blueberries.")
     assert (e["prompt_tokens"], e["completion_tokens"], e["request_id"]) == (30, 5, "resp-1")  # counted, not billed
     assert (e["latency_ms"], e["tool_calls"], e["status"]) == (700.0, ["lookup"], "ok")
 
@@ -39,7 +40,8 @@ def test_legacy_text_completions_and_bedrock_token_headers(tmp_path):
     bedrock = {"Date": ["Mon, 10 Mar 2025 10:00:00 GMT"], "x-amzn-RequestId": ["b-1"],
                "X-Amzn-Bedrock-Input-Token-Count": ["14"], "X-Amzn-Bedrock-Output-Token-Count": ["9"]}
     doc = [
-        exchange("https://api.anthropic.com/v1/complete", {"model": "claude-2.1", "prompt": "\n\nHuman: hi\n\nAssistant:"},
+        exchange("https://api.anthropic.com/v1/complete",
+                 {"model": "claude-2.1", "prompt": "\n\nHuman: hi\n\nAssistant:"},
                  {"type": "completion", "id": "compl_1", "completion": " Hello!", "stop_reason": "stop_sequence",
                   "model": "claude-2.1"}, headers={"request-id": ["req_1"]}),
         exchange("https://bedrock-runtime.us-west-2.amazonaws.com/model/anthropic.claude-v2%3A1/invoke",
@@ -59,11 +61,13 @@ def test_legacy_text_completions_and_bedrock_token_headers(tmp_path):
 
 def test_vertex_create_time_is_the_ts(tmp_path):
     resp = {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "book", "args": {}}}]},
-                            "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 40, "candidatesTokenCount": 8},
+                            "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 40, "candidatesTokenCount": 8},
             "modelVersion": "gemini-1.5-pro-002", "createTime": "2025-03-08T10:00:00.123456Z", "responseId": "r-1"}
     uri = ("https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google/"
            "models/gemini-1.5-pro-002:generateContent")
-    [e], _ = entries(tmp_path, [exchange(uri, {"contents": []}, resp, headers={"Date": ["Sat, 08 Mar 2025 10:00:01 GMT"]})])
+    date = {"Date": ["Sat, 08 Mar 2025 10:00:01 GMT"]}
+    [e], _ = entries(tmp_path, [exchange(uri, {"contents": []}, resp, headers=date)])
     assert (e["ts"].isoformat(), e["tool_calls"], e["output"]) == ("2025-03-08T10:00:00.123456+00:00", ["book"], None)
 
 
@@ -126,7 +130,8 @@ def test_failed_responses_call_with_http_200_is_an_error(tmp_path):
                                          {"type": "function_call", "name": "get_weather", "arguments": "{}"}],
           "usage": {"input_tokens": 60, "output_tokens": 80}}
     failed = {"id": "resp_2", "object": "response", "created_at": 1744300300, "status": "failed", "output": [],
-              "model": "gpt-4.1", "error": {"code": "server_error", "message": "The server had an error."}, "usage": None}
+              "model": "gpt-4.1", "usage": None,
+              "error": {"code": "server_error", "message": "The server had an error."}}
     rows, r = entries(tmp_path, [exchange("https://api.openai.com/v1/responses", {"input": "Rome?"}, ok),
                                  exchange("https://api.openai.com/v1/responses", {"input": "Hi"}, failed)])
     assert r.vendors == {"http_exchange": 1}

@@ -106,7 +106,8 @@ def test_one_conversation_document_is_one_record(tmp_path):
     for name, doc in (("array.json", [conv]), ("object.json", conv)):
         rows, r = ingest_doc(tmp_path, doc, name)
         assert r.vendors == {"sharegpt": 1}, name
-        assert [(e["session_id"], e["input"], e["output"]) for e in rows] == [("c-1", "2+2?", "4"), ("c-1", "3+3?", "6")]
+        assert [(e["session_id"], e["input"], e["output"]) for e in rows] == [("c-1", "2+2?", "4"),
+                                                                               ("c-1", "3+3?", "6")]
 
 
 def test_a_wrapper_document_is_still_unwrapped(tmp_path):
@@ -122,8 +123,10 @@ def test_chat_dataset_rows_one_entry_per_answer_but_logged_calls_are_not_dataset
         {"messages": [{"role": "user", "content": "Capital of Spain?"}, {"role": "assistant", "content": "Madrid."}]}],
         "ds.jsonl", jsonl=True)
     assert r.vendors == {"sharegpt": 1}
-    assert [(e["input"], e["output"]) for e in rows] == [("Capital of France?", "Paris."), ("Capital of Spain?", "Madrid.")]
-    logged = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
+    assert [(e["input"], e["output"]) for e in rows] == [("Capital of France?", "Paris."),
+                                                         ("Capital of Spain?", "Madrid.")]
+    logged = {"model": "gpt-4o",
+              "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
               "response": {"choices": [{"message": {"content": "hello"}}]}}
     rows, r = ingest_doc(tmp_path, [logged, logged], "calls.jsonl", jsonl=True)
     assert "sharegpt" not in r.vendors
@@ -131,7 +134,8 @@ def test_chat_dataset_rows_one_entry_per_answer_but_logged_calls_are_not_dataset
 
 def test_datadog_llm_obs_span_asking_for_a_tool(tmp_path):
     span = {"parent_id": "undefined", "trace_id": "dd-1", "span_id": "11", "name": "openai.chat", "status": "ok",
-            "start_ns": 1744200000000000000, "duration": 1500000000, "metrics": {"input_tokens": 40, "output_tokens": 15},
+            "start_ns": 1744200000000000000, "duration": 1500000000,
+            "metrics": {"input_tokens": 40, "output_tokens": 15},
             "meta": {"kind": "llm", "model_name": "gpt-4o", "model_provider": "openai",
                      "input": {"messages": [{"role": "user", "content": "Red shirt in stock?"}]},
                      "output": {"messages": [{"role": "assistant", "content": "", "tool_calls": [

@@ -8,7 +8,8 @@ events (`gen_ai.prompt` / `gen_ai.completion`) and per-message events (`gen_ai.s
 `content` or `message`, JSON text or plain text).
 
 Requested tools: tool-call parts of `gen_ai.output.messages` (client `tool_call` and built-in `server_tool_call`),
-`tool_calls` of output messages (also Datadog LLM Observability's `meta.output.messages`), OpenInference `llm.output_messages.N.message.tool_calls.M.tool_call.function.name`
+`tool_calls` of output messages (also Datadog LLM Observability's `meta.output.messages`), OpenInference
+`llm.output_messages.N.message.tool_calls.M.tool_call.function.name`
 and OpenLLMetry `gen_ai.completion.N.tool_calls.M.name`, in message then call order.
 """
 from __future__ import annotations
@@ -81,8 +82,9 @@ def tools_in_messages(messages: Any) -> list[str]:
         for part in as_list(msg.get("parts")):
             if as_dict(part).get("type") in _TOOL_PARTS and isinstance(part.get("name"), str):
                 names.append(part["name"])
-        for call in as_list(first(msg.get("tool_calls"), dig(msg, "message", "tool_calls"), dig(msg, "kwargs", "tool_calls"),
-                                  dig(msg, "message", "kwargs", "tool_calls"))):
+        calls = first(msg.get("tool_calls"), dig(msg, "message", "tool_calls"), dig(msg, "kwargs", "tool_calls"),
+                      dig(msg, "message", "kwargs", "tool_calls"))
+        for call in as_list(calls):
             name = first(dig(call, "function", "name"), as_dict(call).get("name"))
             if isinstance(name, str):
                 names.append(name)

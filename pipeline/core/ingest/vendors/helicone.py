@@ -48,7 +48,8 @@ MAPPING = Mapping(
                                ("request_properties", "Helicone-Property-Environment")),
         "input": sources((*_REQ, "messages"), (*_REQ, "prompt"), (*_REQ, "contents"), ("request_body", "messages"),
                          ("request_body", "prompt"), transform="text"),
-        "output": sources(("_derived", "output"), (*_RESP, "choices", 0, "message", "content"), (*_RESP, "content", 0, "text"),
+        "output": sources(("_derived", "output"), (*_RESP, "choices", 0, "message", "content"),
+                          (*_RESP, "content", 0, "text"),
                           (*_RESP, "candidates", 0, "content", "parts", 0, "text"), ("providerResponse", "textBody"),
                           ("response_body", "choices", 0, "message", "content"),
                           ("response_body", "content", 0, "text"),
@@ -63,7 +64,8 @@ MAPPING = Mapping(
         "cost_usd": sources(("costUSD",), ("cost",)),
         "status": sources(("providerResponse", "status"), ("response_status",), transform="status"),
         "error": sources((*_RESP, "error", "message"), ("response_body", "error", "message"), transform="text"),
-        "tool_calls": sources("$._derived.tool_calls[*]", "$.providerResponse.json.choices[*].message.tool_calls[*].function.name",
+        "tool_calls": sources("$._derived.tool_calls[*]",
+                              "$.providerResponse.json.choices[*].message.tool_calls[*].function.name",
                               "$.response_body.choices[*].message.tool_calls[*].function.name"),
     }
 )

@@ -2,8 +2,8 @@
 
 Bodies of OpenAI chat.completion / Responses (also Mistral, Azure OpenAI, LiteLLM), Anthropic Messages (also Bedrock
 InvokeModel for Claude, Message Batches results) and legacy Text Completions, Bedrock Converse, Gemini generateContent
-(thinking tokens are output tokens), Cohere v2 and v1 chat. Only the response side gives output, tool calls and usage; tools the request *offered*
-are never taken for calls.
+(thinking tokens are output tokens), Cohere v2 and v1 chat. Only the response side gives output, tool calls and
+usage; tools the request *offered* are never taken for calls.
 """
 from __future__ import annotations
 
@@ -123,7 +123,8 @@ def _read_cohere(b: dict) -> dict:
 def _read_cohere_v1(b: dict) -> dict:
     """Cohere v1 /chat: `text`, tool calls as {name, parameters}, usage in meta.tokens, token_count or billed units."""
     meta = as_dict(b.get("meta"))
-    tokens, counts, billed = as_dict(meta.get("tokens")), as_dict(b.get("token_count")), as_dict(meta.get("billed_units"))
+    tokens, counts = as_dict(meta.get("tokens")), as_dict(b.get("token_count"))
+    billed = as_dict(meta.get("billed_units"))
     return {
         "output": b.get("text") or None,
         "tool_calls": [c.get("name") for c in as_list(b.get("tool_calls")) if isinstance(c, dict)],
