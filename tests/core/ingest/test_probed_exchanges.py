@@ -137,3 +137,18 @@ def test_failed_responses_call_with_http_200_is_an_error(tmp_path):
     assert r.vendors == {"http_exchange": 1}
     assert [(e["status"], e["error"], e["tool_calls"]) for e in rows] == [("ok", None, ["get_weather"]),
                                                                          ("error", "The server had an error.", [])]
+
+
+def test_embedding_and_rerank_calls_keep_their_usage_and_input(tmp_path):
+    doc = [exchange("https://api.openai.com/v1/embeddings", {"input": "hello world", "model": "text-embedding-3-small"},
+                    {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.1]}],
+                     "model": "text-embedding-3-small", "usage": {"prompt_tokens": 2, "total_tokens": 2}}),
+           exchange("https://api.cohere.com/v2/embed", {"texts": ["hola"], "model": "embed-multilingual-v3.0"},
+                    {"id": "emb-2", "embeddings": {"float": [[0.1]]}, "meta": {"billed_units": {"input_tokens": 3}}}),
+           exchange("https://api.cohere.com/v2/rerank", {"model": "rerank-v3.5", "query": "q", "documents": ["a"]},
+                    {"id": "rr-3", "results": [{"index": 0, "relevance_score": 0.9}], "meta": {}})]
+    rows, _ = entries(tmp_path, doc)
+    assert [(e["provider"], e["prompt_tokens"], e["output"], e["status"]) for e in rows] == [
+        ("openai", 2, None, "ok"), ("cohere", 3, None, "ok"), ("cohere", None, None, "ok")]
+    assert [e["input"] for e in rows] == ["hello world", '["hola"]', "q"]
+    assert rows[1]["request_id"] == "emb-2"

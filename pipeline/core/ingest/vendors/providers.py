@@ -142,6 +142,13 @@ def _read_text_completion(b: dict) -> dict:
             "prompt_tokens": None, "completion_tokens": None}
 
 
+def _read_embedding(b: dict) -> dict:
+    """Embedding calls (OpenAI-style `{object: list, data: [{object: embedding}]}`, Cohere embed): usage only."""
+    return {"output": None, "tool_calls": [], "finish_reason": None,
+            "prompt_tokens": first(dig(b, "usage", "prompt_tokens"), dig(b, "meta", "billed_units", "input_tokens")),
+            "completion_tokens": None}
+
+
 def _read_bedrock_native(b: dict) -> dict:
     """InvokeModel bodies of non-Claude Bedrock models: Titan (results), Llama (generation), Mistral (outputs),
     Cohere (generations), AI21 (completions)."""
@@ -173,6 +180,8 @@ def response_shape(b: Any) -> str | None:
         return "gemini"
     if isinstance(b.get("message"), dict) and ("finish_reason" in b or isinstance(b.get("usage"), dict)):
         return "cohere"
+    if dig(b, "data", 0, "object") == "embedding" or (isinstance(b.get("embeddings"), (dict, list)) and "meta" in b):
+        return "embedding"
     if isinstance(b.get("text"), str) and ("generation_id" in b or "response_id" in b):
         return "cohere_v1"
     if isinstance(b.get("completion"), str) and (b.get("type") == "completion" or "stop_reason" in b):
@@ -185,10 +194,10 @@ def response_shape(b: Any) -> str | None:
 
 _READERS = {"openai": _read_openai, "anthropic": _read_anthropic, "converse": _read_converse, "gemini": _read_gemini,
             "cohere": _read_cohere, "bedrock_native": _read_bedrock_native, "cohere_v1": _read_cohere_v1,
-            "text_completion": _read_text_completion}
+            "text_completion": _read_text_completion, "embedding": _read_embedding}
 _SHAPE_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "converse": "bedrock", "gemini": "google",
                    "cohere": "cohere", "bedrock_native": "bedrock", "cohere_v1": "cohere",
-                   "text_completion": "anthropic"}
+                   "text_completion": "anthropic", "embedding": None}
 
 
 def error_of(body: Any, explicit_only: bool = False) -> str | None:
@@ -229,7 +238,8 @@ def read_response(body: Any) -> dict:
 
 
 def request_input(body: Any) -> Any:
-    """The conversation a request body sent (messages / contents / prompt / input), never its tool definitions."""
+    """The conversation a request body sent (messages / contents / prompt / input; embed `texts`, rerank `query`), never
+    its tool definitions."""
     body = as_dict(decode_json(body))
     return first(body.get("messages"), body.get("contents"), body.get("prompt"), body.get("input"),
-                 body.get("inputText"), body.get("message"))
+                 body.get("inputText"), body.get("message"), body.get("texts"), body.get("query"))
