@@ -161,3 +161,21 @@ def test_langfuse_and_langsmith_llm_outputs_asking_for_tools(tmp_path):
            "outputs": {"generations": [[{"text": "", "message": message}]]}}
     [e], r = ingest_doc(tmp_path, [run], "runs.jsonl", jsonl=True)
     assert (r.vendors, e["tool_calls"]) == ({"langsmith": 1}, ["fx_convert"])
+
+
+def test_weave_calls_of_one_trace_are_one_entry_counted_once(tmp_path):
+    usage = {"gpt-4o-mini": {"requests": 1, "prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30}}
+    base = {"project_id": "team/p", "trace_id": "wt-1", "attributes": {}, "exception": None, "wb_user_id": "u"}
+    parent = {**base, "id": "c-1", "op_name": "answer", "parent_id": None, "started_at": "2025-04-13T10:00:00Z",
+              "ended_at": "2025-04-13T10:00:03Z", "inputs": {"question": "Warum ist der Himmel blau?"},
+              "output": "Rayleigh-Streuung.", "summary": {"usage": usage, "weave": {"status": "success"}}}
+    child = {**base, "id": "c-2", "op_name": "openai.chat.completions.create", "parent_id": "c-1",
+             "started_at": "2025-04-13T10:00:01Z", "ended_at": "2025-04-13T10:00:02Z",
+             "inputs": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Warum?"}]},
+             "output": {"choices": [{"message": {"content": "", "tool_calls": [{"function": {"name": "lookup"}}]}}]},
+             "summary": {"usage": usage, "weave": {"status": "success"}}}
+    [e], r = ingest_doc(tmp_path, [parent, child], "calls.jsonl", jsonl=True)
+    assert r.vendors == {"weave": 1}
+    assert (e["trace_id"], e["input"], e["output"], e["model"]) == ("wt-1", '{"question":"Warum ist der Himmel blau?"}',
+                                                                    "Rayleigh-Streuung.", "gpt-4o-mini")
+    assert (e["prompt_tokens"], e["completion_tokens"], e["latency_ms"], e["tool_calls"]) == (20, 10, 3000.0, ["lookup"])
