@@ -152,3 +152,26 @@ def test_embedding_and_rerank_calls_keep_their_usage_and_input(tmp_path):
         ("openai", 2, None, "ok"), ("cohere", 3, None, "ok"), ("cohere", None, None, "ok")]
     assert [e["input"] for e in rows] == ["hello world", '["hola"]', "q"]
     assert rows[1]["request_id"] == "emb-2"
+
+
+def test_bedrock_invocation_logs_with_model_arns_and_command_r_bodies(tmp_path):
+    def log(rid, model, body, out):
+        return {"schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": "2025-04-14T12:00:00Z",
+                "requestId": rid, "operation": "InvokeModel", "modelId": model, "region": "us-east-1",
+                "input": {"inputBodyJson": body, "inputTokenCount": 8},
+                "output": {"outputBodyJson": out, "outputTokenCount": 20}}
+    rows, r = entries(tmp_path, [
+        log("b-1", "arn:aws:bedrock:us-east-1::foundation-model/cohere.command-r-plus-v1:0",
+            {"message": "A joke about engineers?"}, {"text": "They never commit.", "finish_reason": "COMPLETE"}),
+        log("b-2", "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123",
+            {"inputText": "Hola"}, {"results": [{"outputText": "Hello", "completionReason": "FINISH"}]})])
+    assert r.vendors == {"bedrock_logs": 1}
+    assert [(e["model"], e["input"], e["output"], e["completion_tokens"]) for e in rows] == [
+        ("cohere.command-r-plus-v1:0", "A joke about engineers?", "They never commit.", 20),
+        ("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123", "Hola", "Hello", 20)]
+    url = ("https://bedrock-runtime.us-east-1.amazonaws.com/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A%3A"
+           "foundation-model%2Famazon.nova-lite-v1%3A0/converse")
+    [e], _ = entries(tmp_path, [exchange(url, {"messages": []}, {"output": {"message": {"content": [{"text": "Hi"}]}},
+                                                                  "usage": {"inputTokens": 1, "outputTokens": 1}})],
+                     "arn.json")
+    assert (e["model"], e["provider"], e["output"]) == ("amazon.nova-lite-v1:0", "bedrock", "Hi")

@@ -27,15 +27,27 @@ def provider_of_url(url: Any) -> str | None:
     return next((p for frag, p in _HOSTS if frag in host), None)
 
 
+def bedrock_model(v: Any) -> Any:
+    """A Bedrock model ARN names its model after `foundation-model/` or `inference-profile/`; an application inference
+    profile's ARN names no model and stays as it is."""
+    if isinstance(v, str) and v.startswith("arn:") and ("/" in v):
+        kind, _, rest = v.split(":", 5)[-1].partition("/")
+        if kind in ("foundation-model", "inference-profile") and rest:
+            return rest
+    return v
+
+
 def model_of_url(url: Any) -> str | None:
     """Bedrock /model/{id}/invoke|converse, Gemini /models/{m}:generateContent, Azure /openai/deployments/{d}/."""
     if not isinstance(url, str):
         return None
-    path = unquote(urlparse(url).path if "//" in url else url)
-    for pat in (r"/model/([^/]+)/(?:invoke|converse)", r"/models/([^/:]+):", r"/deployments/([^/]+)/"):
-        m = re.search(pat, path)
-        if m:
-            return m.group(1)
+    raw = urlparse(url).path if "//" in url else url
+    # matched before unquoting too: a Bedrock model ARN travels URL-encoded, its "/" as %2F
+    for path in (raw, unquote(raw)):
+        for pat in (r"/model/([^/]+)/(?:invoke|converse)", r"/models/([^/:]+):", r"/deployments/([^/]+)/"):
+            m = re.search(pat, path)
+            if m:
+                return bedrock_model(unquote(m.group(1)))
     return None
 
 
@@ -182,7 +194,7 @@ def response_shape(b: Any) -> str | None:
         return "cohere"
     if dig(b, "data", 0, "object") == "embedding" or (isinstance(b.get("embeddings"), (dict, list)) and "meta" in b):
         return "embedding"
-    if isinstance(b.get("text"), str) and ("generation_id" in b or "response_id" in b):
+    if isinstance(b.get("text"), str) and any(k in b for k in ("generation_id", "response_id", "finish_reason")):
         return "cohere_v1"
     if isinstance(b.get("completion"), str) and (b.get("type") == "completion" or "stop_reason" in b):
         return "text_completion"
