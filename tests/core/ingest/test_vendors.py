@@ -346,13 +346,13 @@ def test_weave_call_record():
     assert (e["user_id"], e["service"], e["status"]) == ("VXNlcjoyMDk5Njc0", "cool-new-team/uncategorized", "ok")
     assert e["trace_id"] == "01939cf3-541f-76d3-ade3-50d5cfabe2db"
     assert e["output"].startswith("It’s due to Rayleigh scattering")
-    assert attrs(e)["op_name"] == "simple_trace"
+    assert attrs(e)["vendor_detail"]["root_span"] == "simple_trace"
 
 
 def test_weave_placeholder_payloads_are_rejected_not_crashing():
     _, entries, rejects = run_fixture("weave_call_start_end_payloads.docs_example.json")
     assert entries == [] and len(rejects) == 1
-    assert "field ts ($.started_at)" in rejects[0].reason
+    assert "field ts ($.ts)" in rejects[0].reason
 
 
 def test_datadog_span_tree():

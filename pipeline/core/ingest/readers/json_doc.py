@@ -111,6 +111,12 @@ def _pieces(data: bytes) -> list[tuple[int, int, int]]:
         i = end
 
 
+def _chat_turns(items: list) -> bool:
+    """A conversation ({role|from, content|value|parts} turns) is one record's content, never a list of records."""
+    return all(any(k in x for k in ("role", "from")) and any(k in x for k in ("content", "value", "parts"))
+               for x in items)
+
+
 def _container(data: bytes, start: int, end: int) -> list | None:
     """The records of a single-object document such as {"data": [{...}, ...]} (exactly one list of objects)."""
     try:
@@ -121,7 +127,7 @@ def _container(data: bytes, start: int, end: int) -> list | None:
         return None
     lists = [v for v in doc.values() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
     scalars_only = all(not isinstance(v, (dict, list)) for v in doc.values() if not (isinstance(v, list) and v in lists))
-    if len(lists) == 1 and scalars_only and len(lists[0]) >= 2:
+    if len(lists) == 1 and scalars_only and len(lists[0]) >= 2 and not _chat_turns(lists[0]):
         return lists[0]
     return None
 
@@ -154,7 +160,8 @@ def read_json_document(data: bytes, source: str, unwrap_containers: bool = True)
     elements and non-objects are rejected by DuckDB's validation downstream, with the same exact text."""
     body = memoryview(data)[3:].tobytes() if data.startswith(_BOM) else data
     pieces = _pieces(body)
-    if unwrap_containers and len(pieces) == 1 and body[pieces[0][1]] == 123:
+    # a lone object is unwrapped, never the one element of a top-level array (that element is already a record)
+    if unwrap_containers and len(pieces) == 1 and body[pieces[0][1]] == 123 and not body[:pieces[0][1]].strip():
         inner = _container(body, pieces[0][1], pieces[0][2])
         if inner is not None:
             return ParsedRecords(records_from_dicts(source, [(i, 0, x) for i, x in enumerate(inner, 1)]), [], "json", len(data))

@@ -7,7 +7,7 @@ own inputTokenCount / outputTokenCount, errors from errorCode / output.outputBod
 from __future__ import annotations
 
 from .base import VendorAdapter, as_dict, first, flat_mapping, to_int
-from .providers import error_of, read_response, request_input
+from .providers import bedrock_model, error_of, read_response, request_input
 
 
 def expand(rec: dict) -> list[dict]:
@@ -19,7 +19,7 @@ def expand(rec: dict) -> list[dict]:
         "ts": rec.get("timestamp"),
         "request_id": rec.get("requestId"),
         "user_id": as_dict(rec.get("identity")).get("arn"),
-        "model": first(rec.get("modelId"), read.get("model")),
+        "model": first(bedrock_model(rec.get("modelId")), read.get("model")),
         "provider": "bedrock",
         "input": request_input(inp.get("inputBodyJson")),
         "output": None if err else read.get("output"),

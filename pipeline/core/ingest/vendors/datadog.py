@@ -9,6 +9,7 @@ from collections import defaultdict
 from typing import Any
 
 from .base import VendorAdapter, as_dict, as_list, dig, epoch_us, first, flat_mapping, ident, to_float, to_int
+from .genai_content import tools_in_messages
 from .spans import Span, empty_entry, trace_entry
 
 _KINDS = {"llm": "llm", "embedding": "embedding", "tool": "tool"}
@@ -45,6 +46,7 @@ def dd_span(raw: dict, session: Any, tags: dict) -> Span:
         end_us=start + int(duration_ns // 1000) if start is not None and duration_ns is not None else None,
         input=_io(meta.get("input")),
         output=_io(meta.get("output")),
+        requested_tools=tools_in_messages(dig(meta, "output", "messages")),
         model=first(meta.get("model_name"), dig(meta, "metadata", "model_name")),
         provider=first(meta.get("model_provider"), dig(meta, "metadata", "model_provider")),
         prompt_tokens=to_int(first(metrics.get("input_tokens"), metrics.get("prompt_tokens"))),

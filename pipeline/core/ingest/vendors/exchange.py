@@ -66,8 +66,9 @@ def parts(rec: dict) -> dict | None:
 def _latency(headers: dict, read: dict) -> float | None:
     timing = headers.get("server-timing", "")
     dur = timing.split("dur=", 1)[1].split(",")[0].split(";")[0] if "dur=" in timing else None
+    # x-envoy-upstream-service-time: the provider's gateway time to its model servers (Cohere, Mistral), in ms
     return to_float(first(headers.get("openai-processing-ms"), headers.get("x-amzn-bedrock-invocation-latency"),
-                          read.get("latency_ms"), dur))
+                          read.get("latency_ms"), dur, headers.get("x-envoy-upstream-service-time")))
 
 
 def _ts(headers: dict) -> str | None:
@@ -81,8 +82,9 @@ def exchange_entry(p: dict) -> dict:
     read = read_response(p["response"])
     code = p["code"]
     failed = code is not None and code >= 400
-    # a failed status: any error text of the body; otherwise only an explicit {"error": ...} makes it an error
-    err = error_of(p["response"]) if failed else (error_of(p["response"], explicit_only=True) if not read else None)
+    # a failed status: any error text of the body; otherwise only an explicit {"error": ...} makes it an error (also
+    # in a readable body: a Responses object of a failed call comes with HTTP 200, `status: failed` and its error)
+    err = error_of(p["response"]) if failed else error_of(p["response"], explicit_only=True)
     failed = failed or err is not None
     req = as_dict(p["request"])
     url_provider = provider_of_url(p["url"])
@@ -94,8 +96,10 @@ def exchange_entry(p: dict) -> dict:
         "input": request_input(req),
         "output": None if failed else read.get("output"),
         "latency_ms": first(p.get("time"), _latency(p["headers"], read)),
-        "prompt_tokens": read.get("prompt_tokens"),
-        "completion_tokens": read.get("completion_tokens"),
+        # Bedrock InvokeModel bodies of some models (Claude v2, AI21, Cohere) carry no usage; its headers do
+        "prompt_tokens": first(read.get("prompt_tokens"), to_int(p["headers"].get("x-amzn-bedrock-input-token-count"))),
+        "completion_tokens": first(read.get("completion_tokens"),
+                                   to_int(p["headers"].get("x-amzn-bedrock-output-token-count"))),
         "status": "error" if failed else "ok",
         "error": first(err, p["reason"], f"HTTP {code}") if failed else None,
         "tool_calls": read.get("tool_calls") or [],

@@ -1,14 +1,16 @@
 """Helicone request logs -> one entry per request: custom-log ingest payloads and read-side request rows.
 
 Ingest timings are {seconds, milliseconds} pairs, which a mapping cannot add up, so expand adds the start time and
-latency under `_derived`; everything else is read by the mapping.
+latency under `_derived`, with the response body's answer and called tools read by the provider readers (OpenAI,
+Anthropic, Gemini... shapes) and the provider label in lower case; everything else is read by the mapping.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from ..mapping import Mapping
-from .base import VendorAdapter, dig, iso_utc, sources, to_float
+from .base import VendorAdapter, dig, first, iso_utc, sources, to_float
+from .providers import read_response
 
 
 def _ms(t: Any) -> float | None:
@@ -17,13 +19,15 @@ def _ms(t: Any) -> float | None:
 
 
 def expand(rec: dict) -> list[dict]:
-    if "timing" not in rec:
-        return [rec]
-    start, end = _ms(dig(rec, "timing", "startTime")), _ms(dig(rec, "timing", "endTime"))
-    derived = {
-        "ts": iso_utc(int(round(start * 1000))) if start is not None else None,
-        "latency_ms": end - start if start is not None and end is not None else None,
-    }
+    # the provider's response body read by the provider readers: answer and called tools of any provider's shape
+    read = read_response(first(dig(rec, "providerResponse", "json"), rec.get("response_body")))
+    provider = rec.get("provider")
+    derived = {"output": read.get("output"), "tool_calls": read.get("tool_calls") or None,
+               "provider": provider.lower() if isinstance(provider, str) else None}
+    if "timing" in rec:
+        start, end = _ms(dig(rec, "timing", "startTime")), _ms(dig(rec, "timing", "endTime"))
+        derived["ts"] = iso_utc(int(round(start * 1000))) if start is not None else None
+        derived["latency_ms"] = end - start if start is not None and end is not None else None
     return [{**rec, "_derived": derived}]
 
 
@@ -37,14 +41,15 @@ MAPPING = Mapping(
         "session_id": sources((*_META, "Helicone-Session-Id"), ("request_properties", "Helicone-Session-Id")),
         "user_id": sources((*_META, "Helicone-User-Id"), ("request_user_id",)),
         "model": sources((*_RESP, "model"), (*_REQ, "model"), ("response_model",), ("model_override",),
-                         ("request_model",)),
-        "provider": sources(("provider",)),
+                         ("request_model",), ("model",), ("request_body", "model")),
+        "provider": sources(("_derived", "provider")),
         "version": sources((*_META, "Helicone-Property-Version"), ("request_properties", "Helicone-Property-Version")),
         "environment": sources((*_META, "Helicone-Property-Environment"),
                                ("request_properties", "Helicone-Property-Environment")),
         "input": sources((*_REQ, "messages"), (*_REQ, "prompt"), (*_REQ, "contents"), ("request_body", "messages"),
                          ("request_body", "prompt"), transform="text"),
-        "output": sources((*_RESP, "choices", 0, "message", "content"), (*_RESP, "content", 0, "text"),
+        "output": sources(("_derived", "output"), (*_RESP, "choices", 0, "message", "content"),
+                          (*_RESP, "content", 0, "text"),
                           (*_RESP, "candidates", 0, "content", "parts", 0, "text"), ("providerResponse", "textBody"),
                           ("response_body", "choices", 0, "message", "content"),
                           ("response_body", "content", 0, "text"),
@@ -59,7 +64,8 @@ MAPPING = Mapping(
         "cost_usd": sources(("costUSD",), ("cost",)),
         "status": sources(("providerResponse", "status"), ("response_status",), transform="status"),
         "error": sources((*_RESP, "error", "message"), ("response_body", "error", "message"), transform="text"),
-        "tool_calls": sources("$.providerResponse.json.choices[*].message.tool_calls[*].function.name",
+        "tool_calls": sources("$._derived.tool_calls[*]",
+                              "$.providerResponse.json.choices[*].message.tool_calls[*].function.name",
                               "$.response_body.choices[*].message.tool_calls[*].function.name"),
     }
 )

@@ -11,8 +11,9 @@ from typing import Any
 
 from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, message_text,
                    to_float, to_int)
+from .genai_content import tools_in_messages
 from .otel import real_service, span_from_attributes
-from .spans import Span, empty_entry, trace_entry
+from .spans import LLM_KINDS, Span, empty_entry, trace_entry
 
 _KINDS = {"GENERATION": "llm", "EMBEDDING": "embedding", "TOOL": "tool"}
 
@@ -62,6 +63,7 @@ def observation_span(obs: dict) -> Span:
         failed=failed,
         error=first(obs.get("statusMessage"), "level ERROR") if failed else None,
         tool_name=base.tool_name,
+        requested_tools=base.requested_tools or (tools_in_messages(obs.get("output")) if kind in LLM_KINDS else []),
         session_id=first(base.session_id, meta.get("conversation_id"), meta.get("thread_id"), meta.get("session_id")),
         user_id=first(base.user_id, meta.get("user_id")),
         service=base.service,

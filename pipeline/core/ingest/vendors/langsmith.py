@@ -6,6 +6,7 @@ from typing import Any
 
 from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, ident,
                    message_text, to_float, to_int)
+from .genai_content import tools_in_messages
 from .spans import Span, empty_entry, pick_root, trace_entry
 
 RUN_TYPES = ("llm", "chain", "tool", "retriever", "prompt", "embedding", "parser")
@@ -91,6 +92,7 @@ def run_span(run: dict) -> Span:
         cost_usd=to_float(run.get("total_cost")),
         failed=bool(error) or str(run.get("status") or "").lower() == "error",
         error=str(error) if error else None,
+        requested_tools=tools_in_messages(outputs) if str(run.get("run_type") or "").lower() == "llm" else [],
         session_id=first(meta.get("session_id"), meta.get("thread_id"), meta.get("conversation_id")),
         user_id=first(meta.get("user_id"), meta.get("ls_user_id")),
         version=first(meta.get("revision_id"), meta.get("version")),

@@ -20,7 +20,8 @@ def expand(rec: dict) -> list[dict]:
     start, end = epoch_us(rec.get("startTime")), epoch_us(rec.get("endTime"))
     seconds = to_float(rec.get("response_time"))
     failed = str(rec.get("status") or "").lower() in ("failure", "error", "failed")
-    error_info = as_dict(rec.get("error_information"))
+    # StandardLoggingPayload carries error_information itself; a SpendLogs row inside its metadata JSON
+    error_info = as_dict(rec.get("error_information")) or as_dict(decode_json(meta.get("error_information")))
     return [{
         "ts": iso_utc(start),
         "request_id": ident(first(rec.get("id"), rec.get("request_id"))),

@@ -10,6 +10,7 @@ from typing import Any
 
 from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, ident, to_float,
                    to_int)
+from .genai_content import event_content, requested_tools
 from .spans import Span, empty_entry, trace_entry
 
 GENAI_PREFIXES = ("gen_ai.", "llm.", "openinference.")
@@ -122,6 +123,7 @@ def span_from_attributes(attrs: dict, resource: dict | None = None, **fields: An
                                        attrs.get("llm.usage.completion_tokens"))),
         cost_usd=to_float(first(attrs.get("gen_ai.usage.cost"), attrs.get("llm.cost.total"))),
         tool_name=first(attrs.get("gen_ai.tool.name"), attrs.get("tool.name")),
+        requested_tools=requested_tools(attrs),
         session_id=first(attrs.get("gen_ai.conversation.id"), attrs.get("session.id")),
         user_id=first(attrs.get("user.id"), attrs.get("enduser.id")),
         service=real_service(service),
@@ -157,7 +159,7 @@ def _exception_message(events: Any) -> str | None:
 
 def span_from_otel(raw: dict, resource: dict | None = None) -> Span:
     """One OTLP JSON span or flat SDK span dict (to_json(): context.trace_id, start_time, status.status_code)."""
-    attrs = attributes_dict(raw.get("attributes"))
+    attrs = {**event_content(raw.get("events"), attributes_dict), **attributes_dict(raw.get("attributes"))}
     status = raw.get("status")
     failed = _status_failed(status)
     return span_from_attributes(

@@ -1,9 +1,9 @@
 """What a provider's request and response bodies say: the answer the model gave, the tools it called, usage, errors.
 
 Bodies of OpenAI chat.completion / Responses (also Mistral, Azure OpenAI, LiteLLM), Anthropic Messages (also Bedrock
-InvokeModel for Claude, Message Batches results), Bedrock Converse, Gemini generateContent (thinking tokens are
-output tokens), Cohere v2 chat. Only the response side gives output, tool calls and usage; tools the request *offered*
-are never taken for calls.
+InvokeModel for Claude, Message Batches results) and legacy Text Completions, Bedrock Converse, Gemini generateContent
+(thinking tokens are output tokens), Cohere v2 and v1 chat. Only the response side gives output, tool calls and
+usage; tools the request *offered* are never taken for calls.
 """
 from __future__ import annotations
 
@@ -27,15 +27,27 @@ def provider_of_url(url: Any) -> str | None:
     return next((p for frag, p in _HOSTS if frag in host), None)
 
 
+def bedrock_model(v: Any) -> Any:
+    """A Bedrock model ARN names its model after `foundation-model/` or `inference-profile/`; an application inference
+    profile's ARN names no model and stays as it is."""
+    if isinstance(v, str) and v.startswith("arn:") and ("/" in v):
+        kind, _, rest = v.split(":", 5)[-1].partition("/")
+        if kind in ("foundation-model", "inference-profile") and rest:
+            return rest
+    return v
+
+
 def model_of_url(url: Any) -> str | None:
     """Bedrock /model/{id}/invoke|converse, Gemini /models/{m}:generateContent, Azure /openai/deployments/{d}/."""
     if not isinstance(url, str):
         return None
-    path = unquote(urlparse(url).path if "//" in url else url)
-    for pat in (r"/model/([^/]+)/(?:invoke|converse)", r"/models/([^/:]+):", r"/deployments/([^/]+)/"):
-        m = re.search(pat, path)
-        if m:
-            return m.group(1)
+    raw = urlparse(url).path if "//" in url else url
+    # matched before unquoting too: a Bedrock model ARN travels URL-encoded, its "/" as %2F
+    for path in (raw, unquote(raw)):
+        for pat in (r"/model/([^/]+)/(?:invoke|converse)", r"/models/([^/:]+):", r"/deployments/([^/]+)/"):
+            m = re.search(pat, path)
+            if m:
+                return bedrock_model(unquote(m.group(1)))
     return None
 
 
@@ -120,6 +132,35 @@ def _read_cohere(b: dict) -> dict:
     }
 
 
+def _read_cohere_v1(b: dict) -> dict:
+    """Cohere v1 /chat: `text`, tool calls as {name, parameters}, usage in meta.tokens, token_count or billed units."""
+    meta = as_dict(b.get("meta"))
+    tokens, counts = as_dict(meta.get("tokens")), as_dict(b.get("token_count"))
+    billed = as_dict(meta.get("billed_units"))
+    return {
+        "output": b.get("text") or None,
+        "tool_calls": [c.get("name") for c in as_list(b.get("tool_calls")) if isinstance(c, dict)],
+        "finish_reason": b.get("finish_reason"),
+        "prompt_tokens": first(tokens.get("input_tokens"), counts.get("prompt_tokens"), billed.get("input_tokens")),
+        "completion_tokens": first(tokens.get("output_tokens"), counts.get("response_tokens"),
+                                   billed.get("output_tokens")),
+        "request_id": first(b.get("response_id"), b.get("generation_id")),
+    }
+
+
+def _read_text_completion(b: dict) -> dict:
+    """Anthropic's legacy /v1/complete (also Claude v2 on Bedrock InvokeModel): the answer in `completion`."""
+    return {"output": b.get("completion") or None, "tool_calls": [], "finish_reason": b.get("stop_reason"),
+            "prompt_tokens": None, "completion_tokens": None}
+
+
+def _read_embedding(b: dict) -> dict:
+    """Embedding calls (OpenAI-style `{object: list, data: [{object: embedding}]}`, Cohere embed): usage only."""
+    return {"output": None, "tool_calls": [], "finish_reason": None,
+            "prompt_tokens": first(dig(b, "usage", "prompt_tokens"), dig(b, "meta", "billed_units", "input_tokens")),
+            "completion_tokens": None}
+
+
 def _read_bedrock_native(b: dict) -> dict:
     """InvokeModel bodies of non-Claude Bedrock models: Titan (results), Llama (generation), Mistral (outputs),
     Cohere (generations), AI21 (completions)."""
@@ -151,6 +192,12 @@ def response_shape(b: Any) -> str | None:
         return "gemini"
     if isinstance(b.get("message"), dict) and ("finish_reason" in b or isinstance(b.get("usage"), dict)):
         return "cohere"
+    if dig(b, "data", 0, "object") == "embedding" or (isinstance(b.get("embeddings"), (dict, list)) and "meta" in b):
+        return "embedding"
+    if isinstance(b.get("text"), str) and any(k in b for k in ("generation_id", "response_id", "finish_reason")):
+        return "cohere_v1"
+    if isinstance(b.get("completion"), str) and (b.get("type") == "completion" or "stop_reason" in b):
+        return "text_completion"
     if any(isinstance(b.get(k), list) for k in ("results", "outputs", "generations", "completions")) or \
             isinstance(b.get("generation"), str):
         return "bedrock_native"
@@ -158,9 +205,11 @@ def response_shape(b: Any) -> str | None:
 
 
 _READERS = {"openai": _read_openai, "anthropic": _read_anthropic, "converse": _read_converse, "gemini": _read_gemini,
-            "cohere": _read_cohere, "bedrock_native": _read_bedrock_native}
+            "cohere": _read_cohere, "bedrock_native": _read_bedrock_native, "cohere_v1": _read_cohere_v1,
+            "text_completion": _read_text_completion, "embedding": _read_embedding}
 _SHAPE_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "converse": "bedrock", "gemini": "google",
-                   "cohere": "cohere", "bedrock_native": "bedrock"}
+                   "cohere": "cohere", "bedrock_native": "bedrock", "cohere_v1": "cohere",
+                   "text_completion": "anthropic", "embedding": None}
 
 
 def error_of(body: Any, explicit_only: bool = False) -> str | None:
@@ -195,13 +244,14 @@ def read_response(body: Any) -> dict:
     out.setdefault("model", None)
     out["model"] = first(out["model"], body.get("model"))
     out["request_id"] = first(out.get("request_id"), body.get("id") if isinstance(body.get("id"), str) else None)
-    out["created"] = first(body.get("created"), body.get("created_at"))
+    out["created"] = first(body.get("created"), body.get("created_at"), body.get("createTime"))  # createTime: Vertex
     out["shape_provider"] = _SHAPE_PROVIDER[shape]
     return out
 
 
 def request_input(body: Any) -> Any:
-    """The conversation a request body sent (messages / contents / prompt / input), never its tool definitions."""
+    """The conversation a request body sent (messages / contents / prompt / input; embed `texts`, rerank `query`), never
+    its tool definitions."""
     body = as_dict(decode_json(body))
     return first(body.get("messages"), body.get("contents"), body.get("prompt"), body.get("input"),
-                 body.get("inputText"), body.get("message"))
+                 body.get("inputText"), body.get("message"), body.get("texts"), body.get("query"))

@@ -34,10 +34,18 @@ def expand(rec: dict) -> list[dict]:
     return out or [{"session_id": conv_id, "vendor_detail": {"reason": "no assistant turn"}}]
 
 
+# a record holding any of these is a logged call (its answer is here), not a dataset conversation
+_RESPONSE_KEYS = ("response", "output", "outputs", "choices", "completion", "answer", "result", "usage")
+
+
 def detect(rec: dict) -> float:
     turns = as_list(rec.get("conversations"))
     if turns and all(isinstance(t, dict) and "from" in t and "value" in t for t in turns[:4]):
         return 1.0
+    msgs = as_list(rec.get("messages"))
+    if msgs and all(isinstance(m, dict) and "role" in m and "content" in m for m in msgs) and \
+            str(msgs[-1].get("role")).lower() in _ASSISTANT and not any(k in rec for k in _RESPONSE_KEYS):
+        return 0.9  # a chat dataset row (fine-tuning format): the conversation ends with the answer
     return 0.0
 
 

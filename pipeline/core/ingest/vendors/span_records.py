@@ -75,6 +75,8 @@ def vercel_fields(attrs: dict) -> dict:
         "prompt_tokens": to_int(first(attrs.get("ai.usage.inputTokens"), attrs.get("ai.usage.promptTokens"))),
         "completion_tokens": to_int(first(attrs.get("ai.usage.outputTokens"), attrs.get("ai.usage.completionTokens"))),
         "tool_name": attrs.get("ai.toolCall.name"),
+        "requested_tools": [c.get("toolName") for c in as_list(decode_json(attrs.get("ai.response.toolCalls")))
+                            if isinstance(c, dict) and isinstance(c.get("toolName"), str)] or None,
         "user_id": first(attrs.get("ai.telemetry.metadata.userId"), attrs.get("ai.telemetry.metadata.user_id")),
         "session_id": first(attrs.get("ai.telemetry.metadata.sessionId"),
                             attrs.get("ai.telemetry.metadata.session_id")),

@@ -31,6 +31,7 @@ class Span:
     failed: bool = False
     error: str | None = None
     tool_name: str | None = None
+    requested_tools: list = field(default_factory=list)  # tools an LLM call's output asked for (no tool span needed)
     session_id: str | None = None
     user_id: str | None = None
     service: str | None = None
@@ -179,7 +180,9 @@ def trace_entry(spans: list[Span], trace_id: Any = None, detail: dict | None = N
         "cost_usd": first(cost, trace.get("cost_usd")),
         "status": "error" if failed else (status or "ok"),
         "error": first(trace.get("error"), *(s.error for s in failed)),
-        "tool_calls": [s.tool_name or s.name for s in ordered if s.kind == "tool" and (s.tool_name or s.name)],
+        # tool spans; a trace without any: the tools its LLM calls asked for, in call order
+        "tool_calls": [s.tool_name or s.name for s in ordered if s.kind == "tool" and (s.tool_name or s.name)] or
+        [t for s in calls for t in s.requested_tools],
         "outcome": trace.get("outcome"),
         "branch_path": first(trace.get("branch_path"), branch_path(ordered)),
     }

@@ -1,12 +1,14 @@
-"""W&B Weave call records (calls/stream_query rows, call start/end payloads) -> one entry per call.
+"""W&B Weave call records (calls/stream_query rows, call start/end payloads) -> one entry per trace.
 
-Token usage and costs are keyed by model name (summary.usage.<model>), which a JSONPath cannot sum, so expand adds
-their totals under `_derived`; everything else is read by the mapping.
+Calls are spans: the calls of one trace (an op and the LLM calls it made) are grouped by the ingest trace stage, so a
+parent op whose summary repeats its children's usage is not counted twice. Token usage and costs are keyed by model
+name (summary.usage.<model>) and summed per call.
 """
 from __future__ import annotations
 
-from .base import VendorAdapter, as_dict, first, sources, to_float, to_int
-from ..mapping import FieldSource, Mapping
+from .base import VendorAdapter, as_dict, dig, epoch_us, first, flat_mapping, ident, to_float, to_int
+from .genai_content import tools_in_messages
+from .spans import Span, trace_entry
 
 
 def _call(rec: dict) -> dict:
@@ -44,34 +46,56 @@ def _usage_totals(call: dict) -> dict:
     }
 
 
+def _kind(call: dict, totals: dict) -> str:
+    kind = str(dig(call, "attributes", "weave", "kind") or "").lower()
+    if kind in ("tool", "llm"):
+        return kind
+    return "llm" if totals["prompt_tokens"] is not None or totals["completion_tokens"] is not None else "other"
+
+
+def call_span(call: dict) -> Span:
+    """One call as a span; a parent op's summary repeats its children's usage, so the trace stage counts leaf calls."""
+    totals = _usage_totals(call)
+    inputs, output = as_dict(call.get("inputs")), call.get("output")
+    status = str(totals["status"] or "").lower()
+    failed = status == "error" or bool(call.get("exception"))
+    return Span(
+        span_id=call.get("id"), parent_id=call.get("parent_id"), name=call.get("op_name"), kind=_kind(call, totals),
+        start_us=epoch_us(call.get("started_at")), end_us=epoch_us(call.get("ended_at")),
+        input=first(inputs.get("messages"), inputs.get("prompt"), call.get("inputs")),
+        output=first(dig(output, "choices", 0, "message", "content"), output),
+        model=first(totals["model"], inputs.get("model")), prompt_tokens=totals["prompt_tokens"],
+        completion_tokens=totals["completion_tokens"], cost_usd=totals["cost_usd"], failed=failed,
+        error=first(call.get("exception"), "error") if failed else None,
+        tool_name=call.get("op_name") if _kind(call, totals) == "tool" else None,
+        requested_tools=tools_in_messages(output),
+        session_id=first(call.get("thread_id"), dig(call, "attributes", "session_id"),
+                         dig(call, "attributes", "thread_id")),
+        user_id=first(dig(call, "attributes", "user_id"), call.get("wb_user_id")), service=call.get("project_id"),
+        version=dig(call, "attributes", "version"),
+        environment=first(dig(call, "attributes", "environment"), dig(call, "attributes", "env")),
+        detail={k: v for k, v in (("op_name", call.get("op_name")), ("models", totals["models"] or None)) if v},
+    )
+
+
+def _trace_key(call: dict) -> str | None:
+    return ident(first(call.get("trace_id"), call.get("id")))
+
+
+def spans(rec: dict) -> list:
+    """(trace id, span) of a call: the calls of one trace (parent ops and the LLM calls under them) are grouped by the
+    ingest trace stage into one entry."""
+    call = _call(rec)
+    if call.get("started_at") is not None and epoch_us(call.get("started_at")) is None:
+        return []  # an unreadable start time (a docs placeholder): the record is rejected, not read without a time
+    return [(_trace_key(call), call_span(call))]
+
+
 def expand(rec: dict) -> list[dict]:
     call = _call(rec)
-    return [{**call, "_derived": _usage_totals(call)}]
-
-
-MAPPING = Mapping(
-    {
-        "ts": sources(("started_at",), transform="timestamp"),
-        "request_id": sources(("id",)),
-        "trace_id": sources(("trace_id",)),
-        "session_id": sources(("thread_id",), ("attributes", "session_id"), ("attributes", "thread_id")),
-        "user_id": sources(("attributes", "user_id"), ("wb_user_id",)),
-        "service": sources(("project_id",)),
-        "model": sources(("_derived", "model"), ("inputs", "model")),
-        "version": sources(("attributes", "version")),
-        "environment": sources(("attributes", "environment"), ("attributes", "env")),
-        "input": sources(("inputs", "messages"), ("inputs", "prompt"), ("inputs",), transform="text"),
-        "output": sources(("output", "choices", 0, "message", "content"), ("output",), transform="text"),
-        "latency_ms": sources(("summary", "weave", "latency_ms"))
-        + [FieldSource("$.started_at", "duration_ms", end_path="$.ended_at")],
-        "prompt_tokens": sources(("_derived", "prompt_tokens")),
-        "completion_tokens": sources(("_derived", "completion_tokens")),
-        "cost_usd": sources(("_derived", "cost_usd")),
-        "status": sources(("_derived", "status"), transform="status"),
-        "error": sources(("exception",), transform="text"),
-        "tool_calls": [FieldSource("$.output.choices[*].message.tool_calls[*].function.name")],
-    }
-)
+    # the call's own start time stays a trace-level value: a placeholder there is rejected, not silently dropped
+    return [trace_entry([call_span(call)], _trace_key(call), ts=call.get("started_at"),
+                        latency_ms=dig(call, "summary", "weave", "latency_ms"))]
 
 
 def detect(rec: dict) -> float:
@@ -81,4 +105,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("weave", detect, MAPPING, expand)
+ADAPTER = VendorAdapter("weave", detect, flat_mapping(), expand, spans=spans)
