@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -42,6 +43,7 @@ def ingest_drop(
 ) -> DropIngest:
     """Stream chunks straight into the lake, or hold the drop in memory when sampling is configured."""
     config = config or StrataConfig()
+    warm_imports()
     result = IngestResult()
     head: list[pa.Table] = []
 
@@ -67,6 +69,22 @@ def ingest_drop(
 
 
 _DONE = object()
+
+
+def warm_imports() -> None:
+    """pyarrow imports pandas on its first conversion of Python values (0.15-0.2 s); started on a helper thread, that
+    import runs while the first object is read and scanned (a file read and the numpy scans release the GIL) instead
+    of after them. A later `import pandas` elsewhere waits for this one to finish (Python's module lock)."""
+    if "pandas" in sys.modules:
+        return
+
+    def load() -> None:
+        try:
+            import pandas  # noqa: F401
+        except Exception:  # noqa: BLE001 - pyarrow works without pandas; whoever needs it reports the failure
+            pass
+
+    threading.Thread(target=load, name="strata-warm-imports", daemon=True).start()
 
 
 def ahead(chunks: Iterable[pa.Table], depth: int = 1) -> Iterator[pa.Table]:

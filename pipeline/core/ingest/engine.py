@@ -26,6 +26,17 @@ SAMPLE_RECORDS = 2000
 SNIFF_BYTES = 64 * 1024
 
 
+def chunk_bounds(n: int, chunk: int) -> list[tuple[int, int]]:
+    """(start, rows) of each normalization chunk: `chunk` rows, except that the last chunk of an object spanning
+    several is halved when it is over half a chunk. Chunks are written while the next one is normalized; the drop's
+    last write overlaps nothing, so a shorter last chunk shortens the wait."""
+    bounds = [(s, min(chunk, n - s)) for s in range(0, n, chunk)]
+    if len(bounds) > 1 and bounds[-1][1] > max(1, chunk // 2):
+        s, rows = bounds.pop()
+        bounds += [(s, rows // 2), (s + rows // 2, rows - rows // 2)]
+    return bounds
+
+
 def _read_object(data: bytes, url: str, fmt: str, joiner=None) -> ParsedRecords:
     from .readers.json_doc import read_json_document
     from .readers.jsonl import read_jsonl
@@ -240,11 +251,8 @@ def _entries_of(unit: list, config, drop, con, prices, result: IngestResult, pro
     for rej in parsed.rejects:
         by_url.get(rej.source, first).rows_rejected += 1
     result.rejects.extend(restore(parsed.rejects) if restore else parsed.rejects)
-    chunk = config.reading.chunk_rows
-    for start in range(0, max(records.num_rows, 1), chunk):
-        part = records.slice(start, chunk)
-        if part.num_rows == 0:
-            break
+    for start, rows in chunk_bounds(records.num_rows, config.reading.chunk_rows):
+        part = records.slice(start, rows)
         norm = normalize_records(part, mapping, drop, con)
         entries, filled = fill_costs(norm.entries, prices)
         result.costs_filled += filled
