@@ -22,6 +22,7 @@ TRANSFORMS = (
     "duration_ms",  # (end_path - path) as milliseconds; both timestamps
     "names",  # a list of names: the path must contain [*]; or a comma-separated string
     "status",  # normalized to ok / error / the raw value lower-cased
+    "error_if_present",  # status: "error" when the value is there (an error code or object), else no status from it
 )
 
 NULL_TOKENS = ("", "null", "none", "nan", "n/a", "na", "-", "nil", "undefined")

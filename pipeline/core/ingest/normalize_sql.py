@@ -65,6 +65,8 @@ def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None) -> 
             f"ELSE {lv} END)",
             False,
         )
+    if t == "error_if_present":  # an error code's words vary by API (batch_expired...): its presence is the signal
+        return f"(CASE WHEN {v} IS NULL OR {_is_null_token(v)} THEN NULL ELSE 'error' END)", False
     if t == "number":
         return f"(CASE WHEN isfinite({d}) THEN {d}{scale} END)", True
     if t == "integer":

@@ -175,3 +175,22 @@ def test_bedrock_invocation_logs_with_model_arns_and_command_r_bodies(tmp_path):
                                                                   "usage": {"inputTokens": 1, "outputTokens": 1}})],
                      "arn.json")
     assert (e["model"], e["provider"], e["output"]) == ("amazon.nova-lite-v1:0", "bedrock", "Hi")
+
+
+def test_batch_lines_with_any_error_code_are_errors(tmp_path):
+    """An OpenAI Batch error line's code is whatever the API says (`batch_expired`, `model_not_found`...): its presence
+    makes the line an error, never a status named after the code; a success line with `"error": null` stays ok."""
+    ok = {"id": "batch_req_1", "custom_id": "a", "error": None, "response": {"status_code": 200, "request_id": "r1",
+          "body": {"id": "c1", "object": "chat.completion", "created": 1733000000, "model": "gpt-4o-mini",
+                   "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris."},
+                                "finish_reason": "stop"}], "usage": {"prompt_tokens": 9, "completion_tokens": 2}}}}
+    lines = [ok] + [{"id": f"batch_req_{i}", "custom_id": f"e{i}", "response": None,
+                     "error": {"code": code, "message": f"request {i} failed"}}
+                    for i, code in enumerate(("batch_expired", "batch_cancelled", "quota_exceeded_7"), start=2)]
+    p = tmp_path / "batch_output.jsonl"
+    p.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    t, _ = ingest(str(p))
+    rows = t.to_pylist()
+    assert [r["status"] for r in rows] == ["ok", "error", "error", "error"]
+    assert rows[0]["output"] == "Paris." and rows[0]["error"] is None
+    assert [r["error"] for r in rows[1:]] == [f"request {i} failed" for i in (2, 3, 4)]

@@ -39,8 +39,8 @@ MAPPING = Mapping(
         + [FieldSource("$.created_at", "duration_ms", end_path="$.completed_at")],
         "prompt_tokens": sources(*_each("usage", "prompt_tokens"), *_each("usage", "input_tokens")),
         "completion_tokens": sources(*_each("usage", "completion_tokens"), *_each("usage", "output_tokens")),
-        "status": sources(("response", "status_code"), ("response", "status", "code"), ("status",), ("error", "code"),
-                          transform="status"),
+        "status": sources(("response", "status_code"), ("response", "status", "code"), ("status",), transform="status")
+        + sources(("error", "code"), ("error", "message"), transform="error_if_present"),
         "error": sources(("error", "message"), ("response", "body", "error", "message"), transform="text"),
         "tool_calls": [FieldSource(p) for p in (
             "$.choices[*].message.tool_calls[*].function.name",
