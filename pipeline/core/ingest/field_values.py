@@ -6,10 +6,11 @@ import math
 import re
 import statistics
 
-from .mapping import NULL_TOKENS, json_path
+from .mapping import DURATION_TEXT, NULL_TOKENS, json_path
 from .record_paths import flatten
 
 _ISO = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)?$")
+_DURATION = re.compile(DURATION_TEXT, re.IGNORECASE)
 _EPOCHS = ((1e9, 4e9), (1e12, 4e12), (1e15, 4e15), (1e18, 4e18))
 # Words that are statuses or settings, never model text nor ids ("OK" is an HTTP reason phrase, "enabled" a setting)
 STATUS_WORDS = frozenset((
@@ -87,7 +88,7 @@ class FieldValues:
             return self._stats
         vals, nums, lens, reprs = self.values, [], [], set()
         c = dict.fromkeys(("str", "bool", "arr", "arr_str", "arr_obj", "obj", "ts", "epoch", "textless", "word",
-                           "idlike"), 0)
+                           "idlike", "dur"), 0)
         for x in vals:
             if isinstance(x, (list, dict)):
                 r = json.dumps(x, sort_keys=True)
@@ -111,6 +112,7 @@ class FieldValues:
                     c["bool"] += x.strip().lower() in ("true", "false")
                     c["ts"] += bool(_ISO.match(x.strip()))
                     c["word"] += x.strip().lower() in STATUS_WORDS
+                    c["dur"] += bool(_DURATION.match(x))  # "1.2s", "350ms": a duration with its unit
                     c["idlike"] += bool(_IDLIKE.search(x)) or len(x) >= 16
             reprs.add(r)
             lens.append(len(r))
@@ -175,6 +177,8 @@ def value_fit(role: str, st: dict, many: bool = False) -> tuple[float, str]:
     cat = st["k"] <= max(20, 0.1 * st["n"]) and st["len"] <= 64 and short
     if role == "ts":
         return st["ts"], f"{_pct(st['ts'])} parse as timestamps" + (" (epoch numbers)" if st["epoch"] > 0.5 else "")
+    if role in ("latency_ms", "ttft_ms") and st["dur"] > st["num"]:
+        return st["dur"], f"{_pct(st['dur'])} durations with their unit"
     if role in ("latency_ms", "cost_usd", "prompt_tokens", "completion_tokens"):
         fit = st["num"] * (1.0 if (st["min"] or 0) >= 0 else 0.3) * (0.1 if st["epoch"] > 0.5 else 1.0) * (1 - st["bool"])
         if role.endswith("tokens"):

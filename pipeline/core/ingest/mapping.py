@@ -20,11 +20,16 @@ TRANSFORMS = (
     "ts_us",
     "ts_ns",
     "duration_ms",  # (end_path - path) as milliseconds; both timestamps
+    "duration_text",  # a duration written with its unit(s) ("1.2s", "350ms", "12µs", "1m2.5s") as milliseconds
     "names",  # a list of names: the path must contain [*]; or a comma-separated string
     "status",  # normalized to ok / error / the raw value lower-cased
     "error_if_present",  # status: "error" when the value is there (an error code or object), else no status from it
 )
 
+# one or more <number><unit> parts (Rust's Duration debug "1.234s", Go's "1m2.5s", "350 ms"); units in DURATION_UNITS
+DURATION_TEXT = r"^\s*(\d+(\.\d+)?\s*(ns|us|µs|μs|ms|s|sec|secs|m|min|mins|h|hr|hrs)\s*)+$"
+DURATION_UNITS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "μs": 1e-3, "ms": 1.0, "s": 1e3, "sec": 1e3, "secs": 1e3,
+                  "m": 6e4, "min": 6e4, "mins": 6e4, "h": 3.6e6, "hr": 3.6e6, "hrs": 3.6e6}
 NULL_TOKENS = ("", "null", "none", "nan", "n/a", "na", "-", "nil", "undefined")
 ERROR_STATUSES = ("error", "failed", "failure", "fail", "exception", "timeout", "status_code_error", "err", "false", "cancelled")
 OK_STATUSES = ("ok", "success", "succeeded", "completed", "complete", "status_code_ok", "status_code_unset", "true", "done", "default", "unset")

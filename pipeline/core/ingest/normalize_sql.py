@@ -7,8 +7,8 @@ import re
 
 from .attributes_sql import FastAttributes, Shape, array_names, fast_attributes
 from ..entry_schema import CANONICAL_SCHEMA, ROLE_KINDS
-from .mapping import (ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, FieldSource, Mapping, attributes_patch, extract_sql,
-                      path_chain, sql_str, within_sql)
+from .mapping import (DURATION_TEXT, DURATION_UNITS, ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, FieldSource, Mapping,
+                      attributes_patch, extract_sql, path_chain, sql_str, within_sql)
 
 MAX_EPOCH_S = 253402300799  # 9999-12-31T23:59:59Z
 # token sets as anchored regexes: an IN list (or list_contains on a constant) is planned as a hash MARK join per use
@@ -65,6 +65,13 @@ def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None) -> 
             f"ELSE {lv} END)",
             False,
         )
+    if t == "duration_text":  # every <number><unit> part to ms, summed; anything else does not convert
+        units = " ".join(f"WHEN '{u}' THEN {f!r}" for u, f in DURATION_UNITS.items())
+        part = (f"TRY_CAST(regexp_extract(x, '[0-9.]+') AS DOUBLE) * "
+                f"(CASE regexp_extract(x, '[a-zµμ]+$') {units} END)")
+        return (f"(CASE WHEN regexp_full_match(lower({v}), '{DURATION_TEXT}') THEN list_sum(list_transform("
+                f"regexp_extract_all(replace(lower({v}), ' ', ''), '[0-9.]+[a-zµμ]+'), lambda x: {part}))"
+                f"{scale} END)", True)
     if t == "error_if_present":  # an error code's words vary by API (batch_expired...): its presence is the signal
         return f"(CASE WHEN {v} IS NULL OR {_is_null_token(v)} THEN NULL ELSE 'error' END)", False
     if t == "number":

@@ -203,7 +203,9 @@ def infer_schema(records: list[dict], overrides: Mapping | None = None) -> Infer
         items.sort(key=lambda t: sum(t[0].rows) / (len(t[0].rows) or 1), reverse=True)  # newest name first
         for f, sc, ev in items:
             scale, transform, path = 1.0, "auto", f.path
-            if role in ("latency_ms", "ttft_ms"):
+            if role in ("latency_ms", "ttft_ms") and stats[f.path]["dur"] > stats[f.path]["num"]:
+                transform, ev = "duration_text", f"{ev} -> ms from each value's unit"
+            elif role in ("latency_ms", "ttft_ms"):
                 scale, unit = _latency_scale(f, stats[f.path])
                 ev = f"{ev} -> {unit}" + (f" (x{scale:g})" if scale != 1.0 else "")
             if role == "cost_usd" and "cents" in snake(f.keys[-1]):
