@@ -31,8 +31,11 @@ DURATION_TEXT = r"^\s*(\d+(\.\d+)?\s*(ns|us|µs|μs|ms|s|sec|secs|m|min|mins|h|h
 DURATION_UNITS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "μs": 1e-3, "ms": 1.0, "s": 1e3, "sec": 1e3, "secs": 1e3,
                   "m": 6e4, "min": 6e4, "mins": 6e4, "h": 3.6e6, "hr": 3.6e6, "hrs": 3.6e6}
 NULL_TOKENS = ("", "null", "none", "nan", "n/a", "na", "-", "nil", "undefined")
-ERROR_STATUSES = ("error", "failed", "failure", "fail", "exception", "timeout", "status_code_error", "err", "false", "cancelled")
-OK_STATUSES = ("ok", "success", "succeeded", "completed", "complete", "status_code_ok", "status_code_unset", "true", "done", "default", "unset")
+# log levels count too, for a log line's level standing in for a status: ERROR/FATAL lines are errors, INFO/DEBUG ok
+ERROR_STATUSES = ("error", "failed", "failure", "fail", "exception", "timeout", "status_code_error", "err", "false",
+                  "cancelled", "fatal", "critical", "crit", "panic", "emerg", "emergency")
+OK_STATUSES = ("ok", "success", "succeeded", "completed", "complete", "status_code_ok", "status_code_unset", "true",
+               "done", "default", "unset", "info", "information", "informational", "debug", "trace", "notice")
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -364,7 +364,7 @@ def test_csv_and_logfmt_normalize_to_canonical_values():
     lf = Mapping({role: [FieldSource(path)] for role, path in paths.items()})
     lf_entries = normalize_records(read_logfmt(LOGFMT, "t").records, lf).entries
     assert lf_entries.select(["line", "status", "prompt_tokens", "latency_ms"]).to_pylist() == [
-        {"line": 1, "status": "info", "prompt_tokens": 42, "latency_ms": 812.5},
+        {"line": 1, "status": "ok", "prompt_tokens": 42, "latency_ms": 812.5},  # level info
         {"line": 3, "status": "error", "prompt_tokens": None, "latency_ms": None},
     ]
 
