@@ -40,6 +40,10 @@ def sql_literal(v) -> str:
 
 JSON_KINDS = ("json_valid", "json_type", "json_keys")
 FIRST_CHAR = sql_str(r"^[ \t\n\r]*(.)")
+# DuckDB's json_valid also takes NaN / Infinity tokens (`nan`, `[-inf]`), which JSON (RFC 8259) has not: outside string
+# literals a document's letters can only spell true, false, null or an exponent, never "nan" or "inf"
+STRING_LITERAL = sql_str(r'"(\\.|[^"\\])*"')
+NON_FINITE = sql_str(r"(?i)nan|inf")
 JSON_TYPES = ("OBJECT", "ARRAY", "STRING", "NUMBER", "BOOLEAN", "NULL")
 
 
@@ -54,7 +58,8 @@ def json_keys_col(field: str) -> str:
 def json_type_sql(c: str) -> str:
     """JSON type of a valid document from its first non-blank character; NULL when the text is not JSON."""
     first = f"regexp_extract({c}, {FIRST_CHAR}, 1)"
-    return (f"CASE WHEN json_valid({c}) THEN (CASE {first} WHEN '{{' THEN 'OBJECT' WHEN '[' THEN 'ARRAY' "
+    strict = f"json_valid({c}) AND NOT regexp_matches(regexp_replace({c}, {STRING_LITERAL}, '', 'g'), {NON_FINITE})"
+    return (f"CASE WHEN {strict} THEN (CASE {first} WHEN '{{' THEN 'OBJECT' WHEN '[' THEN 'ARRAY' "
             "WHEN '\"' THEN 'STRING' WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN' WHEN 'n' THEN 'NULL' "
             "ELSE 'NUMBER' END) END")
 

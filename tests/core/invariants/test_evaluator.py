@@ -36,9 +36,14 @@ def py_json_type(value) -> str:
     return "NUMBER"
 
 
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse(s):
+    """Strict JSON (RFC 8259): NaN and Infinity are not values."""
     try:
-        return True, json.loads(s)
+        return True, json.loads(s, parse_constant=_no_constant)
     except ValueError:
         return False, None
 
