@@ -10,7 +10,6 @@ Skips when Chromium or Playwright is missing, unless STRATA_REQUIRE_CHROMIUM=1 (
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.process_group import stop_group
 from tests.report_screenshot import chromium_path, launch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,12 +99,7 @@ def ui(tmp_path_factory):
         yield {"base": f"http://127.0.0.1:{port}", "port": port, "blocked": blocked, "log": log_path,
                "drops": sorted(p.name for p in (root / "drops").iterdir())}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
+        stop_group(proc)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,6 @@ pool). SLOW: 45-80 s per variant on a loaded 2-core machine, most of it the sens
 drop's tick and cold run processes."""
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ import yaml
 
 from pipeline.core.storage.store_delta import DeltaStore
 from pipeline.core.storage.store_duckdb import DuckDBFileStore
+from tests.process_group import stop_group
 
 from .runs import N_ROWS, blocked_steps, check_rows, error_messages, instance, overlaps, pool_steps, step_windows, \
     write_drop
@@ -95,12 +95,7 @@ def daemon(env: dict, log_path: Path):
     try:
         yield proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
+        stop_group(proc)
 
 
 def ingest_records(inst) -> list:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .pii_mask import mask_value
+from ..storage.atomic_file import write_text_atomic
 from .model import Invariant, plain
 
 FORMAT = "strata.invariants"
@@ -33,18 +33,11 @@ def save_baseline(invariants: list[Invariant], path: str | os.PathLike, metadata
         target += SUFFIX
     text = json.dumps(baseline_document(invariants, metadata), indent=1, sort_keys=False, allow_nan=False)
     if "://" in target and not target.startswith("file://"):
-        import fsspec
-
-        with fsspec.open(target, "w", encoding="utf-8", **(storage_options or {})) as fh:
-            fh.write(text)
+        write_text_atomic(target, text, storage_options)
         return target
-    local = Path(target.removeprefix("file://"))
-    local.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=local.parent, prefix=".tmp-", suffix=SUFFIX)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, local)
-    return str(local)
+    local = str(Path(target.removeprefix("file://")))
+    write_text_atomic(local, text)
+    return local
 
 
 def read_baseline_document(path: str | os.PathLike, storage_options: dict | None = None) -> dict:

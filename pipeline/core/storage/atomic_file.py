@@ -9,8 +9,8 @@ import fsspec
 
 
 def is_local(fs) -> bool:
-    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-    return protocol in ("file", "local")
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol or ())
+    return any(p in ("file", "local") for p in protocols)
 
 
 def put_atomic(fs, path: str, data: bytes) -> None:

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from ..entry_schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, TS_TYPE
 from ..ingest.records import Reject, rejects_to_table
 from ..ingest.sources import filesystem
+from .atomic_file import is_local
 from .lake_layout import (ENTRIES, QUARANTINE, VERSION_PREFIX, current_files, drop_dir, prune, published_drops,
                           read_manifest, write_manifest)
 
@@ -43,7 +44,7 @@ class DropWriter:
                  layout: str | None = None):
         self.lake_url, self.drop = lake_url.rstrip("/"), drop
         self.fs = filesystem(lake_url, storage_options)
-        self._local = self.fs.protocol in ("file", "local") or "file" in (self.fs.protocol or ())
+        self._local = is_local(self.fs)
         self.layout = layout or ("rename" if self._local else "versioned")
         if self.layout not in LAYOUTS:
             raise ValueError(f"lake layout must be one of {LAYOUTS}, not {self.layout!r}")
@@ -101,7 +102,7 @@ class DropWriter:
         """The commit point of a versioned write: one manifest object naming this version and its files."""
         write_manifest(self.fs, self.lake_url, self.drop, {
             "version": self.version, "drop": self.drop, "committed_at": datetime.now(timezone.utc).isoformat(),
-            "files": {ENTRIES: ["part-00000.parquet", INGEST_REPORT], QUARANTINE: ["rejects.parquet"]}}, self._local)
+            "files": {ENTRIES: ["part-00000.parquet", INGEST_REPORT], QUARANTINE: ["rejects.parquet"]}})
 
     def abort(self) -> None:
         try:

@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.parse
+
+from .atomic_file import put_atomic
 
 MANIFEST = "_current.json"
 VERSION_PREFIX = "v-"
@@ -33,19 +34,10 @@ def read_manifest(fs, lake_url: str, drop: str) -> dict | None:
         return None
 
 
-def write_manifest(fs, lake_url: str, drop: str, manifest: dict, local: bool) -> None:
+def write_manifest(fs, lake_url: str, drop: str, manifest: dict) -> None:
     """Publish: one PUT on an object store; locally a temporary file renamed over the manifest (also atomic)."""
     path = f"{fs._strip_protocol(drop_dir(lake_url, ENTRIES, drop))}/{MANIFEST}"
-    data = json.dumps(manifest, sort_keys=True).encode()
-    if local:
-        tmp = f"{path}.{manifest['version']}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    else:
-        fs.pipe_file(path, data)
+    put_atomic(fs, path, json.dumps(manifest, sort_keys=True).encode())
 
 
 def current_files(fs, lake_url: str, dataset: str, drop: str, manifest: dict | None = None,
