@@ -101,6 +101,7 @@ def _report_of_logs(args, build_report_data) -> dict:
         raise ValueError(f"{args.source}: no entries could be read ({result.rows_rejected} rejected)")
     with duckdb.connect(":memory:") as con:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         analyze_entries(con, entries, result.summary(), cfg, Path(str(args.source).rstrip("/")).name or "source")
         return build_report_data(con, entries, title=args.title)
 

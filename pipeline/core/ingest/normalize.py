@@ -28,6 +28,7 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for heavy scans, pinned to UTC so timestamps never depend on the host's zone."""
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # a query over 2 s would draw one on stdout (the CLI's JSON)
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con

@@ -105,8 +105,7 @@ def detect_evolution(records: pa.Table, con: duckdb.DuckDBPyConnection | None = 
         return SchemaEvolution()
     con = con or connect()
     idx = np.unique(np.linspace(0, n - 1, min(n, probe_rows)).astype(np.int64))
-    col = records.column("raw")  # scalar access: `take` on a chunked column concatenates every chunk first
-    probe = pa.table({"raw": pa.array([col[int(i)].as_py() for i in idx], pa.large_string()), "idx": pa.array(idx)})
+    probe = pa.table({"raw": take_rows(records.column("raw"), idx), "idx": pa.array(idx)})
     name = f"_strata_probe_{id(probe)}"
     con.register(name, probe)
     try:
@@ -205,3 +204,17 @@ def _locate(con, records: pa.Table, renames: list, added: list, removed: list, t
     out.added.sort(key=lambda t: t[1])
     out.removed.sort(key=lambda t: t[1])
     return out
+
+
+def take_rows(col: pa.ChunkedArray, idx: np.ndarray) -> pa.Array:
+    """col[idx] (idx sorted) taken chunk by chunk: `take` on a chunked column would concatenate every chunk first,
+    and scalar access costs a Python object per row."""
+    ends = np.cumsum([len(c) for c in col.chunks])
+    parts, lo = [], 0
+    for chunk, end in zip(col.chunks, ends):
+        start = end - len(chunk)
+        hi = int(np.searchsorted(idx, end))
+        if hi > lo:
+            parts.append(chunk.take(pa.array(idx[lo:hi] - start)))
+        lo = hi
+    return pa.concat_arrays(parts) if parts else pa.array([], col.type)

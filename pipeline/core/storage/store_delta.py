@@ -166,6 +166,7 @@ class DeltaStore(WarehouseStore):
         import duckdb
 
         con = duckdb.connect(":memory:")
+        con.execute("SET enable_progress_bar = false")
         for name in self.tables():
             dt = self._table(name)
             if dt is None:

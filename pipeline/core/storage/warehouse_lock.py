@@ -36,7 +36,9 @@ def connect_warehouse(path: str, read_only: bool = False, timeout_s: float = DEF
     delay = first_delay_s
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=config or {})
+            con = duckdb.connect(str(path), read_only=read_only, config=config or {})
+            con.execute("SET enable_progress_bar = false")  # a long query would draw one on stdout (CLI JSON)
+            return con
         except Exception as exc:  # noqa: BLE001 - only lock conflicts are retried, everything else is raised as is
             if not is_lock_conflict(exc):
                 raise

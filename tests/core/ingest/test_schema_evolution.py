@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.core.ingest.normalize import connect, normalize_records
 from pipeline.core.ingest.records import RECORDS_SCHEMA, records_from_dicts
-from pipeline.core.ingest.schema_evolution import FieldRename, SchemaEvolution, detect_evolution
+from pipeline.core.ingest.schema_evolution import FieldRename, SchemaEvolution, detect_evolution, take_rows
 from pipeline.core.ingest.schema_infer import infer_schema
 
 
@@ -118,3 +118,21 @@ def test_switch_near_the_edges(cut):
         assert all(r.first_new_line == cut + 1 for r in evo.renames)
     else:
         assert [(r.old_path, r.new_path, r.first_new_line) for r in evo.renames] == [("$.q", "$.question", cut + 1)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_take_rows_matches_a_take_on_the_concatenated_column(seed):
+    """The probe's chunk-by-chunk take (no concatenation of a large column) against the plain take."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(0, 7, size=rng.integers(1, 6))
+    chunks = [pa.array([f"r{seed}-{i}-{j}" for j in range(n)], pa.large_string()) for i, n in enumerate(sizes)]
+    col = pa.chunked_array(chunks, pa.large_string())
+    total = len(col)
+    idx = np.unique(rng.integers(0, max(total, 1), size=rng.integers(0, total + 1))) if total else np.empty(0, np.int64)
+    got = take_rows(col, idx.astype(np.int64))
+    assert got.to_pylist() == col.combine_chunks().take(pa.array(idx, pa.int64())).to_pylist()
+
+
+def test_duckdb_never_draws_a_progress_bar_on_stdout():
+    """A normalize query over 2 s would otherwise print DuckDB's bar into `strata ingest --format json` output."""
+    assert connect().sql("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]
