@@ -102,6 +102,27 @@ def test_hourly_files_in_key_order_three_objects_interleaved(tmp_path):
     assert kept == {"T10.log": 2, "T11.log": 1, "T12.log": 1}  # the finish line of an unknown request: its own record
 
 
+def test_finish_line_read_before_its_received_line_joins(tmp_path):
+    """Names outside the rotation schemes list `10.log` before `9.log`: the finish lines are read first. Each request
+    still comes out once, at its Received line, with its prompt, the finish line's tokens and the span between."""
+    files = {
+        "10.log": [req_finished(20, "a-1", 7, 3), finished(21, "a-2"), finished(22, "a-lone"), received(23, "a-3", "c")],
+        "9.log": [chatter(0), received(10, "a-1", "first"), received(12, "a-2", "second")],
+        "11.log": [req_finished(30, "a-3", 5, 1, elapsed=7.0)],
+    }
+    write_drop(tmp_path, files)
+    rows, report = run_drop(tmp_path)
+    got = sorted((Path(r["source"]).name, r["line"], r["request_id"], r["input"], r["prompt_tokens"],
+                  r["completion_tokens"], r["latency_ms"], str(r["ts"])[:19]) for r in vllm(rows))
+    assert got == [("10.log", 3, "a-lone", None, None, None, None, "2026-12-01 10:00:22"),
+                   ("10.log", 4, "a-3", "c", 5, 1, 7000.0, "2026-12-01 10:00:23"),
+                   ("9.log", 2, "a-1", "first", 7, 3, 1500.0, "2026-12-01 10:00:10"),
+                   ("9.log", 3, "a-2", "second", 3, None, 9000.0, "2026-12-01 10:00:12")]
+    kept = {Path(s["url"]).name: s["rows_kept"] for s in report["sources"]}
+    assert kept == {"10.log": 2, "9.log": 2, "11.log": 0}
+    assert report["rows_read"] == report["rows_kept"] == 4
+
+
 def test_a_failing_object_leaves_the_rest_joined(tmp_path):
     """The middle generation is a dangling link and another object is binary: the request still joins over them."""
     folder = write_drop(tmp_path, {"vllm.log.3": [received(0, "q-1", "spans three")], "vllm.log.1": [chatter(5)],

@@ -12,7 +12,9 @@ objects are fed in reading order (`begin` each), requests still open at the end 
 and a record closed in a later object is handed over in `carried` (its object's own table is already out). Memory is
 bounded: past `max_open` requests without a finish line the oldest is emitted and marked `joined.incomplete`;
 requests still open at the end of the drop (the last object) are emitted and marked `joined.open`. A second finish
-line joins a finished request within one object.
+line joins a finished request within one object. A finish line whose request has shown no opening line yet waits for
+the drop's later objects (their names may not say which is older: `10.log` lists before `9.log`); an opening line
+there joins it, at the opening line's object and line, and what still waits when the drop ends is emitted as read.
 """
 from __future__ import annotations
 
@@ -79,6 +81,7 @@ class RequestJoiner:
         self.max_open = max(1, MAX_OPEN if max_open is None else max_open)
         self._open: OrderedDict[str, tuple[str, int, dict]] = OrderedDict()
         self._recent: OrderedDict[str, dict] = OrderedDict()
+        self._early: OrderedDict[str, tuple[str, int, dict]] = OrderedDict()  # finished, no opening line seen yet
         self._out: list[tuple[int, dict]] = []
         self.carried: list[tuple[str, int, dict]] = []  # (object, line, record) of earlier objects, closed since
         self.source, self.last = "", True
@@ -90,9 +93,13 @@ class RequestJoiner:
 
     def add(self, line: int, kind: str, f: dict) -> None:
         rid = f.get("request_id") or f"#{self.source}:{line}"
-        if rid not in self._open and rid not in self._recent:  # recent vLLM: the engine's id is the API's + "-<8 hex>"
+        known = lambda r: r in self._open or r in self._recent or r in self._early  # noqa: E731
+        if not known(rid):  # recent vLLM: the engine's id is the API's + "-<8 hex>"
             base = _SUFFIX.sub("", rid)
-            rid = base if base in self._open or base in self._recent else rid
+            rid = base if known(base) else rid
+        if rid in self._early:
+            self._join_early(rid, line, kind, f)
+            return
         rec = self._recent.get(rid)
         if rec is None:
             if rid not in self._open:
@@ -102,11 +109,35 @@ class RequestJoiner:
         _merge(rec, kind, f)
         if kind in TERMINAL and rid in self._open and not f.get("delta"):
             source, first, rec = self._open.pop(rid)
-            self._close(source, first, rid, rec)
+            if "prompt" in rec or self.last or rid.startswith("#"):
+                self._close(source, first, rid, rec)
+            else:  # its opening line may be in an object read later
+                self._early[rid] = (source, first, rec)
+                if len(self._early) > self.max_open:  # the budget: the oldest is emitted as read
+                    _, (src, at, old) = self._early.popitem(last=False)
+                    self._close(src, at, None, old)
         while len(self._open) > self.max_open:
             rid, (source, first, rec) = self._open.popitem(last=False)
             rec["joined"]["incomplete"] = True  # the open-request budget was reached before its finish line
             self._close(source, first, None, rec)
+
+    def _join_early(self, rid: str, line: int, kind: str, f: dict) -> None:
+        """A line of a request that finished in an object read earlier: an opening line joins it and closes it where
+        the request began (this object and line); any other line (a second finish line) is merged and it waits on."""
+        source, first, rec = self._early[rid]
+        if kind not in OPENING:
+            _merge(rec, kind, f)
+            return
+        del self._early[rid]
+        for k in ("ts", "log_time"):  # those were the finish line's (kept as end_ts / end_log_time): the request's
+            rec.pop(k, None)          # time is its opening line's
+        _merge(rec, kind, f)
+        self._close(self.source, line, rid, rec)
+
+    def _flush_early(self) -> None:
+        for source, first, rec in self._early.values():
+            self._close(source, first, None, rec)
+        self._early.clear()
 
     def _close(self, source: str, line: int, rid: str | None, rec: dict) -> None:
         if source == self.source:
@@ -122,6 +153,7 @@ class RequestJoiner:
         """The current object's records (its own requests closed, and all of them open if it is the last object);
         its requests still open otherwise wait for the next objects."""
         if self.last:
+            self._flush_early()
             for rid, (source, first, rec) in list(self._open.items()):
                 rec["joined"]["open"] = True  # no finish line before the log ended
                 self._close(source, first, None, rec)
@@ -140,6 +172,7 @@ class RequestJoiner:
     def take_carried(self, final: bool = False) -> list[tuple[str, int, dict]]:
         """Records of earlier objects closed since the last call (all still open too, marked, when `final`)."""
         if final:
+            self._flush_early()
             for source, first, rec in self._open.values():
                 rec["joined"]["open"] = True
                 self.carried.append((source, first, rec))
