@@ -31,11 +31,13 @@ DURATION_TEXT = r"^\s*(\d+(\.\d+)?\s*(ns|us|µs|μs|ms|s|sec|secs|m|min|mins|h|h
 DURATION_UNITS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "μs": 1e-3, "ms": 1.0, "s": 1e3, "sec": 1e3, "secs": 1e3,
                   "m": 6e4, "min": 6e4, "mins": 6e4, "h": 3.6e6, "hr": 3.6e6, "hrs": 3.6e6}
 NULL_TOKENS = ("", "null", "none", "nan", "n/a", "na", "-", "nil", "undefined")
-# log levels count too, for a log line's level standing in for a status: ERROR/FATAL lines are errors, INFO/DEBUG ok
+# log levels and severities count too, for a log line's level standing in for a status: ERROR/FATAL/ALERT lines are
+# errors; INFO/DEBUG lines and WARN ones (a request that logged a warning did not fail) ok
 ERROR_STATUSES = ("error", "failed", "failure", "fail", "exception", "timeout", "status_code_error", "err", "false",
-                  "cancelled", "fatal", "critical", "crit", "panic", "emerg", "emergency")
+                  "cancelled", "fatal", "critical", "crit", "panic", "alert", "emerg", "emergency")
 OK_STATUSES = ("ok", "success", "succeeded", "completed", "complete", "status_code_ok", "status_code_unset", "true",
-               "done", "default", "unset", "info", "information", "informational", "debug", "trace", "notice")
+               "done", "default", "unset", "info", "information", "informational", "debug", "trace", "notice", "warn",
+               "warning")
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

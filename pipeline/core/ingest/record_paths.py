@@ -1,30 +1,34 @@
 """Record paths for inference: flattening a record into key tuples, reading JSON held in strings on the way."""
 from __future__ import annotations
 
-import json
-
 from .mapping import DECODE, json_path
+from .records import load_record
 
 UNADDRESSABLE = ("", "*")  # keys a role path cannot name (the empty key; "*" is the array wildcard)
 MAX_DECODE_CHARS = 1 << 20  # a longer JSON string is profiled as the string it is (noted), never parsed
+_OPENERS = {False: "{[ \t\r\n", True: '"{[ \t\r\n'}  # first characters of JSON text: objects and arrays (, strings)
+_ENDS = {False: (("{", "}"), ("[", "]")), True: (("{", "}"), ("[", "]"), ('"', '"'))}
 
 
-def decoded_json(v, skipped: set | None = None, keys: tuple = ()):
-    """The object or array a string holds as JSON (`{...}` / `[...]`), else None: invalid JSON stays a string."""
-    if not isinstance(v, str) or len(v) < 2 or v[0] not in "{[ \t\r\n":  # most strings end here, copy-free
+def decoded_json(v, skipped: set | None = None, keys: tuple = (), limit: int | None = MAX_DECODE_CHARS,
+                 strings: bool = False):
+    """The object or array a string holds as JSON (`{...}` / `[...]`), else None: invalid JSON stays a string.
+
+    The one decoder of JSON held in strings (inference here, vendor adapters through `vendors.base.decode_json`):
+    NaN/Infinity and overflowing numbers read as null, as in records; a string over `limit` characters is not parsed
+    (its path goes to `skipped`); `strings` also undoes a JSON string literal ('"{...}"' -> '{...}': double encoding).
+    """
+    if not isinstance(v, str) or len(v) < 2 or v[0] not in _OPENERS[strings]:  # most strings end here, copy-free
         return None
     s = v.strip()
-    if not s or (s[0], s[-1]) not in (("{", "}"), ("[", "]")):
+    if not s or (s[0], s[-1]) not in _ENDS[strings]:
         return None
-    if len(s) > MAX_DECODE_CHARS:
+    if limit is not None and len(s) > limit:
         if skipped is not None:
             skipped.add(json_path(*keys))
         return None
-    try:
-        d = json.loads(s)
-    except (ValueError, RecursionError):
-        return None
-    return d if isinstance(d, (dict, list)) and d else None
+    d = load_record(s)
+    return d if isinstance(d, (dict, list)) or (strings and isinstance(d, str)) else None
 
 
 def flatten(obj: dict, prefix: tuple, depth: int, max_depth: int, out: dict, arrays: bool = True,
@@ -63,7 +67,7 @@ def _walk(obj: dict, prefix: tuple, depth: int, max_depth: int, out: dict, array
         out[keys] = v
         if isinstance(v, str) and not in_array and depth < max_depth:
             d = decoded_json(v, skipped, keys)
-            if d is not None:
+            if d:  # an empty object or array has nothing to read on
                 later.append((keys, d, depth))
         if arrays:
             _elements(v, keys, depth, max_depth, out)

@@ -7,6 +7,9 @@ import re
 UNITS = {"ms": 1.0, "millis": 1.0, "milliseconds": 1.0, "s": 1000.0, "sec": 1000.0, "secs": 1000.0, "seconds": 1000.0,
          "us": 1e-3, "micros": 1e-3, "microseconds": 1e-3, "ns": 1e-6, "nanos": 1e-6, "nanoseconds": 1e-6}
 _U = "(_(" + "|".join(UNITS) + "))?"
+# a log line's level or severity (GCP Cloud Logging `severity`, OTel logs `severity_text` / `severityText`): a status
+# only when written as words; OTel's numeric `severity_number` is not named here
+LOG_LEVEL_KEY = r"^(level|log_level|levelname|severity|severity_text)$"
 # role -> [(regex over the snake_case key, strength)]; strength 1.0 is an unambiguous name
 _RULES: dict[str, list[tuple[str, float]]] = {
     "ts": [(r"^(timestamp|ts|created_at|created|datetime|event_time|event_timestamp|logged_at|time_stamp"
@@ -48,7 +51,7 @@ _RULES: dict[str, list[tuple[str, float]]] = {
     "ttft_ms": [(r"^(ttft|time_to_first_token|first_token|first_token_latency|time_to_first_byte|ttfb"
                  r"|first_token_time)" + _U + "$", 1.0), (r"(^|_)(ttft|first_token)(_|$)", 0.8)],
     "status": [(r"^(status|status_code|http_status|http_status_code|success|ok|succeeded|response_status)$", 1.0),
-               (r"^state$", 0.6), (r"^level$", 0.4)],
+               (r"^state$", 0.6), (LOG_LEVEL_KEY, 0.4)],
     "error": [(r"^(error|error_message|exception|err|error_msg|error_type|failure_reason|error_detail|errors|stack_trace"
                r"|traceback)$", 1.0), (r"(^|_)(error|exception)(_|$)", 0.7)],
     "tool_calls": [(r"^(tools|tool_calls|function_calls|tools_used|tool_names|functions|tool_use|tool_uses|tools_called)$", 1.0),
@@ -136,6 +139,11 @@ def name_scores(keys: tuple) -> dict[str, tuple[float, str]]:
                 return {r: (0.9 * v, f"'{leaf}' under '{a}' matches {r}") for r, v in ctx.items()}
     scale = 1.0 if not anc or snake(leaf) != "id" else 0.7
     return {r: (v * scale, f"name '{leaf}' matches {r}") for r, v in key_rules(leaf).items()}
+
+
+def is_log_level(key) -> bool:
+    """Whether a key names a log line's level or severity (`level`, `severity`, `severityText`...)."""
+    return re.match(LOG_LEVEL_KEY, _translated(key)) is not None
 
 
 def unit_scale(key) -> tuple[float, str] | None:

@@ -10,7 +10,7 @@ from ..entry_schema import ROLE_KINDS
 from .field_values import REQUEST_SIDE, RESPONSE_SIDE, FieldValues, collect, value_fit, value_kind
 from .mapping import DECODE, FieldSource, Mapping, json_path
 from .record_paths import MAX_DECODE_CHARS
-from .role_names import ROLE_NAMES, name_scores, snake, unit_scale
+from .role_names import ROLE_NAMES, is_log_level, name_scores, snake, unit_scale
 
 MIN_CONFIDENCE = 0.3
 DECODED_WHOLE = 0.85  # score factor for a string read as a JSON object, taken whole (its fields are candidates too)
@@ -67,6 +67,10 @@ def score_field(f: FieldValues, role: str, st: dict) -> tuple[float, str]:
     if f.many and role not in LIST_ROLES:
         return 0.0, ""
     name, why = name_scores(f.keys).get(role, (0.0, ""))
+    if role == "status" and name and st["num"] > 0.5 and is_log_level(f.keys[-1]):
+        # numeric levels (pino's 30/50, syslog's 0-7, OTel's 1-24) have scales the status transform, which reads
+        # numbers as HTTP codes, would read as all "ok": no status beats a wrong one
+        return 0.0, f"{why}; numeric log levels are not HTTP status codes"
     vf, vwhy = value_fit(role, st, f.many)
     if name:
         score = name * (0.2 + 0.8 * vf)

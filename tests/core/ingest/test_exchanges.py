@@ -214,3 +214,126 @@ def test_a_message_field_of_a_successful_unknown_api_is_no_error(tmp_path):
     e, _ = one(tmp_path, vcr("https://api.anthropic.com/v1/messages", {}, {"type": "error", "error": {
         "type": "overloaded_error", "message": "Overloaded"}}, code=529), "e.json")
     assert (e["status"], e["error"], e["output"]) == ("error", "Overloaded", None)
+
+
+GEMINI_URL = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
+GEMINI_REQ = {"contents": [{"role": "user", "parts": [{"text": "something it will not answer"}]}]}
+RATINGS = [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True},
+           {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"}]
+
+
+def test_gemini_blocked_prompt_is_an_error_without_output(tmp_path):
+    resp = {"promptFeedback": {"blockReason": "SAFETY", "safetyRatings": RATINGS},
+            "usageMetadata": {"promptTokenCount": 8, "totalTokenCount": 8}, "modelVersion": "gemini-2.5-flash",
+            "responseId": "resp-b1"}
+    e, r = one(tmp_path, vcr(GEMINI_URL, GEMINI_REQ, resp, as_string=True))
+    assert r.vendors == {"http_exchange": 1}
+    assert (e["status"], e["error"], e["output"]) == ("error", "blocked: SAFETY", None)
+    assert (e["model"], e["provider"], e["prompt_tokens"], e["request_id"]) == ("gemini-2.5-flash", "google", 8, "resp-b1")
+
+
+def test_gemini_blocked_prompt_without_usage_is_still_read():
+    read = read_response({"promptFeedback": {"blockReason": "BLOCKLIST",
+                                             "blockReasonMessage": "The prompt contains blocked terms."}})
+    assert (read["refused"], read["output"], read["shape_provider"]) == (
+        "blocked: BLOCKLIST (The prompt contains blocked terms.)", None, "google")
+
+
+@pytest.mark.parametrize("finish", ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII"])
+def test_gemini_candidate_stopped_by_safety_is_an_error(tmp_path, finish):
+    resp = {"candidates": [{"content": {"role": "model"}, "finishReason": finish, "index": 0,
+                            "safetyRatings": RATINGS}],
+            "usageMetadata": {"promptTokenCount": 6, "totalTokenCount": 6}, "modelVersion": "gemini-2.5-flash"}
+    e, _ = one(tmp_path, vcr(GEMINI_URL, GEMINI_REQ, resp))
+    assert (e["status"], e["error"], e["output"], e["prompt_tokens"]) == ("error", f"blocked: {finish}", None, 6)
+
+
+@pytest.mark.parametrize("finish", ["STOP", "MAX_TOKENS", None])
+def test_gemini_ordinary_finish_is_ok(tmp_path, finish):
+    resp = {"candidates": [{"content": {"role": "model", "parts": [{"text": "An answer."}]}, "finishReason": finish}],
+            "usageMetadata": {"promptTokenCount": 6, "candidatesTokenCount": 3}, "modelVersion": "gemini-2.5-flash"}
+    e, _ = one(tmp_path, vcr(GEMINI_URL, GEMINI_REQ, resp))
+    assert (e["status"], e["error"], e["output"]) == ("ok", None, "An answer.")
+
+
+def test_gemini_stream_cut_by_safety_keeps_no_partial_output(tmp_path):
+    chunks = [{"candidates": [{"content": {"role": "model", "parts": [{"text": "Step one is to"}]}}],
+               "modelVersion": "gemini-2.5-flash", "responseId": "resp-s1"},
+              {"candidates": [{"content": {"role": "model"}, "finishReason": "SAFETY", "safetyRatings": RATINGS}],
+               "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 4}}]
+    sse = "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in chunks)
+    blocked = "data: " + json.dumps({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
+                                     "usageMetadata": {"promptTokenCount": 9}, "modelVersion": "gemini-2.5-flash"})
+    url = GEMINI_URL.replace(":generateContent", ":streamGenerateContent?alt=sse")
+    e, _ = one(tmp_path, vcr(url, GEMINI_REQ, {"string": sse}))
+    assert (e["status"], e["error"], e["output"], e["request_id"]) == ("error", "blocked: SAFETY", None, "resp-s1")
+    e, _ = one(tmp_path, vcr(url, GEMINI_REQ, {"string": blocked + "\r\n\r\n"}), "b.json")
+    assert (e["status"], e["error"], e["output"], e["prompt_tokens"]) == ("error", "blocked: PROHIBITED_CONTENT", None, 9)
+
+
+def test_openai_content_filter_is_an_error(tmp_path):
+    chat = {"id": "chatcmpl-f1", "object": "chat.completion", "created": 1740473775, "model": "gpt-4o-2024-08-06",
+            "choices": [{"index": 0, "finish_reason": "content_filter", "message": {"role": "assistant", "content": None},
+                         "content_filter_results": {"violence": {"filtered": True, "severity": "high"}}}],
+            "usage": {"prompt_tokens": 21, "completion_tokens": 0}}
+    e, r = one(tmp_path, vcr("https://acme.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=1",
+                             {"messages": [{"role": "user", "content": "x"}]}, chat))
+    assert r.vendors == {"http_exchange": 1}
+    assert (e["provider"], e["status"], e["error"], e["output"], e["prompt_tokens"]) == (
+        "azure", "error", "blocked: content_filter", None, 21)
+    responses = {"id": "resp_1", "object": "response", "created_at": 1740473775, "model": "gpt-4.1", "status": "incomplete",
+                 "incomplete_details": {"reason": "content_filter"}, "output": [],
+                 "usage": {"input_tokens": 12, "output_tokens": 0}}
+    e, _ = one(tmp_path, vcr("https://api.openai.com/v1/responses", {"input": "x"}, responses, as_string=True), "r.json")
+    assert (e["status"], e["error"], e["output"], e["prompt_tokens"]) == ("error", "blocked: content_filter", None, 12)
+    ok = dict(chat, choices=[dict(chat["choices"][0], finish_reason="stop", message={"role": "assistant", "content": "Hi"})])
+    e, _ = one(tmp_path, vcr("https://acme.openai.azure.com/openai/deployments/d/chat/completions", {}, ok), "ok.json")
+    assert (e["status"], e["error"], e["output"]) == ("ok", None, "Hi")
+
+
+def test_anthropic_refusal_is_an_error(tmp_path):
+    resp = {"id": "msg_r1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [],
+            "stop_reason": "refusal", "usage": {"input_tokens": 30, "output_tokens": 0}}
+    e, _ = one(tmp_path, vcr("https://api.anthropic.com/v1/messages", {"model": "claude-sonnet-4-5", "messages": []},
+                             resp, as_string=True))
+    assert (e["status"], e["error"], e["output"], e["prompt_tokens"]) == ("error", "blocked: refusal", None, 30)
+    batch = {"custom_id": "req-7", "result": {"type": "succeeded", "message": dict(resp, content=[
+        {"type": "text", "text": "I can"}])}}
+    e, r = one(tmp_path, batch, "batch.json")
+    assert r.vendors == {"anthropic_batch": 1}
+    assert (e["status"], e["error"], e["output"]) == ("error", "blocked: refusal", None)
+
+
+def test_bedrock_content_filtered_and_blocking_guardrail_are_errors(tmp_path):
+    url = "https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.nova-lite-v1%3A0/converse"
+    req = {"messages": [{"role": "user", "content": [{"text": "x"}]}]}
+    usage = {"inputTokens": 11, "outputTokens": 9, "totalTokens": 20}
+    filtered = {"output": {"message": {"role": "assistant", "content": []}}, "stopReason": "content_filtered",
+                "usage": usage, "metrics": {"latencyMs": 90}}
+    e, _ = one(tmp_path, vcr(url, req, filtered))
+    assert (e["status"], e["error"], e["output"], e["latency_ms"]) == ("error", "blocked: content_filtered", None, 90.0)
+    blocked = {"output": {"message": {"role": "assistant", "content": [{"text": "Sorry, I cannot answer that."}]}},
+               "stopReason": "guardrail_intervened", "usage": usage, "metrics": {"latencyMs": 120},
+               "trace": {"guardrail": {"inputAssessment": {"g1": {"topicPolicy": {"topics": [
+                   {"name": "Investments", "type": "DENY", "action": "BLOCKED"}]}}}}}}
+    e, _ = one(tmp_path, vcr(url, req, blocked), "g.json")
+    assert (e["status"], e["error"], e["output"]) == ("error", "blocked: guardrail_intervened", None)
+    masked = dict(blocked, output={"message": {"role": "assistant", "content": [{"text": "{NAME} lives here."}]}},
+                  trace={"guardrail": {"outputAssessments": {"g1": [{"sensitiveInformationPolicy": {"piiEntities": [
+                      {"action": "ANONYMIZED", "match": "Ann", "type": "NAME"}]}}]}}})
+    e, _ = one(tmp_path, vcr(url, req, masked), "m.json")
+    assert (e["status"], e["error"], e["output"]) == ("ok", None, "{NAME} lives here.")
+    untraced = {k: v for k, v in blocked.items() if k != "trace"}  # no trace: nothing says it blocked
+    e, _ = one(tmp_path, vcr(url, req, untraced), "u.json")
+    assert (e["status"], e["output"]) == ("ok", "Sorry, I cannot answer that.")
+
+
+def test_bedrock_invocation_log_titan_content_filtered(tmp_path):
+    rec = {"schemaType": "ModelInvocationLog", "timestamp": "2025-03-01T10:00:00Z", "requestId": "rq-f",
+           "modelId": "amazon.titan-text-express-v1", "operation": "InvokeModel",
+           "input": {"inputTokenCount": 12, "inputBodyJson": {"inputText": "x"}},
+           "output": {"outputTokenCount": 0, "outputBodyJson": {"inputTextTokenCount": 12, "results": [
+               {"tokenCount": 0, "outputText": "", "completionReason": "CONTENT_FILTERED"}]}}}
+    e, r = one(tmp_path, rec, "b.json")
+    assert r.vendors == {"bedrock_logs": 1}
+    assert (e["status"], e["error"], e["output"], e["prompt_tokens"]) == ("error", "blocked: CONTENT_FILTERED", None, 12)

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from pipeline.core.ingest.engine import ingest
 from pipeline.core.ingest.field_values import FIELD_BUDGET
 from pipeline.core.ingest.mapping import DECODE, extract_sql, json_path, path_chain
-from pipeline.core.ingest.record_paths import MAX_DECODE_CHARS, flatten
+from pipeline.core.ingest.record_paths import MAX_DECODE_CHARS, decoded_json, flatten
 from pipeline.core.ingest.schema_infer import infer_schema
+from pipeline.core.ingest.vendors.base import decode_json
 
 
 def roles(records):
@@ -141,6 +142,28 @@ def test_invalid_json_strings_stay_strings():
         flat = {}
         flatten({"m": v}, (), 1, 64, flat)
         assert flat == {("m",): v}
+
+
+def test_one_decoder_for_inference_and_adapters():
+    """Inference (`decoded_json`) and vendor adapters (`decode_json`) decode JSON strings alike: NaN, Infinity and
+    overflowing numbers as null, invalid JSON left alone; only adapters undo a double encoding and read past the size
+    limit (inference leaves an overlong string as text and notes it)."""
+    text = '{"model": "m-1", "score": NaN, "inf": -Infinity, "big": 1e999, "n": [1.5, 2]}'
+    want = {"model": "m-1", "score": None, "inf": None, "big": None, "n": [1.5, 2]}
+    assert decoded_json(text) == want and decode_json(text) == want
+    assert decoded_json("  [1, {\"a\": NaN}]\n") == [1, {"a": None}] == decode_json("  [1, {\"a\": NaN}]\n")
+    double = json.dumps(text)
+    assert decode_json(double) == want and decoded_json(double) is None and decoded_json(double, strings=True) == text
+    for v in ("{not json}", "[1, 2", "{'single': 'quotes'}", "[INST] hi [/INST]", '"open', "plain", "NaN", "12"):
+        assert decoded_json(v) is None and decoded_json(v, strings=True) is None and decode_json(v) == v
+    assert (decoded_json("{}"), decoded_json("[]"), decode_json("{}"), decode_json("[]")) == ({}, [], {}, [])
+    long = json.dumps({"text": "x" * (MAX_DECODE_CHARS + 10)})
+    skipped = set()
+    assert decoded_json(long, skipped, ("body",)) is None and skipped == {"$.body"}
+    assert decode_json(long) == {"text": "x" * (MAX_DECODE_CHARS + 10)}
+    flat = {}
+    flatten({"m": '{"a": NaN, "b": 2}'}, (), 1, 64, flat)
+    assert flat[("m", DECODE, "a")] is None and flat[("m", DECODE, "b")] == 2
 
 
 def test_path_chain_splits_only_outside_quoted_keys():

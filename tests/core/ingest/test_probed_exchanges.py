@@ -194,3 +194,27 @@ def test_batch_lines_with_any_error_code_are_errors(tmp_path):
     assert [r["status"] for r in rows] == ["ok", "error", "error", "error"]
     assert rows[0]["output"] == "Paris." and rows[0]["error"] is None
     assert [r["error"] for r in rows[1:]] == [f"request {i} failed" for i in (2, 3, 4)]
+
+
+def test_litellm_and_helicone_read_provider_refusals(tmp_path):
+    """A content-filtered answer logged as a success by the proxy is an error all the same, with the block's reason."""
+    filtered = {"id": "chatcmpl-9", "object": "chat.completion", "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "finish_reason": "content_filter", "message": {"role": "assistant",
+                                                                                     "content": None}}],
+                "usage": {"prompt_tokens": 14, "completion_tokens": 0}}
+    rows, r = entries(tmp_path, [spend_row("ok-1", "success", {}), spend_row("cf-1", "success", {},
+                                                                             response=json.dumps(filtered))])
+    assert r.vendors == {"litellm": 1}
+    assert [(e["request_id"], e["status"], e["error"], e["output"]) for e in rows] == [
+        ("ok-1", "ok", None, None), ("cf-1", "error", "blocked: content_filter", None)]
+    base = {"request_created_at": "2025-04-04T10:00:00.000Z", "delay_ms": 900, "request_properties": {},
+            "provider": "GOOGLE", "model": "gemini-2.0-flash", "response_status": 200,
+            "request_body": {"contents": [{"role": "user", "parts": [{"text": "q"}]}]}}
+    rows, r = entries(tmp_path, {"data": [
+        {**base, "request_id": "h-1", "response_body": {"promptFeedback": {"blockReason": "SAFETY"},
+                                                        "usageMetadata": {"promptTokenCount": 4}}},
+        {**base, "request_id": "h-2", "response_body": {"candidates": [{"content": {"role": "model", "parts": [
+            {"text": "Fine."}]}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 4}}}]}, "h.json")
+    assert r.vendors == {"helicone": 1}
+    assert [(e["status"], e["error"], e["output"]) for e in rows] == [("error", "blocked: SAFETY", None),
+                                                                     ("ok", None, "Fine.")]

@@ -13,18 +13,18 @@ def expand(rec: dict) -> list[dict]:
     result = as_dict(rec.get("result"))
     kind = str(result.get("type") or "")
     read = read_response(result.get("message")) if kind == "succeeded" else {}
-    failed = kind != "succeeded"
+    failed = kind != "succeeded" or read.get("refused") is not None
     return [{
         "request_id": read.get("request_id"),
         "model": read.get("model"),
         "provider": "anthropic",
-        "output": read.get("output"),
+        "output": None if failed else read.get("output"),
         "prompt_tokens": read.get("prompt_tokens"),
         "completion_tokens": read.get("completion_tokens"),
         "tool_calls": read.get("tool_calls") or [],
         "status": "error" if failed else "ok",
-        "error": first(dig(result, "error", "error", "message"), dig(result, "error", "message"), kind or "no result")
-        if failed else None,
+        "error": first(dig(result, "error", "error", "message"), dig(result, "error", "message"), read.get("refused"),
+                       kind or "no result") if failed else None,
         "vendor_detail": {"custom_id": rec.get("custom_id"), "result_type": kind,
                           "finish_reason": read.get("finish_reason")},
     }]

@@ -1,13 +1,13 @@
 """The vendor adapter contract, plus the value helpers adapters share (JSON decoding, time parsing, flat mapping)."""
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ..mapping import FieldSource, Mapping, json_path
+from ..record_paths import decoded_json
 from .streams import assemble, looks_like_sse
 
 
@@ -78,7 +78,8 @@ def to_float(v: Any) -> float | None:
 
 def decode_json(v: Any, depth: int = 2) -> Any:
     """Undo JSON-in-a-string encoding (vendors double-encode inputs, metadata and attribute values); a recorded stream
-    (SSE transcript, chunk array, AWS event-stream bytes) becomes the one response it streamed (streams.assemble)."""
+    (SSE transcript, chunk array, AWS event-stream bytes) becomes the one response it streamed (streams.assemble).
+    Strings are decoded by `record_paths.decoded_json`, with no size limit: an adapter reads a big body whole."""
     for _ in range(depth):
         if not isinstance(v, str):
             break
@@ -89,10 +90,10 @@ def decode_json(v: Any, depth: int = 2) -> Any:
             return assemble(v) or v
         if not s or s[0] not in '"{[':
             break
-        try:
-            v = json.loads(s)
-        except (ValueError, RecursionError):  # nesting past the parser's limit: kept as the text it is
+        d = decoded_json(s, limit=None, strings=True)
+        if d is None:  # not JSON (or nested past the parser's limit): kept as the text it is
             return (assemble(s) or v) if s[0] == "{" and "\n" in s else v  # JSON lines of a recorded stream
+        v = d
     if isinstance(v, list) and v and isinstance(v[0], (dict, str)):
         return assemble(v) or v
     return v

@@ -14,7 +14,7 @@ def expand(rec: dict) -> list[dict]:
     inp, out = as_dict(rec.get("input")), as_dict(rec.get("output"))
     body = out.get("outputBodyJson")
     read = read_response(body)
-    err = first(rec.get("errorCode"), error_of(body) if not read else None)
+    err = first(rec.get("errorCode"), error_of(body) if not read else None, read.get("refused"))
     return [{
         "ts": rec.get("timestamp"),
         "request_id": rec.get("requestId"),

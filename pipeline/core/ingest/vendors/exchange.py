@@ -85,7 +85,8 @@ def exchange_entry(p: dict) -> dict:
     # a failed status: any error text of the body; otherwise only an explicit {"error": ...} makes it an error (also
     # in a readable body: a Responses object of a failed call comes with HTTP 200, `status: failed` and its error)
     err = error_of(p["response"]) if failed else error_of(p["response"], explicit_only=True)
-    failed = failed or err is not None
+    refused = read.get("refused")  # a safety block comes with HTTP 200 and no answer: an error all the same
+    failed = failed or err is not None or refused is not None
     req = as_dict(p["request"])
     url_provider = provider_of_url(p["url"])
     return {
@@ -101,7 +102,7 @@ def exchange_entry(p: dict) -> dict:
         "completion_tokens": first(read.get("completion_tokens"),
                                    to_int(p["headers"].get("x-amzn-bedrock-output-token-count"))),
         "status": "error" if failed else "ok",
-        "error": first(err, p["reason"], f"HTTP {code}") if failed else None,
+        "error": first(err, refused, p["reason"], f"HTTP {code}") if failed else None,
         "tool_calls": read.get("tool_calls") or [],
         "vendor_detail": {k: v for k, v in (("finish_reason", read.get("finish_reason")), ("http_status", code),
                                             ("url", p["url"])) if v is not None},

@@ -23,7 +23,8 @@ def expand(rec: dict) -> list[dict]:
     read = read_response(first(dig(rec, "providerResponse", "json"), rec.get("response_body")))
     provider = rec.get("provider")
     derived = {"output": read.get("output"), "tool_calls": read.get("tool_calls") or None,
-               "provider": provider.lower() if isinstance(provider, str) else None}
+               "provider": provider.lower() if isinstance(provider, str) else None,
+               "status": "error" if read.get("refused") else None, "error": read.get("refused")}
     if "timing" in rec:
         start, end = _ms(dig(rec, "timing", "startTime")), _ms(dig(rec, "timing", "endTime"))
         derived["ts"] = iso_utc(int(round(start * 1000))) if start is not None else None
@@ -62,8 +63,10 @@ MAPPING = Mapping(
                                      (*_RESP, "usageMetadata", "candidatesTokenCount"),
                                      (*_RESP, "generation_token_count"), ("completion_tokens",)),
         "cost_usd": sources(("costUSD",), ("cost",)),
-        "status": sources(("providerResponse", "status"), ("response_status",), transform="status"),
-        "error": sources((*_RESP, "error", "message"), ("response_body", "error", "message"), transform="text"),
+        "status": sources(("_derived", "status"), ("providerResponse", "status"), ("response_status",),
+                          transform="status"),
+        "error": sources((*_RESP, "error", "message"), ("response_body", "error", "message"), ("_derived", "error"),
+                         transform="text"),
         "tool_calls": sources("$._derived.tool_calls[*]",
                               "$.providerResponse.json.choices[*].message.tool_calls[*].function.name",
                               "$.response_body.choices[*].message.tool_calls[*].function.name"),

@@ -19,7 +19,7 @@ def expand(rec: dict) -> list[dict]:
     read = read_response(response)
     start, end = epoch_us(rec.get("startTime")), epoch_us(rec.get("endTime"))
     seconds = to_float(rec.get("response_time"))
-    failed = str(rec.get("status") or "").lower() in ("failure", "error", "failed")
+    failed = str(rec.get("status") or "").lower() in ("failure", "error", "failed") or read.get("refused") is not None
     # StandardLoggingPayload carries error_information itself; a SpendLogs row inside its metadata JSON
     error_info = as_dict(rec.get("error_information")) or as_dict(decode_json(meta.get("error_information")))
     return [{
@@ -38,7 +38,7 @@ def expand(rec: dict) -> list[dict]:
         "completion_tokens": first(rec.get("completion_tokens"), read.get("completion_tokens")),
         "cost_usd": to_float(first(rec.get("response_cost"), rec.get("spend"))),
         "status": "error" if failed else "ok",
-        "error": first(error_info.get("error_message"), rec.get("error_str")) if failed else None,
+        "error": first(error_info.get("error_message"), rec.get("error_str"), read.get("refused")) if failed else None,
         "tool_calls": read.get("tool_calls") or [],
         "vendor_detail": {k: v for k, v in (("call_type", rec.get("call_type")), ("model_group",
                           _empty(rec.get("model_group"))), ("cache_hit", rec.get("cache_hit")),

@@ -24,6 +24,10 @@ _SPAN_KEYS = ("name", "context", "trace_id", "traceId", "span_id", "spanId", "pa
               "parent_span_id", "start_time", "end_time", "startTimeUnixNano", "endTimeUnixNano", "attributes",
               "status", "events", "resource")
 
+# a log record's own fields (OTLP JSON and SDK to_json() spellings); spans have no severity
+_LOG_KEYS = ("severityText", "severityNumber", "severity_text", "severity_number")
+_START_KEYS = ("start_time", "startTimeUnixNano", "start_time_unix_nano", "startTime")
+
 
 def otlp_value(v: Any) -> Any:
     """An OTLP AnyValue ({stringValue|intValue|doubleValue|boolValue|arrayValue|kvlistValue|bytesValue}) -> Python."""
@@ -206,6 +210,8 @@ def expand(rec: dict) -> list[dict]:
 def detect(rec: dict) -> float:
     if isinstance(rec.get("resourceSpans"), list) or isinstance(rec.get("scopeSpans"), list):
         return 1.0
+    if any(k in rec for k in _LOG_KEYS) and not any(k in rec for k in _START_KEYS):
+        return 0.0  # an OTel log record (trace and span ids of the span it was logged in): inference reads it
     if rec.get("context.trace_id") is not None and "context.span_id" in rec:  # flattened span rows (Phoenix dataframes)
         return 0.9
     ctx = rec.get("spanContext", rec.get("_spanContext"))

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .base import as_dict, as_list, decode_json, dig, first, to_int
+from .refusals import refusal
 
 # host fragment -> provider
 _HOSTS = (
@@ -188,7 +189,8 @@ def response_shape(b: Any) -> str | None:
         return "anthropic"
     if isinstance(dig(b, "output", "message"), dict):
         return "converse"
-    if isinstance(b.get("candidates"), list) or isinstance(b.get("usageMetadata"), dict):
+    if isinstance(b.get("candidates"), list) or isinstance(b.get("usageMetadata"), dict) or \
+            isinstance(dig(b, "promptFeedback", "blockReason"), str):  # a blocked prompt has no candidates
         return "gemini"
     if isinstance(b.get("message"), dict) and ("finish_reason" in b or isinstance(b.get("usage"), dict)):
         return "cohere"
@@ -232,7 +234,8 @@ def error_of(body: Any, explicit_only: bool = False) -> str | None:
 
 
 def read_response(body: Any) -> dict:
-    """Answer, called tools, finish reason, usage (plus model/id when the body has them) of a response body."""
+    """Answer, called tools, finish reason, usage (plus model/id when the body has them) of a response body, and
+    `refused` ("blocked: <reason>") when the provider's safety system refused to answer (vendors/refusals.py)."""
     body = decode_json(body)
     shape = response_shape(body)
     if shape is None:
@@ -246,6 +249,9 @@ def read_response(body: Any) -> dict:
     out["request_id"] = first(out.get("request_id"), body.get("id") if isinstance(body.get("id"), str) else None)
     out["created"] = first(body.get("created"), body.get("created_at"), body.get("createTime"))  # createTime: Vertex
     out["shape_provider"] = _SHAPE_PROVIDER[shape]
+    out["refused"] = refusal(shape, body)
+    if out["refused"] and not out.get("output"):
+        out["output"] = None  # nothing answered: no output, never an empty one
     return out
 
 

@@ -199,7 +199,8 @@ def _anthropic(events: list[dict]) -> dict:
 def _gemini(chunks: list[dict]) -> dict:
     parts, finish, usage, last = [], None, None, {}
     for c in chunks:
-        last = {**last, **{k: v for k, v in c.items() if k in ("modelVersion", "responseId", "createTime")}}
+        last = {**last, **{k: v for k, v in c.items() if k in ("modelVersion", "responseId", "createTime",
+                                                                "promptFeedback")}}
         usage = c.get("usageMetadata") if isinstance(c.get("usageMetadata"), dict) else usage
         cand = _d(_l(c.get("candidates"))[0]) if _l(c.get("candidates")) else {}
         finish = cand.get("finishReason") or finish

@@ -1,0 +1,73 @@
+"""Responses a provider's own safety system refused: the call returned (often with HTTP 200) but gave no answer.
+
+Read from what the body says, never guessed from the text: Gemini `promptFeedback.blockReason` (the prompt was
+blocked, no candidates) or a candidate's `finishReason` SAFETY / RECITATION / BLOCKLIST / PROHIBITED_CONTENT / SPII
+(and their IMAGE_ kinds); OpenAI `finish_reason: content_filter` (Responses: `incomplete_details.reason`); Anthropic
+`stop_reason: refusal`; Bedrock Converse `stopReason: content_filtered`, or `guardrail_intervened` when the guardrail
+trace shows a BLOCKED action (a guardrail that only masked, e.g. ANONYMIZED PII, let the answer through); Titan
+`completionReason: CONTENT_FILTERED`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .base import as_dict, as_list, dig
+
+GEMINI_BLOCKED = ("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
+                  "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION")
+_MAX_DEPTH = 12  # guardrail traces nest assessments per guardrail id, policy and filter
+
+
+def _blocked(reason: Any) -> str | None:
+    return f"blocked: {reason}" if isinstance(reason, str) and reason else None
+
+
+def _gemini(b: dict) -> str | None:
+    feedback = as_dict(b.get("promptFeedback"))
+    if feedback.get("blockReason"):
+        text = _blocked(feedback["blockReason"])
+        message = feedback.get("blockReasonMessage")
+        return f"{text} ({message})" if text and isinstance(message, str) and message else text
+    finish = dig(b, "candidates", 0, "finishReason")
+    return _blocked(finish) if isinstance(finish, str) and finish.upper() in GEMINI_BLOCKED else None
+
+
+def _openai(b: dict) -> str | None:
+    if dig(b, "choices", 0, "finish_reason") == "content_filter":
+        return _blocked("content_filter")
+    if dig(b, "incomplete_details", "reason") == "content_filter":  # Responses API
+        return _blocked("content_filter")
+    return None
+
+
+def _any_blocked_action(v: Any, depth: int = 0) -> bool:
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(v, dict):
+        return v.get("action") == "BLOCKED" or any(_any_blocked_action(x, depth + 1) for x in v.values())
+    return any(_any_blocked_action(x, depth + 1) for x in as_list(v))
+
+
+def _converse(b: dict) -> str | None:
+    stop = b.get("stopReason")
+    if stop == "content_filtered":
+        return _blocked(stop)
+    if stop == "guardrail_intervened" and _any_blocked_action(dig(b, "trace", "guardrail")):
+        return _blocked(stop)
+    return None
+
+
+def refusal(shape: str, b: dict) -> str | None:
+    """`blocked: <reason>` when the provider refused to answer a response body of `shape` (providers.response_shape),
+    else None."""
+    if shape == "gemini":
+        return _gemini(b)
+    if shape == "openai":
+        return _openai(b)
+    if shape == "anthropic":
+        return _blocked("refusal") if b.get("stop_reason") == "refusal" else None
+    if shape == "converse":
+        return _converse(b)
+    if shape == "bedrock_native" and dig(b, "results", 0, "completionReason") == "CONTENT_FILTERED":
+        return _blocked("CONTENT_FILTERED")
+    return None
