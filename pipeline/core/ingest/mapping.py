@@ -24,6 +24,7 @@ TRANSFORMS = (
     "names",  # a list of names: the path must contain [*]; or a comma-separated string
     "status",  # normalized to ok / error / the raw value lower-cased
     "error_if_present",  # status: "error" when the value is there (an error code or object), else no status from it
+    "refusal",  # a finish reason: a provider's refusal (REFUSAL_REASONS) gives status "error" / error "blocked: <it>"
 )
 
 # one or more <number><unit> parts (Rust's Duration debug "1.234s", Go's "1m2.5s", "350 ms"); units in DURATION_UNITS
@@ -38,6 +39,11 @@ ERROR_STATUSES = ("error", "failed", "failure", "fail", "exception", "timeout", 
 OK_STATUSES = ("ok", "success", "succeeded", "completed", "complete", "status_code_ok", "status_code_unset", "true",
                "done", "default", "unset", "info", "information", "informational", "debug", "trace", "notice", "warn",
                "warning")
+
+# finish / stop reasons by which a provider's safety system refused to answer (vendors/refusals.py reads the same
+# from whole response bodies; this is for pure mappings)
+REFUSAL_REASONS = ("content_filter", "content_filtered", "refusal", "safety", "recitation", "blocklist",
+                   "prohibited_content", "spii")
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

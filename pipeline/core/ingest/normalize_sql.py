@@ -7,7 +7,8 @@ import re
 
 from .attributes_sql import FastAttributes, Shape, array_names, fast_attributes
 from ..entry_schema import CANONICAL_SCHEMA, ROLE_KINDS
-from .mapping import (DURATION_TEXT, DURATION_UNITS, ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, FieldSource, Mapping,
+from .mapping import (DURATION_TEXT, DURATION_UNITS, ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, REFUSAL_REASONS,
+                      FieldSource, Mapping,
                       attributes_patch, extract_sql, path_chain, sql_str, within_sql)
 
 MAX_EPOCH_S = 253402300799  # 9999-12-31T23:59:59Z
@@ -21,6 +22,7 @@ def _alternation(tokens) -> str:
 _NULLS = _alternation(NULL_TOKENS)
 _ERRS = _alternation(ERROR_STATUSES)
 _OKS = _alternation(OK_STATUSES)
+_REFUSALS = _alternation(REFUSAL_REASONS)
 
 
 def _is_null_token(v: str) -> str:
@@ -48,7 +50,8 @@ def _epoch(d: str, div: str) -> str:
     return f"(CASE WHEN isfinite({d}) AND abs({d} / {div}) < {MAX_EPOCH_S} THEN to_timestamp({d} / {div}) END)"
 
 
-def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None) -> tuple[str, bool]:
+def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None,
+             role: str | None = None) -> tuple[str, bool]:
     """SQL for one candidate's value from its slot columns, and whether a present raw value can fail to convert."""
     t = src.transform
     if t == "auto":
@@ -72,6 +75,10 @@ def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None) -> 
         return (f"(CASE WHEN regexp_full_match(lower({v}), '{DURATION_TEXT}') THEN list_sum(list_transform("
                 f"regexp_extract_all(replace(lower({v}), ' ', ''), '[0-9.]+[a-zµμ]+'), lambda x: {part}))"
                 f"{scale} END)", True)
+    if t == "refusal":  # a status where the reason is a refusal, its text as the error; nothing from other reasons
+        refused = f"regexp_full_match(lower(trim({v})), {_REFUSALS})"
+        return (f"(CASE WHEN {refused} THEN 'error' END)" if role == "status" else
+                f"(CASE WHEN {refused} THEN 'blocked: ' || trim({v}) END)"), False
     if t == "error_if_present":  # an error code's words vary by API (batch_expired...): its presence is the signal
         return f"(CASE WHEN {v} IS NULL OR {_is_null_token(v)} THEN NULL ELSE 'error' END)", False
     if t == "number":
@@ -135,7 +142,7 @@ def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_line
             wants_number = src.transform in ("number", "integer") or (src.transform == "auto" and kind in ("number", "integer"))
             i = slot(src.path, wants_number)
             j = slot(src.end_path, False) if src.end_path else None
-            conv, can_fail = _convert(src, kind, f"s{i}", f"d{i}", f"s{j}" if j else None)
+            conv, can_fail = _convert(src, kind, f"s{i}", f"d{i}", f"s{j}" if j else None, role)
             if can_fail:
                 col = f"_c_{role}_{k}"
                 cand_cols.append(f"{conv} AS {col}")

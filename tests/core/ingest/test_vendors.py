@@ -536,3 +536,26 @@ def test_alternate_shapes():
 def test_out_of_range_epoch_in_a_pure_mapping_is_rejected_not_raised():
     _, entries, rejects = run([(1, {"object": "chat.completion", "created": 1e30})], adapter_named("openai"))
     assert entries == [] and "field ts" in rejects[0].reason
+
+
+def test_openai_content_filter_stop_is_an_error_in_completions_and_batch_lines(tmp_path):
+    """The pure OpenAI mapping: a completion stopped by the content filter answered HTTP 200 but withheld the answer."""
+    import json as _json
+
+    from pipeline.core.ingest.engine import ingest as _ingest
+
+    def completion(i, reason, content):
+        return {"id": f"chatcmpl-{i}", "object": "chat.completion", "created": 1733000000 + i, "model": "gpt-4o",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": reason}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 1}}
+
+    recs = [completion(1, "content_filter", None), completion(2, "stop", "hi"), completion(3, "length", "cut"),
+            {"id": "batch_req_1", "custom_id": "r1", "error": None,
+             "response": {"status_code": 200, "request_id": "x", "body": completion(4, "content_filter", "")}}]
+    path = tmp_path / "openai.jsonl"
+    path.write_text("".join(_json.dumps(r) + "\n" for r in recs))
+    table, result = _ingest(str(path))
+    assert result.sources[0].vendor == "openai"
+    got = [(r["status"], r["error"]) for r in table.to_pylist()]
+    assert got == [("error", "blocked: content_filter"), ("ok", None), ("ok", None),
+                   ("error", "blocked: content_filter")]

@@ -39,9 +39,13 @@ MAPPING = Mapping(
         + [FieldSource("$.created_at", "duration_ms", end_path="$.completed_at")],
         "prompt_tokens": sources(*_each("usage", "prompt_tokens"), *_each("usage", "input_tokens")),
         "completion_tokens": sources(*_each("usage", "completion_tokens"), *_each("usage", "output_tokens")),
-        "status": sources(("response", "status_code"), ("response", "status", "code"), ("status",), transform="status")
+        # a content filter's stop comes first: the call itself succeeded (HTTP 200) but gave no answer
+        "status": sources(*_each("choices", 0, "finish_reason"), *_each("incomplete_details", "reason"),
+                          transform="refusal")
+        + sources(("response", "status_code"), ("response", "status", "code"), ("status",), transform="status")
         + sources(("error", "code"), ("error", "message"), transform="error_if_present"),
-        "error": sources(("error", "message"), ("response", "body", "error", "message"), transform="text"),
+        "error": sources(("error", "message"), ("response", "body", "error", "message"), transform="text")
+        + sources(*_each("choices", 0, "finish_reason"), *_each("incomplete_details", "reason"), transform="refusal"),
         "tool_calls": [FieldSource(p) for p in (
             "$.choices[*].message.tool_calls[*].function.name",
             "$.response.body.choices[*].message.tool_calls[*].function.name",
