@@ -25,6 +25,9 @@ TRANSFORMS = (
     "status",  # normalized to ok / error / the raw value lower-cased
     "error_if_present",  # status: "error" when the value is there (an error code or object), else no status from it
     "refusal",  # a finish reason: a provider's refusal (REFUSAL_REASONS) gives status "error" / error "blocked: <it>"
+    "otel_severity",  # status from a numeric level: OTel SeverityNumber (1-24; 17+ ERROR/FATAL is "error")
+    "pino_level",  # pino / bunyan levels (10-60; 50+ error/fatal is "error")
+    "syslog_severity",  # syslog severities (0-7; 0-3 emergency..error is "error")
 )
 
 # one or more <number><unit> parts (Rust's Duration debug "1.234s", Go's "1m2.5s", "350 ms"); units in DURATION_UNITS
@@ -44,6 +47,9 @@ OK_STATUSES = ("ok", "success", "succeeded", "completed", "complete", "status_co
 # from whole response bodies; this is for pure mappings)
 REFUSAL_REASONS = ("content_filter", "content_filtered", "refusal", "safety", "recitation", "blocklist",
                    "prohibited_content", "spii")
+
+# numeric log levels as statuses: transform -> SQL condition on the number `d` that makes the line an error
+LEVEL_ERRORS = {"otel_severity": "{d} >= 17", "pino_level": "{d} >= 50", "syslog_severity": "{d} <= 3"}
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

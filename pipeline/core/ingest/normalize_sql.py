@@ -7,8 +7,8 @@ import re
 
 from .attributes_sql import FastAttributes, Shape, array_names, fast_attributes
 from ..entry_schema import CANONICAL_SCHEMA, ROLE_KINDS
-from .mapping import (DURATION_TEXT, DURATION_UNITS, ERROR_STATUSES, NULL_TOKENS, OK_STATUSES, REFUSAL_REASONS,
-                      FieldSource, Mapping,
+from .mapping import (DURATION_TEXT, DURATION_UNITS, ERROR_STATUSES, LEVEL_ERRORS, NULL_TOKENS, OK_STATUSES,
+                      REFUSAL_REASONS, FieldSource, Mapping,
                       attributes_patch, extract_sql, path_chain, sql_str, within_sql)
 
 MAX_EPOCH_S = 253402300799  # 9999-12-31T23:59:59Z
@@ -75,6 +75,8 @@ def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None,
         return (f"(CASE WHEN regexp_full_match(lower({v}), '{DURATION_TEXT}') THEN list_sum(list_transform("
                 f"regexp_extract_all(replace(lower({v}), ' ', ''), '[0-9.]+[a-zµμ]+'), lambda x: {part}))"
                 f"{scale} END)", True)
+    if t in LEVEL_ERRORS:  # a numeric level on its scale; a value that is no number gives no status
+        return f"(CASE WHEN {d} IS NULL THEN NULL WHEN {LEVEL_ERRORS[t].format(d=d)} THEN 'error' ELSE 'ok' END)", False
     if t == "refusal":  # a status where the reason is a refusal, its text as the error; nothing from other reasons
         refused = f"regexp_full_match(lower(trim({v})), {_REFUSALS})"
         return (f"(CASE WHEN {refused} THEN 'error' END)" if role == "status" else
@@ -139,7 +141,8 @@ def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_line
         for k, src in enumerate(srcs):
             if role == "status" and src.transform == "auto":
                 src = FieldSource(src.path, "status", src.scale, src.end_path)
-            wants_number = src.transform in ("number", "integer") or (src.transform == "auto" and kind in ("number", "integer"))
+            wants_number = src.transform in ("number", "integer", *LEVEL_ERRORS) or (
+                src.transform == "auto" and kind in ("number", "integer"))
             i = slot(src.path, wants_number)
             j = slot(src.end_path, False) if src.end_path else None
             conv, can_fail = _convert(src, kind, f"s{i}", f"d{i}", f"s{j}" if j else None, role)

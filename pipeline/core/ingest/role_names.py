@@ -10,6 +10,7 @@ _U = "(_(" + "|".join(UNITS) + "))?"
 # a log line's level or severity (GCP Cloud Logging `severity`, OTel logs `severity_text` / `severityText`): a status
 # only when written as words; OTel's numeric `severity_number` is not named here
 LOG_LEVEL_KEY = r"^(level|log_level|levelname|severity|severity_text)$"
+OTEL_SEVERITY_KEY = r"^severity_number$"  # OTel's numeric severity: a status candidate only through its scale
 # role -> [(regex over the snake_case key, strength)]; strength 1.0 is an unambiguous name
 _RULES: dict[str, list[tuple[str, float]]] = {
     "ts": [(r"^(timestamp|ts|created_at|created|datetime|event_time|event_timestamp|logged_at|time_stamp"
@@ -51,7 +52,7 @@ _RULES: dict[str, list[tuple[str, float]]] = {
     "ttft_ms": [(r"^(ttft|time_to_first_token|first_token|first_token_latency|time_to_first_byte|ttfb"
                  r"|first_token_time)" + _U + "$", 1.0), (r"(^|_)(ttft|first_token)(_|$)", 0.8)],
     "status": [(r"^(status|status_code|http_status|http_status_code|success|ok|succeeded|response_status)$", 1.0),
-               (r"^state$", 0.6), (LOG_LEVEL_KEY, 0.4)],
+               (r"^state$", 0.6), (LOG_LEVEL_KEY, 0.4), (OTEL_SEVERITY_KEY, 0.35)],
     "error": [(r"^(error|error_message|exception|err|error_msg|error_type|failure_reason|error_detail|errors|stack_trace"
                r"|traceback)$", 1.0), (r"(^|_)(error|exception)(_|$)", 0.7)],
     "tool_calls": [(r"^(tools|tool_calls|function_calls|tools_used|tool_names|functions|tool_use|tool_uses|tools_called)$", 1.0),
@@ -144,6 +145,21 @@ def name_scores(keys: tuple) -> dict[str, tuple[float, str]]:
 def is_log_level(key) -> bool:
     """Whether a key names a log line's level or severity (`level`, `severity`, `severityText`...)."""
     return re.match(LOG_LEVEL_KEY, _translated(key)) is not None
+
+
+def level_scale(key, values: list) -> str | None:
+    """The numeric level scale a level-named key's values are on, as the transform reading it (mapping.LEVEL_ERRORS):
+    OTel `severity_number` 1-24, pino / bunyan 10-60 in tens, syslog 0-7; None when no scale fits every value."""
+    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not nums or len(nums) < len(values) or any(v != int(v) for v in nums):
+        return None
+    if re.match(OTEL_SEVERITY_KEY, _translated(key)):
+        return "otel_severity" if all(1 <= v <= 24 for v in nums) else None
+    if not is_log_level(key):
+        return None
+    if all(v in (10, 20, 30, 40, 50, 60) for v in nums):
+        return "pino_level"
+    return "syslog_severity" if all(0 <= v <= 7 for v in nums) else None
 
 
 def unit_scale(key) -> tuple[float, str] | None:

@@ -10,7 +10,7 @@ from ..entry_schema import ROLE_KINDS
 from .field_values import REQUEST_SIDE, RESPONSE_SIDE, FieldValues, collect, value_fit, value_kind
 from .mapping import DECODE, FieldSource, Mapping, json_path
 from .record_paths import MAX_DECODE_CHARS
-from .role_names import ROLE_NAMES, is_log_level, name_scores, snake, unit_scale
+from .role_names import ROLE_NAMES, is_log_level, level_scale, name_scores, snake, unit_scale
 
 MIN_CONFIDENCE = 0.3
 DECODED_WHOLE = 0.85  # score factor for a string read as a JSON object, taken whole (its fields are candidates too)
@@ -67,10 +67,12 @@ def score_field(f: FieldValues, role: str, st: dict) -> tuple[float, str]:
     if f.many and role not in LIST_ROLES:
         return 0.0, ""
     name, why = name_scores(f.keys).get(role, (0.0, ""))
-    if role == "status" and name and st["num"] > 0.5 and is_log_level(f.keys[-1]):
-        # numeric levels (pino's 30/50, syslog's 0-7, OTel's 1-24) have scales the status transform, which reads
-        # numbers as HTTP codes, would read as all "ok": no status beats a wrong one
-        return 0.0, f"{why}; numeric log levels are not HTTP status codes"
+    if role == "status" and name and st["num"] > 0.5 and (is_log_level(f.keys[-1]) or level_scale(f.keys[-1], f.values)):
+        # numeric levels (pino's 30/50, syslog's 0-7, OTel's 1-24) are read on their own scale; the status transform
+        # reads numbers as HTTP codes (all "ok" here), so a level on no known scale is no status: none beats a wrong one
+        scale = level_scale(f.keys[-1], f.values)
+        return (name, f"{why}; numeric levels on the {scale} scale") if scale else (
+            0.0, f"{why}; numeric log levels are not HTTP status codes")
     vf, vwhy = value_fit(role, st, f.many)
     if name:
         score = name * (0.2 + 0.8 * vf)
@@ -212,6 +214,9 @@ def infer_schema(records: list[dict], overrides: Mapping | None = None) -> Infer
             elif role in ("latency_ms", "ttft_ms"):
                 scale, unit = _latency_scale(f, stats[f.path])
                 ev = f"{ev} -> {unit}" + (f" (x{scale:g})" if scale != 1.0 else "")
+            if role == "status" and level_scale(f.keys[-1], f.values):
+                transform = level_scale(f.keys[-1], f.values)
+                ev = f"{ev} -> {transform}"
             if role == "cost_usd" and "cents" in snake(f.keys[-1]):
                 scale, ev = 0.01, f"{ev} -> cents (x0.01)"
             if role in LIST_ROLES and not f.many and stats[f.path]["arr"]:

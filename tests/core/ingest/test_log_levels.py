@@ -88,22 +88,49 @@ def test_otel_log_records_severity_text_is_the_status(tmp_path):
     assert table.column("trace_id").to_pylist()[2] == "5b8efff798038103d269b633813fc602"
 
 
-def test_otel_severity_number_alone_is_no_http_status(tmp_path):
-    """Without severityText, the number (17 = ERROR) must not read as an HTTP code below 400, i.e. as ok."""
+def test_otel_severity_number_alone_is_read_on_its_scale(tmp_path):
+    """Without severityText, the number is read on OTel's scale (17+ ERROR/FATAL is an error), never as an HTTP code
+    (below 400, so all ok)."""
     lines = [json.dumps(otel_log(i, None, n)) for i, (_, n) in enumerate(LEVELS)]
     table, result = write(tmp_path, "otel_numbers.jsonl", lines)
-    assert "status" not in assigned(result)
-    assert table.column("status").to_pylist() == [None] * len(LEVELS)
+    assert assigned(result)["status"] == "$.severityNumber"
+    assert table.column("status").to_pylist() == ["ok", "ok", "error", "error", "ok", "ok", "error", "ok"]
 
 
-def test_numeric_levels_are_not_statuses():
-    """pino / bunyan levels (30 info, 40 warn, 50 error) on a field named level: no status rather than all ok."""
+def test_numeric_levels_are_read_on_their_scale():
+    """pino / bunyan levels (30 info, 40 warn, 50 error) and syslog severities (0-7, 3 err) on a field named level."""
     recs = [{"time": 1764770000000 + i, "level": lv, "model": "gpt-4o", "msg": f"call {i}", "responseTime": 20 + i}
             for i, lv in enumerate([30, 30, 50, 40, 30, 60, 30, 30])]
-    s = infer_schema(recs)
-    assert "status" not in s.mapping.roles
+    assert [(s.path, s.transform) for s in infer_schema(recs).mapping.roles["status"]] == [("$.level", "pino_level")]
+    syslog = [dict(r, level=lv) for r, lv in zip(recs, [6, 6, 3, 4, 6, 2, 7, 5])]
+    assert [(s.path, s.transform) for s in infer_schema(syslog).mapping.roles["status"]] == [("$.level", "syslog_severity")]
     recs_words = [dict(r, level={30: "info", 40: "warn", 50: "error", 60: "fatal"}[r["level"]]) for r in recs]
     assert [src.path for src in infer_schema(recs_words).mapping.roles["status"]] == ["$.level"]
+
+
+def test_numeric_levels_on_no_known_scale_are_no_status():
+    """Numbers on a level-named field that fit no scale (a 1-100 verbosity): no status rather than HTTP-code reading."""
+    recs = [{"time": 1764770000000 + i, "level": lv, "model": "gpt-4o", "msg": f"call {i}"}
+            for i, lv in enumerate([15, 42, 77, 99, 15, 8, 33, 61])]
+    assert "status" not in infer_schema(recs).mapping.roles
+
+
+@pytest.mark.parametrize("transform, levels, want", [
+    ("pino_level", [10, 20, 30, 40, 50, 60], ["ok"] * 4 + ["error"] * 2),
+    ("syslog_severity", [0, 1, 2, 3, 4, 5, 6, 7], ["error"] * 4 + ["ok"] * 4),
+    ("otel_severity", [1, 8, 9, 12, 13, 16, 17, 20, 21, 24], ["ok"] * 6 + ["error"] * 4),
+])
+def test_level_transforms_in_config(tmp_path, transform, levels, want):
+    """Each numeric-level transform set by hand (strata.yml role override), boundaries included; a word is no status."""
+    from pipeline.core.config import StrataConfig
+
+    lines = [json.dumps({"ts": f"2026-12-03T09:00:{i:02d}Z", "lvl": lv, "model": "m"}) for i, lv in enumerate(levels)]
+    lines.append(json.dumps({"ts": "2026-12-03T09:01:00Z", "lvl": "INFO", "model": "m"}))
+    p = tmp_path / "svc.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    cfg = StrataConfig.model_validate({"roles": {"status": {"path": "$.lvl", "transform": transform}}})
+    table, _ = ingest(str(p), config=cfg)
+    assert table.column("status").to_pylist() == want + [None]
 
 
 @pytest.mark.parametrize("key, named", [("level", True), ("severity", True), ("severityText", True),
