@@ -67,7 +67,8 @@ def score_field(f: FieldValues, role: str, st: dict) -> tuple[float, str]:
     if f.many and role not in LIST_ROLES:
         return 0.0, ""
     name, why = name_scores(f.keys).get(role, (0.0, ""))
-    if role == "status" and name and st["num"] > 0.5 and (is_log_level(f.keys[-1]) or level_scale(f.keys[-1], f.values)):
+    level = is_log_level(f.keys[-1]) or level_scale(f.keys[-1], f.values)
+    if role == "status" and name and st["num"] > 0.5 and level:
         # numeric levels (pino's 30/50, syslog's 0-7, OTel's 1-24) are read on their own scale; the status transform
         # reads numbers as HTTP codes (all "ok" here), so a level on no known scale is no status: none beats a wrong one
         scale = level_scale(f.keys[-1], f.values)
