@@ -89,19 +89,16 @@ def is_warehouse(path: Path) -> bool:
 
 def _report_of_logs(args, build_report_data) -> dict:
     """Ingest the logs, run every stage into an in-memory warehouse, and read the report from it."""
-    import duckdb
-
     from .options import config_from_args, storage_options
     from ..core.ingest.engine import ingest
+    from ..core.ingest.normalize import connect
     from ..core.report.from_source import analyze_entries
 
     cfg = config_from_args(args)
     entries, result = ingest(args.source, drop=None, config=cfg, storage_options=storage_options())
     if entries.num_rows == 0:
         raise ValueError(f"{args.source}: no entries could be read ({result.rows_rejected} rejected)")
-    with duckdb.connect(":memory:") as con:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
+    with connect() as con:  # UTC, no progress bar on stdout
         analyze_entries(con, entries, result.summary(), cfg, Path(str(args.source).rstrip("/")).name or "source")
         return build_report_data(con, entries, title=args.title)
 

@@ -43,10 +43,11 @@ OK_STATUSES = ("ok", "success", "succeeded", "completed", "complete", "status_co
                "done", "default", "unset", "info", "information", "informational", "debug", "trace", "notice", "warn",
                "warning")
 
-# finish / stop reasons by which a provider's safety system refused to answer (vendors/refusals.py reads the same
-# from whole response bodies; this is for pure mappings)
+# finish / stop reasons (lower-cased) by which a provider's safety system refused to answer: OpenAI content_filter,
+# Bedrock content_filtered (Titan CONTENT_FILTERED), Anthropic refusal, Gemini's SAFETY...; read by the `refusal`
+# transform of pure mappings and by vendors/refusals.py from whole response bodies
 REFUSAL_REASONS = ("content_filter", "content_filtered", "refusal", "safety", "recitation", "blocklist",
-                   "prohibited_content", "spii")
+                   "prohibited_content", "spii", "image_safety", "image_prohibited_content", "image_recitation")
 
 # numeric log levels as statuses: transform -> SQL condition on the number `d` that makes the line an error
 LEVEL_ERRORS = {"otel_severity": "{d} >= 17", "pino_level": "{d} >= 50", "syslog_severity": "{d} <= 3"}

@@ -67,11 +67,10 @@ def score_field(f: FieldValues, role: str, st: dict) -> tuple[float, str]:
     if f.many and role not in LIST_ROLES:
         return 0.0, ""
     name, why = name_scores(f.keys).get(role, (0.0, ""))
-    level = is_log_level(f.keys[-1]) or level_scale(f.keys[-1], f.values)
-    if role == "status" and name and st["num"] > 0.5 and level:
+    scale = level_scale(f.keys[-1], f.values) if role == "status" and name else None
+    if role == "status" and name and st["num"] > 0.5 and (scale or is_log_level(f.keys[-1])):
         # numeric levels (pino's 30/50, syslog's 0-7, OTel's 1-24) are read on their own scale; the status transform
         # reads numbers as HTTP codes (all "ok" here), so a level on no known scale is no status: none beats a wrong one
-        scale = level_scale(f.keys[-1], f.values)
         return (name, f"{why}; numeric levels on the {scale} scale") if scale else (
             0.0, f"{why}; numeric log levels are not HTTP status codes")
     vf, vwhy = value_fit(role, st, f.many)
@@ -215,9 +214,8 @@ def infer_schema(records: list[dict], overrides: Mapping | None = None) -> Infer
             elif role in ("latency_ms", "ttft_ms"):
                 scale, unit = _latency_scale(f, stats[f.path])
                 ev = f"{ev} -> {unit}" + (f" (x{scale:g})" if scale != 1.0 else "")
-            if role == "status" and level_scale(f.keys[-1], f.values):
-                transform = level_scale(f.keys[-1], f.values)
-                ev = f"{ev} -> {transform}"
+            if role == "status" and (level := level_scale(f.keys[-1], f.values)):
+                transform, ev = level, f"{ev} -> {level}"
             if role == "cost_usd" and "cents" in snake(f.keys[-1]):
                 scale, ev = 0.01, f"{ev} -> cents (x0.01)"
             if role in LIST_ROLES and not f.many and stats[f.path]["arr"]:

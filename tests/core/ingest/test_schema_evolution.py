@@ -133,6 +133,10 @@ def test_take_rows_matches_a_take_on_the_concatenated_column(seed):
     assert got.to_pylist() == col.combine_chunks().take(pa.array(idx, pa.int64())).to_pylist()
 
 
-def test_duckdb_never_draws_a_progress_bar_on_stdout():
+def test_duckdb_never_draws_a_progress_bar_on_stdout(tmp_path):
     """A normalize query over 2 s would otherwise print DuckDB's bar into `strata ingest --format json` output."""
+    from pipeline.core.storage.warehouse_lock import connect_warehouse
+
     assert connect().sql("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]
+    with connect_warehouse(str(tmp_path / "w.duckdb")) as con:
+        assert con.sql("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]

@@ -17,6 +17,9 @@ def _each(*tail: str | int) -> list[tuple]:
     return [(*b, *tail) for b in _BODIES]
 
 
+# where a completion says why it stopped (chat completions; the Responses API's incomplete details)
+_FINISH = (*_each("choices", 0, "finish_reason"), *_each("incomplete_details", "reason"))
+
 MAPPING = Mapping(
     {
         "ts": sources(*_each("created"), *_each("created_at"), transform="timestamp"),
@@ -40,12 +43,11 @@ MAPPING = Mapping(
         "prompt_tokens": sources(*_each("usage", "prompt_tokens"), *_each("usage", "input_tokens")),
         "completion_tokens": sources(*_each("usage", "completion_tokens"), *_each("usage", "output_tokens")),
         # a content filter's stop comes first: the call itself succeeded (HTTP 200) but gave no answer
-        "status": sources(*_each("choices", 0, "finish_reason"), *_each("incomplete_details", "reason"),
-                          transform="refusal")
+        "status": sources(*_FINISH, transform="refusal")
         + sources(("response", "status_code"), ("response", "status", "code"), ("status",), transform="status")
         + sources(("error", "code"), ("error", "message"), transform="error_if_present"),
         "error": sources(("error", "message"), ("response", "body", "error", "message"), transform="text")
-        + sources(*_each("choices", 0, "finish_reason"), *_each("incomplete_details", "reason"), transform="refusal"),
+        + sources(*_FINISH, transform="refusal"),
         "tool_calls": [FieldSource(p) for p in (
             "$.choices[*].message.tool_calls[*].function.name",
             "$.response.body.choices[*].message.tool_calls[*].function.name",

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..mapping import REFUSAL_REASONS
 from .base import as_dict, as_list, dig
 
-GEMINI_BLOCKED = ("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
-                  "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION")
 _MAX_DEPTH = 12  # guardrail traces nest assessments per guardrail id, policy and filter
 
 
 def _blocked(reason: Any) -> str | None:
     return f"blocked: {reason}" if isinstance(reason, str) and reason else None
+
+
+def _refused(reason: Any) -> str | None:
+    """`blocked: <reason>` for a finish / stop reason that is a refusal (mapping.REFUSAL_REASONS), else None."""
+    return _blocked(reason) if isinstance(reason, str) and reason.lower() in REFUSAL_REASONS else None
 
 
 def _gemini(b: dict) -> str | None:
@@ -28,16 +32,11 @@ def _gemini(b: dict) -> str | None:
         text = _blocked(feedback["blockReason"])
         message = feedback.get("blockReasonMessage")
         return f"{text} ({message})" if text and isinstance(message, str) and message else text
-    finish = dig(b, "candidates", 0, "finishReason")
-    return _blocked(finish) if isinstance(finish, str) and finish.upper() in GEMINI_BLOCKED else None
+    return _refused(dig(b, "candidates", 0, "finishReason"))
 
 
-def _openai(b: dict) -> str | None:
-    if dig(b, "choices", 0, "finish_reason") == "content_filter":
-        return _blocked("content_filter")
-    if dig(b, "incomplete_details", "reason") == "content_filter":  # Responses API
-        return _blocked("content_filter")
-    return None
+def _openai(b: dict) -> str | None:  # chat completions, else the Responses API
+    return _refused(dig(b, "choices", 0, "finish_reason")) or _refused(dig(b, "incomplete_details", "reason"))
 
 
 def _any_blocked_action(v: Any, depth: int = 0) -> bool:
@@ -50,8 +49,8 @@ def _any_blocked_action(v: Any, depth: int = 0) -> bool:
 
 def _converse(b: dict) -> str | None:
     stop = b.get("stopReason")
-    if stop == "content_filtered":
-        return _blocked(stop)
+    if _refused(stop):
+        return _refused(stop)
     if stop == "guardrail_intervened" and _any_blocked_action(dig(b, "trace", "guardrail")):
         return _blocked(stop)
     return None
@@ -65,9 +64,9 @@ def refusal(shape: str, b: dict) -> str | None:
     if shape == "openai":
         return _openai(b)
     if shape == "anthropic":
-        return _blocked("refusal") if b.get("stop_reason") == "refusal" else None
+        return _refused(b.get("stop_reason"))
     if shape == "converse":
         return _converse(b)
-    if shape == "bedrock_native" and dig(b, "results", 0, "completionReason") == "CONTENT_FILTERED":
-        return _blocked("CONTENT_FILTERED")
+    if shape == "bedrock_native":  # Titan
+        return _refused(dig(b, "results", 0, "completionReason"))
     return None
