@@ -129,7 +129,8 @@ def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_line
         return i
 
     role_sql: dict[str, str] = {}
-    candidates: list[tuple[str, int, str, str]] = []  # (role, slot, candidate column, path) for field-error reporting
+    # (role, slot, candidate column, path, end slot or None) for field-error reporting
+    candidates: list[tuple[str, int, str, str, int | None]] = []
     cand_cols: list[str] = []
     for role, kind in ROLE_KINDS.items():
         srcs = mapping.roles.get(role, [])
@@ -149,7 +150,7 @@ def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_line
             if can_fail:
                 col = f"_c_{role}_{k}"
                 cand_cols.append(f"{conv} AS {col}")
-                candidates.append((role, i, col, src.path))
+                candidates.append((role, i, col, src.path, j))
                 exprs.append(col)
             else:
                 exprs.append(conv)
@@ -173,15 +174,19 @@ def build_query(mapping: Mapping, relation: str, drop: str | None, no_blank_line
     l2_cols += [f"TRY_CAST({within_sql(f'v[{i}]', slots[i - 1])} AS DOUBLE) AS d{i}" for i in sorted(numeric)]
     l2 = f"SELECT source, line, sub, raw, _bad{''.join(', ' + c for c in l2_cols)} FROM ({l1})"
     l3 = f"SELECT *{''.join(', ' + c for c in cand_cols)} FROM ({l2})"
-    keep = sorted({f"s{i}" for _, i, _, _ in candidates} | {col for _, _, col, _ in candidates})
+    keep = sorted({f"s{k}" for _, i, _, _, j in candidates for k in (i, j) if k} | {c[2] for c in candidates})
     l4_cols = [f"{e} AS {r}" for r, e in role_sql.items() if r != "provider"] + keep
     l4_cols.append(f"{role_sql['provider']} AS provider_raw")
     l4 = f"SELECT source, line, sub, raw, _bad, {', '.join(l4_cols)} FROM ({l3})"
 
+    def present(k: int) -> str:
+        return f"s{k} IS NOT NULL AND NOT {_is_null_token(f's{k}')}"
+
+    # a duration reads nothing, and fails nothing, while its end is missing (a call still running, or one that failed)
     errors = [
-        f"CASE WHEN s{i} IS NOT NULL AND {col} IS NULL AND NOT {_is_null_token(f's{i}')} THEN "
+        f"CASE WHEN {present(i)}{f' AND {present(j)}' if j else ''} AND {col} IS NULL THEN "
         f"'field {role} ({path.replace(chr(39), chr(39) * 2)}): cannot read ' || left(s{i}, 80) || ' as {ROLE_KINDS[role]}' END"
-        for role, i, col, path in candidates
+        for role, i, col, path, j in candidates
     ]
     err_sql = f"coalesce(_bad, NULLIF(concat_ws('; ', {', '.join(errors)}), ''))" if errors else "_bad"
     patch = attributes_patch(mapping)

@@ -66,3 +66,22 @@ def test_other_duration_fields_and_log_levels_as_status(tmp_path):
     table, _ = ingest(str(p))
     assert [round(x, 6) for x in table.column("latency_ms").to_pylist()] == want
     assert table.column("status").to_pylist() == ["ok", "ok", "ok", "error", "error", "ok"]
+
+
+def test_duration_between_two_times_with_a_missing_end_is_no_latency_and_no_reject(tmp_path):
+    """`duration_ms` from start to end: a record whose end is missing or null (a call that failed or never finished)
+    has no latency and stays; an end that does not read is still a field reject."""
+    from pipeline.core.config import StrataConfig
+
+    rows = [{"request_id": "req-7f3aa", "t0": "2026-12-03T10:00:00Z", "t1": "2026-12-03T10:00:01.250Z", "model": "m"},
+            {"request_id": "req-7f3ab", "t0": "2026-12-03T10:00:02Z", "model": "m"},
+            {"request_id": "req-7f3ac", "t0": "2026-12-03T10:00:03Z", "t1": None, "model": "m"},
+            {"request_id": "req-7f3ad", "t0": "2026-12-03T10:00:04Z", "t1": "not a time", "model": "m"}]
+    p = tmp_path / "calls.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = StrataConfig.model_validate({"roles": {"latency_ms": {"path": "$.t0", "transform": "duration_ms",
+                                                                "end_path": "$.t1"}}})
+    table, result = ingest(str(p), config=cfg)
+    assert [(r["request_id"], r["latency_ms"]) for r in table.to_pylist()] == [
+        ("req-7f3aa", 1250.0), ("req-7f3ab", None), ("req-7f3ac", None)]
+    assert [(r.line, r.field) for r in result.rejects] == [(4, "latency_ms")]

@@ -551,11 +551,14 @@ def test_openai_content_filter_stop_is_an_error_in_completions_and_batch_lines(t
 
     recs = [completion(1, "content_filter", None), completion(2, "stop", "hi"), completion(3, "length", "cut"),
             {"id": "batch_req_1", "custom_id": "r1", "error": None,
-             "response": {"status_code": 200, "request_id": "x", "body": completion(4, "content_filter", "")}}]
+             "response": {"status_code": 200, "request_id": "x", "body": completion(4, "content_filter", "")}},
+            {"id": "resp_5", "object": "response", "created_at": 1733000005, "model": "gpt-4o", "status": "incomplete",
+             "incomplete_details": {"reason": "content_filter"}, "output": [],
+             "usage": {"input_tokens": 7, "output_tokens": 0}}]
     path = tmp_path / "openai.jsonl"
     path.write_text("".join(_json.dumps(r) + "\n" for r in recs))
     table, result = _ingest(str(path))
     assert result.sources[0].vendor == "openai"
     got = [(r["status"], r["error"]) for r in table.to_pylist()]
     assert got == [("error", "blocked: content_filter"), ("ok", None), ("ok", None),
-                   ("error", "blocked: content_filter")]
+                   ("error", "blocked: content_filter"), ("error", "blocked: content_filter")]
