@@ -25,6 +25,7 @@ TRANSFORMS = (
     "status",  # normalized to ok / error / the raw value lower-cased
     "error_if_present",  # status: "error" when the value is there (an error code or object), else no status from it
     "refusal",  # a finish reason: a provider's refusal (REFUSAL_REASONS) gives status "error" / error "blocked: <it>"
+    "refusal_text",  # a model's own refusal message (OpenAI message.refusal): status "error" / error "blocked: refusal"
     "otel_severity",  # status from a numeric level: OTel SeverityNumber (1-24; 17+ ERROR/FATAL is "error")
     "pino_level",  # pino / bunyan levels (10-60; 50+ error/fatal is "error")
     "syslog_severity",  # syslog severities (0-7; 0-3 emergency..error is "error")

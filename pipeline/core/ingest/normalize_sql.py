@@ -81,6 +81,10 @@ def _convert(src: FieldSource, kind: str, v: str, d: str, v_end: str | None,
         refused = f"regexp_full_match(lower(trim({v})), {_REFUSALS})"
         return (f"(CASE WHEN {refused} THEN 'error' END)" if role == "status" else
                 f"(CASE WHEN {refused} THEN 'blocked: ' || trim({v}) END)"), False
+    if t == "refusal_text":  # the refusal's own words stay out of the error: they are model text, not a reason
+        said = f"({v} IS NOT NULL AND trim({v}) <> '' AND NOT {_is_null_token(v)})"
+        value = "'error'" if role == "status" else "'blocked: refusal'"
+        return f"(CASE WHEN {said} THEN {value} END)", False
     if t == "error_if_present":  # an error code's words vary by API (batch_expired...): its presence is the signal
         return f"(CASE WHEN {v} IS NULL OR {_is_null_token(v)} THEN NULL ELSE 'error' END)", False
     if t == "number":

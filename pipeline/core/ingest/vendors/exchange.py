@@ -86,6 +86,8 @@ def exchange_entry(p: dict) -> dict:
     # in a readable body: a Responses object of a failed call comes with HTTP 200, `status: failed` and its error)
     err = error_of(p["response"]) if failed else error_of(p["response"], explicit_only=True)
     refused = read.get("refused")  # a safety block comes with HTTP 200 and no answer: an error all the same
+    # a refusal the model wrote (OpenAI `refusal`) is what the user was shown: it stays the output
+    shown = read.get("refusal_text") if refused and not failed and err is None else None
     failed = failed or err is not None or refused is not None
     req = as_dict(p["request"])
     url_provider = provider_of_url(p["url"])
@@ -95,7 +97,7 @@ def exchange_entry(p: dict) -> dict:
         "model": first(read.get("model"), req.get("model"), req.get("modelId"), model_of_url(p["url"])),
         "provider": first(url_provider, read.get("shape_provider")),
         "input": request_input(req),
-        "output": None if failed else read.get("output"),
+        "output": shown if failed else read.get("output"),
         "latency_ms": first(p.get("time"), _latency(p["headers"], read)),
         # Bedrock InvokeModel bodies of some models (Claude v2, AI21, Cohere) carry no usage; its headers do
         "prompt_tokens": first(read.get("prompt_tokens"), to_int(p["headers"].get("x-amzn-bedrock-input-token-count"))),

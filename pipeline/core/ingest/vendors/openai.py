@@ -19,6 +19,9 @@ def _each(*tail: str | int) -> list[tuple]:
 
 # where a completion says why it stopped (chat completions; the Responses API's incomplete details)
 _FINISH = (*_each("choices", 0, "finish_reason"), *_each("incomplete_details", "reason"))
+# a refusal in the model's own words: structured outputs (content null, finish reason "stop"); Responses output items
+_REFUSAL_TEXT = (*_each("choices", 0, "message", "refusal"), *_each("output", 0, "content", 0, "refusal"),
+                 *_each("output", 1, "content", 0, "refusal"))
 
 MAPPING = Mapping(
     {
@@ -34,6 +37,7 @@ MAPPING = Mapping(
             *_each("output", 0, "content", 0, "text"),
             *_each("output", 1, "content", 0, "text"),  # after a leading reasoning item
             *_each("choices", 0, "message", "tool_calls"),
+            *_REFUSAL_TEXT,  # what the user was shown; the status says it was a refusal
             *_each("output"),
             transform="text",
         ),
@@ -43,11 +47,11 @@ MAPPING = Mapping(
         "prompt_tokens": sources(*_each("usage", "prompt_tokens"), *_each("usage", "input_tokens")),
         "completion_tokens": sources(*_each("usage", "completion_tokens"), *_each("usage", "output_tokens")),
         # a content filter's stop comes first: the call itself succeeded (HTTP 200) but gave no answer
-        "status": sources(*_FINISH, transform="refusal")
+        "status": sources(*_FINISH, transform="refusal") + sources(*_REFUSAL_TEXT, transform="refusal_text")
         + sources(("response", "status_code"), ("response", "status", "code"), ("status",), transform="status")
         + sources(("error", "code"), ("error", "message"), transform="error_if_present"),
         "error": sources(("error", "message"), ("response", "body", "error", "message"), transform="text")
-        + sources(*_FINISH, transform="refusal"),
+        + sources(*_FINISH, transform="refusal") + sources(*_REFUSAL_TEXT, transform="refusal_text"),
         "tool_calls": [FieldSource(p) for p in (
             "$.choices[*].message.tool_calls[*].function.name",
             "$.response.body.choices[*].message.tool_calls[*].function.name",

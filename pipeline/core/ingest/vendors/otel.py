@@ -11,6 +11,7 @@ from typing import Any
 from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, ident, to_float,
                    to_int)
 from .genai_content import event_content, requested_tools
+from .refusals import finish_refusal
 from .spans import Span, empty_entry, trace_entry
 
 GENAI_PREFIXES = ("gen_ai.", "llm.", "openinference.")
@@ -139,6 +140,9 @@ def span_from_attributes(attrs: dict, resource: dict | None = None, **fields: An
     for k, v in fields.items():
         if v is not None:
             setattr(span, k, v)
+    refused = finish_refusal(first(attrs.get("gen_ai.response.finish_reasons"), attrs.get("ai.response.finishReason")))
+    if refused and not span.failed:  # a safety stop returns normally (status OK): an error all the same
+        span.failed, span.error = True, refused
     span.__post_init__()  # ids set above get the same normalization as constructor ones
     return span
 

@@ -66,11 +66,12 @@ def _read_openai(b: dict) -> dict:
     outputs = as_list(b.get("output"))
     calls = [dig(c, "function", "name") for c in as_list(msg.get("tool_calls"))]
     calls += [o.get("name") for o in outputs if isinstance(o, dict) and o.get("type") == "function_call"]
-    resp_text = _texts([c for o in outputs if isinstance(o, dict) and o.get("type") == "message"
-                        for c in as_list(o.get("content"))])
+    parts = [c for o in outputs if isinstance(o, dict) and o.get("type") == "message" for c in as_list(o.get("content"))]
+    resp_text = _texts(parts)
     usage = as_dict(b.get("usage"))
     return {
         "output": first(content, resp_text, dig(b, "choices", 0, "text")),
+        "refusal_text": first(msg.get("refusal"), _texts(parts, "refusal")),  # the model's refusal in its own words
         "tool_calls": calls,
         "finish_reason": dig(b, "choices", 0, "finish_reason") or b.get("status"),
         "prompt_tokens": first(usage.get("prompt_tokens"), usage.get("input_tokens")),

@@ -5,14 +5,17 @@ blocked, no candidates) or a candidate's `finishReason` SAFETY / RECITATION / BL
 (and their IMAGE_ kinds); OpenAI `finish_reason: content_filter` (Responses: `incomplete_details.reason`); Anthropic
 `stop_reason: refusal`; Bedrock Converse `stopReason: content_filtered`, or `guardrail_intervened` when the guardrail
 trace shows a BLOCKED action (a guardrail that only masked, e.g. ANONYMIZED PII, let the answer through); Titan
-`completionReason: CONTENT_FILTERED`.
+`completionReason: CONTENT_FILTERED`; an OpenAI message's own `refusal` text (structured outputs: content null,
+finish reason "stop"; Responses: an output item of type `refusal`); Cohere's `finish_reason: ERROR_TOXIC`. In spans:
+a refusal among the finish reasons (`gen_ai.response.finish_reasons`, Vercel AI SDK `ai.response.finishReason`, whose
+"content-filter" is OpenAI's "content_filter").
 """
 from __future__ import annotations
 
 from typing import Any
 
 from ..mapping import REFUSAL_REASONS
-from .base import as_dict, as_list, dig
+from .base import as_dict, as_list, decode_json, dig
 
 _MAX_DEPTH = 12  # guardrail traces nest assessments per guardrail id, policy and filter
 
@@ -23,7 +26,20 @@ def _blocked(reason: Any) -> str | None:
 
 def _refused(reason: Any) -> str | None:
     """`blocked: <reason>` for a finish / stop reason that is a refusal (mapping.REFUSAL_REASONS), else None."""
-    return _blocked(reason) if isinstance(reason, str) and reason.lower() in REFUSAL_REASONS else None
+    ok = isinstance(reason, str) and reason.lower().replace("-", "_") in REFUSAL_REASONS
+    return _blocked(reason) if ok else None
+
+
+def finish_refusal(reasons: Any) -> str | None:
+    """`blocked: <reason>` for the first refusal among finish reasons given as one string, a list, or a list in a
+    JSON string (OTel attributes flattened to text), else None."""
+    if isinstance(reasons, str):
+        decoded = decode_json(reasons)
+        reasons = decoded if isinstance(decoded, list) else [reasons]
+    for reason in as_list(reasons):
+        if _refused(reason):
+            return _refused(reason)
+    return None
 
 
 def _gemini(b: dict) -> str | None:
@@ -35,8 +51,16 @@ def _gemini(b: dict) -> str | None:
     return _refused(dig(b, "candidates", 0, "finishReason"))
 
 
+def _openai_refusal_text(b: dict) -> bool:
+    if isinstance(dig(b, "choices", 0, "message", "refusal"), str) and dig(b, "choices", 0, "message", "refusal"):
+        return True
+    return any(as_dict(part).get("type") == "refusal" for item in as_list(b.get("output"))
+               for part in as_list(as_dict(item).get("content")))
+
+
 def _openai(b: dict) -> str | None:  # chat completions, else the Responses API
-    return _refused(dig(b, "choices", 0, "finish_reason")) or _refused(dig(b, "incomplete_details", "reason"))
+    reason = _refused(dig(b, "choices", 0, "finish_reason")) or _refused(dig(b, "incomplete_details", "reason"))
+    return reason or (_blocked("refusal") if _openai_refusal_text(b) else None)
 
 
 def _any_blocked_action(v: Any, depth: int = 0) -> bool:
@@ -69,4 +93,6 @@ def refusal(shape: str, b: dict) -> str | None:
         return _converse(b)
     if shape == "bedrock_native":  # Titan
         return _refused(dig(b, "results", 0, "completionReason"))
+    if shape in ("cohere", "cohere_v1") and str(b.get("finish_reason")).upper() == "ERROR_TOXIC":
+        return _blocked(b["finish_reason"])
     return None

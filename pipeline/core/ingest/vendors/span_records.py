@@ -13,6 +13,7 @@ from typing import Any
 from .base import as_dict, as_list, decode_json, dig, epoch_us, first, ident, to_float, to_int
 from .datadog import dd_span
 from .otel import attributes_dict, resource_spans, span_from_otel, span_trace_id
+from .refusals import finish_refusal
 from .spans import Span
 
 SpanPair = tuple[str | None, Span]
@@ -152,6 +153,7 @@ def dd_apm_span(rec: dict) -> SpanPair:
     start = epoch_us(rec.get("start"))
     dur = to_float(rec.get("duration"))
     failed = to_int(rec.get("error")) == 1
+    refused = None if failed else finish_refusal(meta.get(f"{comp}.response.choices.0.finish_reason"))
     parent = rec.get("parent_id")
     span = Span(
         span_id=rec.get("span_id"), parent_id=None if parent in (0, "0", None) else parent,
@@ -161,8 +163,9 @@ def dd_apm_span(rec: dict) -> SpanPair:
         input=first(_dd_indexed(meta, f"{comp}.request.messages"), meta.get(f"{comp}.request.prompt")),
         output=out, model=model, provider=comp or None,
         prompt_tokens=tokens.get("prompt"), completion_tokens=tokens.get("completion"),
-        failed=failed, error=first(meta.get("error.message"), meta.get("error.msg"), meta.get("error.type"),
-                                   "error") if failed else None,
+        failed=failed or refused is not None,
+        error=first(meta.get("error.message"), meta.get("error.msg"), meta.get("error.type"), "error") if failed
+        else refused,
         service=rec.get("service") or None, environment=meta.get("env"), version=meta.get("version"),
         detail={k: v for k, v in (("resource", rec.get("resource")), ("finish_reason",
                                   meta.get(f"{comp}.response.choices.0.finish_reason"))) if v},
