@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextvars
 import random
-import time
 from typing import Any
 
 from .runtime import get_runtime
@@ -68,7 +67,7 @@ class Span:
             for k, v in attributes.items():
                 attrs[str(k)] = self.scrub_value(v)
         self.attrs = attrs
-        self.start_ns = time.time_ns()
+        self.start_ns = rt.clock()
 
     # ---- content and attributes (scrubbed as they are set: the raw value is never kept)
     def scrub_value(self, value: Any) -> Any:
@@ -134,7 +133,7 @@ class Span:
             return
         rt = self._rt
         try:
-            end_ns = end_ns or time.time_ns()
+            end_ns = end_ns or rt.clock()
             try:
                 attrs = dumps(self.attrs)
             except (TypeError, ValueError, RecursionError):  # cycles or odd keys in user attributes

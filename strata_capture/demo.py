@@ -13,9 +13,11 @@ import json
 import random
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import branch, configure, flush, observe, shutdown, trace_context, wrap_openai
+from .runtime import get_runtime
 
 QUESTIONS = ["Where is my order #{n}? My e-mail is jane.doe{n}@example.com", "I want a refund for order #{n}",
              "Can I change my delivery address? Call me at (415) 555-2671", "My card 4111 1111 1111 1111 was charged twice",
@@ -59,6 +61,21 @@ class _OpenAIWire(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # quiet
         return None
+
+
+class DemoClock:
+    """A reproducible clock for the demo's spans: starts at the current minute and advances by a seeded step
+    (lognormal, about 12 ms) per reading, so every run writes the same latencies and the demo's figures repeat."""
+
+    def __init__(self, seed: int = 11) -> None:
+        self._rng = random.Random(seed)
+        self._now = time.time_ns() // 60_000_000_000 * 60_000_000_000
+        self._lock = threading.Lock()
+
+    def __call__(self) -> int:
+        with self._lock:
+            self._now += int(self._rng.lognormvariate(2.5, 0.4) * 1e6)
+            return self._now
 
 
 def serve_openai_wire() -> ThreadingHTTPServer:
@@ -108,6 +125,7 @@ def write_demo_drop(drops_dir: str, traces: int = 60, service: str = "support-bo
         with tempfile.TemporaryDirectory() as spool:
             configure(drop_url=drops_dir, spool_dir=spool, service=service, version="1.0.0", environment="demo",
                       flush_interval_s=3600, metrics="off")
+            get_runtime().clock = DemoClock()
             try:
                 run_bot(f"http://127.0.0.1:{server.server_address[1]}/v1", traces)
                 return flush(30)

@@ -2,7 +2,6 @@
 and the usage/cost attributes the wrapper shares."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from .core import Span, trace_context
@@ -40,7 +39,7 @@ def log(*, model: str | None = None, input: Any = None, output: Any = None,  # n
         ctx = {k: v for k, v in (("session_id", session_id), ("user_id", user_id), ("request_id", request_id),
                                  ("prompt_version", prompt_version)) if v is not None}
         with trace_context(**ctx) if ctx else _nullctx():
-            end_ns = time.time_ns()
+            end_ns = get_runtime().clock()
             s = Span(name, "llm", attributes=attributes)
             if latency_ms is not None:
                 s.start_ns = end_ns - int(float(latency_ms) * 1e6)

@@ -145,6 +145,12 @@ def test_demo_drop_written_through_the_sdk(tmp_path):
     assert any(r["tool_calls"] == ["lookup_order", "issue_refund"] for r in rows)
     texts = [r["input"] for r in rows] + [r["output"] for r in rows]
     assert detect_pii_in_strings(texts) == [set()] * len(texts)
+    # the demo's clock is seeded: a second run writes the same latencies, so the demo's figures repeat
+    write_demo_drop(str(tmp_path / "again"), traces=20)
+    again = ingest_one_drop(str(tmp_path / "again"), str(tmp_path / "lake2"))
+    latencies = sorted((r["input"], r["latency_ms"]) for r in rows)
+    assert latencies == sorted((r["input"], r["latency_ms"]) for r in again)
+    assert len({lat for _, lat in latencies}) > 10 and all(20 < lat < 400 for _, lat in latencies)
 
 
 def test_request_id_and_prompt_version_fill_their_columns(tmp_path, llm):
