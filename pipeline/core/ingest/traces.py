@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
-from .vendors.spans import Span, pick_root, trace_entry
+from .vendors.spans import Span, merged, pick_root, trace_entry
 
 MAX_BUFFERED_SPANS = 200_000
 
 
 @dataclass
 class _Trace:
-    spans: dict = field(default_factory=dict)  # span id (or position) -> Span; a re-exported span replaces itself
+    spans: dict = field(default_factory=dict)  # span id (or position) -> Span; a re-exported span merges into itself
     source: str = ""
     line: int = 0
     sources: set = field(default_factory=set)
@@ -58,8 +58,12 @@ class TraceAssembler:
         previous = trace.spans.get(span_key)
         if previous is None:
             self._buffered += 1
-        if previous is None or span.end_us is not None or previous.end_us is None:
+        if previous is None:
             trace.spans[span_key] = span
+        elif span.end_us is not None or previous.end_us is None:
+            trace.spans[span_key] = merged(span, previous)
+        else:
+            trace.spans[span_key] = merged(previous, span)
         self.spans_seen += 1
         out = []
         while self._buffered > self.max_spans and self._traces:  # one giant trace is cut too: memory stays bounded
@@ -79,7 +83,7 @@ class TraceAssembler:
         spans = list(trace.spans.values())
         root = pick_root(spans)
         rootless = all(s.parent_id for s in spans)  # every span names a parent: the root has not arrived
-        unfinished = sum(1 for s in spans if s.end_us is None and s.start_us is not None)
+        unfinished = sum(1 for s in spans if s.end_us is None and s.start_us is not None and not s.instant)
         detail = {
             "assembled": True,
             "span_kinds": dict(Counter(s.kind for s in spans)),

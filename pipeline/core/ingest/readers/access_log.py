@@ -28,6 +28,8 @@ _TAIL_STEPS = (
     rf'^ "(?P<forwarded_for>{_Q})"' + _REST,
     r"^ (?P<request_time>\d+(?:\.\d+)?|-)" + _REST,
 )
+# nginx's `upstream_time` format and kin: `rt=$request_time uct="..." urt="..."` after the combined fields (seconds)
+_KV_TIME = r'(?:^|\s)(?:rt|request_time)="?(?P<kv_request_time>\d+(?:\.\d+)?)"?(?:\s|$)'
 # The whole-line shape, for sniffing and for explaining rejects.
 LINE_RE = re.compile(_HEAD + r"(?: .*)?$")
 _REQUEST = r"^(?P<method>[A-Z][A-Z0-9_-]*) (?P<path>\S+)(?: (?P<protocol>[A-Z]+/[0-9.]+))?$"
@@ -56,6 +58,7 @@ def _groups(lines: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray]:
         rest = pc.if_else(pc.is_valid(m), fields.pop("rest"), rest)
         groups.update(fields)
     groups["extra"] = pc.utf8_trim_whitespace(rest)
+    groups["kv_request_time"] = pc.extract_regex(groups["extra"], _KV_TIME).flatten()[0]
     return groups, ok
 
 
@@ -76,6 +79,7 @@ def _fields(g: dict[str, pa.Array], ts: pa.Array) -> pa.Table:
     rt = pc.if_else(pc.equal(g["request_time"], "-"), null, g["request_time"])
     rt_num = pc.cast(rt, pa.float64())
     rt_ms = pc.if_else(pc.match_substring(rt, "."), pc.multiply(rt_num, 1000.0), pc.divide(rt_num, 1000.0))
+    rt_ms = pc.coalesce(rt_ms, pc.multiply(pc.cast(g["kv_request_time"], pa.float64()), 1000.0))
     cols = {
         "remote_addr": g["remote_addr"],
         "remote_user": g["remote_user"],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from .jsonl import invalid_utf8_lines
 UTF8_BOM = b"\xef\xbb\xbf"
 SNIFF_BYTES = 64 * 1024
 _MIN_BLOCK = 1 << 20
+_EXCEL_SEP = re.compile(rb"sep=([,;\t|])(\r?\n)")
 _SCAN_CHUNK = 1 << 22
 
 
@@ -195,6 +197,19 @@ def _pyarrow_read(body: bytes, delimiter: str, block: int, as_text: list[str] = 
             block *= 4
 
 
+def _dotted_candidates(table: pa.Table) -> list[str]:
+    """Float columns whose every value has at most three decimals and some a fraction: in a file with decimal commas
+    their dots may be thousands groups (`1.234` = 1234), which only their text shows."""
+    out = []
+    for name, col in zip(table.column_names, table.columns):
+        if pa.types.is_floating(col.type) and col.null_count < len(col):
+            scaled = pc.multiply(col, 1000.0)
+            if pc.all(pc.less(pc.abs(pc.subtract(scaled, pc.round(scaled))), 1e-6)).as_py() and \
+                    pc.any(pc.not_equal(pc.floor(col), col)).as_py():
+                out.append(name)
+    return out
+
+
 def _read(body: bytes, spans: _Spans | None, unterminated: bool, delimiter: str, source: str):
     """(records, rejects), or None when pyarrow's record count disagrees with `spans` (a stray quote fooled them)."""
     rejects: list[Reject] = []
@@ -220,6 +235,12 @@ def _read(body: bytes, spans: _Spans | None, unterminated: bool, delimiter: str,
         lossy = _lossy_integer_columns(table)
         if lossy:
             table = _with_integer_text(table, _pyarrow_read(body, delimiter, block, lossy)[0], lossy)
+        dotted = _dotted_candidates(table) if delimiter != "," else []
+        if dotted:
+            text = _pyarrow_read(body, delimiter, block, dotted)[0]
+            for name in dotted:
+                i = table.schema.get_field_index(name)
+                table = table.set_column(i, text.field(i), text.column(i))
     except pa.ArrowInvalid:
         if spans is not None:
             return None
@@ -241,7 +262,7 @@ def _read(body: bytes, spans: _Spans | None, unterminated: bool, delimiter: str,
                                   body[s:e].rstrip(b"\r\n"), int(spans.offsets[i])))
         lines = spans.lines[good]
     table = table.rename_columns([name.strip() for name in table.column_names])
-    table, notes = localize(table, delimiter)
+    table, notes = localize(table, delimiter, [name.strip() for name in dotted])
     rejects += [Reject(source, 1, f"ambiguous locale values in {note}") for note in notes]
     raw = json_objects(table, null_strings=("",)) if table.num_rows else pa.array([], pa.large_string())
     rejects.sort(key=lambda r: r.line)
@@ -252,6 +273,11 @@ def read_delimited(data: bytes, source: str, delimiter: str | None = None) -> Pa
     """Header row then records; `delimiter` is sniffed when not given. Bad rows become rejects, never a failed file."""
     shift = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
     body = data[shift:]
+    sep = _EXCEL_SEP.match(body)
+    if sep:  # Excel's `sep=;` line names the delimiter; its line break stays, so line numbers still count it
+        delimiter = delimiter or sep.group(1).decode()
+        cut = sep.end() - len(sep.group(2))
+        body, shift = body[cut:], shift + cut
     delimiter = delimiter or delimiter_of(body[:SNIFF_BYTES])
     fmt = "tsv" if delimiter == "\t" else "csv"
     if not body.strip():

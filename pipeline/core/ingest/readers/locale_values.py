@@ -3,8 +3,10 @@
 A text column whose every value is a dotted day-first date (`03.02.2026 15:19:52`) becomes a timestamp; slashed dates
 (`03/02/2026`) only when some value shows the order (a day above 12). A column whose every value is a number with a
 decimal comma (`1,779`, `1.234,5`) becomes float when the file's conventions say the comma is decimal: a `;` or tab
-delimiter, `.` thousands groups before the comma, or a comma not followed by exactly three digits. Anything else that
-looks locale-formatted is left as text and named in a note, never silently dropped or misread.
+delimiter, `.` thousands groups before the comma, or a comma not followed by exactly three digits. In a file whose
+numbers show a decimal comma (not comma-delimited), a column of whole numbers with `.` thousands groups (`1.234`,
+`12.500`) is read as integers, not as the decimals 1.234 and 12.5. Anything else that looks locale-formatted is left as
+text and named in a note, never silently dropped or misread.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pyarrow.compute as pc
 DOTTED_DATE = r"^\d{1,2}\.\d{1,2}\.\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?$"
 SLASHED_DATE = r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?$"
 COMMA_NUMBER = r"^[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
+GROUPED_INTEGER = r"^[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+)$"
 
 
 def _all(arr: pa.Array, pattern: str) -> bool:
@@ -57,16 +60,32 @@ def _comma_is_decimal(arr: pa.Array, delimiter: str) -> bool:
     return bool(grouped or odd)
 
 
-def localize(table: pa.Table, delimiter: str) -> tuple[pa.Table, list[str]]:
-    """(table with unambiguous locale columns typed, notes naming the columns left as text because ambiguous)."""
+def _decimal_comma_file(table: pa.Table, delimiter: str) -> bool:
+    for col in table.columns:
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            arr = pc.utf8_trim_whitespace(col.combine_chunks())
+            if _all(arr, COMMA_NUMBER) and _comma_is_decimal(arr, delimiter):
+                return True
+    return False
+
+
+def localize(table: pa.Table, delimiter: str, dotted: list[str] | tuple = ()) -> tuple[pa.Table, list[str]]:
+    """(table with unambiguous locale columns typed, notes naming the columns left as text because ambiguous).
+
+    `dotted`: columns a reader took for decimals (`1.234`) and handed back as text, to be read as grouped integers
+    when the file shows a decimal comma, else as the decimals they were read as."""
     notes: list[str] = []
+    comma_file = bool(dotted) and delimiter != "," and _decimal_comma_file(table, delimiter)
     for i, name in enumerate(table.column_names):
         col = table.column(i)
         if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
             continue
         arr = pc.utf8_trim_whitespace(col.combine_chunks())
         typed = None
-        if _all(arr, DOTTED_DATE):
+        if name in dotted:
+            grouped = comma_file and _all(arr, GROUPED_INTEGER)
+            typed = pc.cast(pc.replace_substring(arr, ".", ""), pa.int64()) if grouped else pc.cast(arr, pa.float64())
+        elif _all(arr, DOTTED_DATE):
             typed = _parse_dates(arr, ".", True)
         elif _all(arr, SLASHED_DATE):
             order = _slashed_order(arr)

@@ -185,7 +185,7 @@ class RequestJoiner:
 
 def _merge(rec: dict, kind: str, f: dict) -> None:
     rec["joined"]["lines"] += 1
-    for k in ("ts", "log_time"):  # the first line's time is the request's
+    for k in ("ts", "log_time", "model"):  # the first line's time is the request's
         if f.get(k) and k not in rec:
             rec[k] = f[k]
     if kind in OPENING:  # recent vLLM: the prompt on a DEBUG `Request <id> details` line, params on `Received`

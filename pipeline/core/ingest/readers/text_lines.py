@@ -1,9 +1,11 @@
 """Splits line-oriented text (LF, CRLF or lone-CR line ends) into a zero-copy Arrow string column, rejecting lines
-that are not valid UTF-8; maps rejects of UTF-16 objects back to their original bytes."""
+that are not valid UTF-8; maps rejects of UTF-16 objects back to their original bytes. Also finds log chatter that
+holds no request: lines carrying a log level, progress bars, Python tracebacks."""
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..records import Reject
 from .jsonl import cr_line_ends, invalid_utf8_lines, line_starts
@@ -30,6 +32,41 @@ def split_lines(data: bytes, source: str) -> tuple[pa.LargeStringArray, np.ndarr
     keep = np.ones(n, dtype=bool)
     keep[bad] = False
     return lines.filter(pa.array(keep)), numbers[keep], rejects
+
+
+ANSI = r"\x1b\[[0-9;?]*[A-Za-z]"  # colour codes (TGI, uvicorn, docker compose on a terminal)
+LEVEL_LINE = "|".join((
+    r"^\[?(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|TRACE|FATAL|I|W|E)\]?[: ]",
+    r"^(?:info|warn|warning|error|debug)\t",  # Go zap / Istio: `info\txdsproxy\t...`
+    r"^\[[^\]]+\]\[\d+\]\[(?:trace|debug|info|warning|error|critical)\]",  # Envoy's own log
+    r"^\[[^\]]+\] \[\d+\] \[(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\] ",  # gunicorn's error log
+))
+_PROGRESS = r"\d+/\d+ \[[\d:]+<[\d:?]+"  # tqdm: `Loading shards: 100%|###| 4/4 [00:03<00:00, 1.1it/s]`
+_TRACEBACK = r"^\s*(?:\+ )?(?:Exception Group )?Traceback \(most recent call last\):"
+_TRACE_BODY = (r"^(?:\s|$|During handling of the above exception|The above exception was the direct cause"
+               r"|Traceback \(most recent)")
+_EXCEPTION = r"^[A-Za-z_][\w.]*(?::(?: .*)?)?$"  # the traceback's last line: `ValueError: bad template`
+
+
+def chatter_lines(text: pa.Array) -> np.ndarray:
+    """Lines that are log chatter, not requests: a log level at the start, a progress bar, a Python traceback."""
+    match = lambda pat: pc.match_substring_regex(text, pat).to_numpy(zero_copy_only=False)  # noqa: E731
+    out = match(LEVEL_LINE) | match(_PROGRESS)
+    starts = np.flatnonzero(match(_TRACEBACK))
+    if len(starts):
+        body, last = match(_TRACE_BODY), match(_EXCEPTION)
+        n, i = len(text), -1
+        for s in starts.tolist():
+            if s <= i:
+                continue
+            i = s + 1
+            while i < n and body[i]:
+                i += 1
+            if i < n and last[i]:
+                i += 1
+            out[s:i] = True
+            i -= 1
+    return out
 
 
 def reject_raw(text: str) -> bytes:

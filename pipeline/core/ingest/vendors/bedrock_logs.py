@@ -6,8 +6,8 @@ own inputTokenCount / outputTokenCount, errors from errorCode / output.outputBod
 """
 from __future__ import annotations
 
-from .base import VendorAdapter, as_dict, first, flat_mapping, to_int
-from .providers import bedrock_model, error_of, read_response, request_input
+from .base import VendorAdapter, as_dict, first, to_int
+from .providers import bedrock_model, call_mapping, error_of, read_response, request_input
 
 
 def expand(rec: dict) -> list[dict]:
@@ -24,6 +24,7 @@ def expand(rec: dict) -> list[dict]:
         "input": request_input(inp.get("inputBodyJson")),
         "output": None if err else read.get("output"),
         "latency_ms": read.get("latency_ms"),
+        "ttft_ms": read.get("ttft_ms"),
         "prompt_tokens": first(to_int(inp.get("inputTokenCount")), read.get("prompt_tokens")),
         "completion_tokens": first(to_int(out.get("outputTokenCount")), read.get("completion_tokens")),
         "status": "error" if err else "ok",
@@ -41,4 +42,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("bedrock_logs", detect, flat_mapping(), expand)
+ADAPTER = VendorAdapter("bedrock_logs", detect, call_mapping(), expand)

@@ -1,16 +1,16 @@
 """Datadog LLM Observability span payloads ({"data": {"type": "span", "attributes": {"spans": [...]}}}) -> entries.
 
 One entry per trace. Times are unix nanoseconds (start_ns, duration); trace context comes from "key:value" tags
-(service, env, version, user_id).
+(service, env, version, user_id). A streamed LLM call's `metrics.time_to_first_token` is in seconds.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
 
-from .base import VendorAdapter, as_dict, as_list, dig, epoch_us, first, flat_mapping, ident, to_float, to_int
+from .base import VendorAdapter, as_dict, as_list, dig, epoch_us, first, ident, to_float, to_int
 from .genai_content import tools_in_messages
-from .spans import Span, empty_entry, trace_entry
+from .spans import Span, empty_entry, trace_entry, trace_mapping
 
 _KINDS = {"llm": "llm", "embedding": "embedding", "tool": "tool"}
 
@@ -36,6 +36,7 @@ def dd_span(raw: dict, session: Any, tags: dict) -> Span:
     start = epoch_us(raw.get("start_ns"))
     duration_ns = to_float(raw.get("duration"))
     failed = str(raw.get("status") or "").lower() == "error" or bool(dig(meta, "error", "message"))
+    ttft_s = to_float(metrics.get("time_to_first_token"))
     parent = raw.get("parent_id")
     return Span(
         span_id=raw.get("span_id"),
@@ -52,6 +53,7 @@ def dd_span(raw: dict, session: Any, tags: dict) -> Span:
         prompt_tokens=to_int(first(metrics.get("input_tokens"), metrics.get("prompt_tokens"))),
         completion_tokens=to_int(first(metrics.get("output_tokens"), metrics.get("completion_tokens"))),
         cost_usd=to_float(metrics.get("total_cost")),
+        first_token_us=start + int(round(ttft_s * 1_000_000)) if start is not None and ttft_s is not None else None,
         failed=failed,
         error=first(dig(meta, "error", "message"), dig(meta, "error", "type"), "error") if failed else None,
         session_id=first(raw.get("session_id"), session),
@@ -91,4 +93,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("datadog", detect, flat_mapping(), expand)
+ADAPTER = VendorAdapter("datadog", detect, trace_mapping(), expand)

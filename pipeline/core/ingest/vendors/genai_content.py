@@ -11,6 +11,9 @@ Requested tools: tool-call parts of `gen_ai.output.messages` (client `tool_call`
 `tool_calls` of output messages (also Datadog LLM Observability's `meta.output.messages`), OpenInference
 `llm.output_messages.N.message.tool_calls.M.tool_call.function.name`
 and OpenLLMetry `gen_ai.completion.N.tool_calls.M.name`, in message then call order.
+
+OpenInference messages as a list (Phoenix dataframes: `llm.output_messages` = [{"message.role", "message.content",
+"message.tool_calls": [{"tool_call.function.name"}]}], or nested {"message": {...}}) are read as plain messages.
 """
 from __future__ import annotations
 
@@ -26,6 +29,30 @@ _INPUT_EVENTS = {"gen_ai.system.message": "system", "gen_ai.user.message": "user
 _TOOL_PARTS = ("tool_call", "server_tool_call")
 _INDEXED_TOOLS = (re.compile(r"^llm\.output_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\.function\.name$"),
                   re.compile(r"^gen_ai\.completion\.(\d+)\.tool_calls\.(\d+)\.name$"))
+
+
+def _strip(d: Any, prefix: str) -> dict:
+    d = as_dict(d)
+    nested = as_dict(d.get(prefix.rstrip(".")))
+    flat = {k[len(prefix):]: v for k, v in d.items() if k.startswith(prefix)}
+    return {**nested, **flat} or d
+
+
+def openinference_messages(v: Any) -> list[dict] | None:
+    """An OpenInference message list -> [{role, content, tool_calls: [{function: {name, arguments}}]}]."""
+    v = decode_json(v)
+    if not isinstance(v, list) or not v or not all(isinstance(m, dict) for m in v):
+        return None
+    out = []
+    for m in v:
+        msg = _strip(m, "message.")
+        calls = [_strip(c, "tool_call.") for c in as_list(decode_json(msg.get("tool_calls")))]
+        calls = [{"function": {"name": first(dig(c, "function", "name"), c.get("function.name")),
+                               "arguments": first(dig(c, "function", "arguments"), c.get("function.arguments"))}}
+                 for c in calls]
+        plain = {k: msg[k] for k in ("role", "content", "contents", "name") if msg.get(k) is not None}
+        out.append({**plain, **({"tool_calls": calls} if calls else {})})
+    return out
 
 
 def _event_body(attrs: dict) -> Any:
@@ -93,7 +120,8 @@ def tools_in_messages(messages: Any) -> list[str]:
 
 def requested_tools(attrs: dict) -> list[str]:
     """Names of the tools an LLM call's output messages ask for, in message then call order."""
-    names = tools_in_messages(attrs.get("gen_ai.output.messages"))
+    names = tools_in_messages(attrs.get("gen_ai.output.messages")) or tools_in_messages(
+        openinference_messages(attrs.get("llm.output_messages")))
     if names:
         return names
     indexed = []

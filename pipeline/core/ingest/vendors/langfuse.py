@@ -3,17 +3,19 @@
 Quirks handled: trace.latency is in seconds (observation latency in ms, seconds in the older export shape, so span
 durations come from start/end times); trace.metadata and inputs are JSON-encoded strings; observation input/output
 may be null with the content left in metadata.attributes (raw OTel attributes); costs as costDetails / totalCost /
-calculatedTotalCost depending on the export version.
+calculatedTotalCost depending on the export version. usageDetails split a call's tokens by kind (`input`,
+`input_cached_tokens`, `cache_read_input_tokens`, `output`, `output_reasoning_tokens`, `total`): Langfuse's SDKs take
+the cached and reasoning parts out of `input` / `output`, so prompt and completion tokens are the sums of their parts
+(unless `input` + `output` alone make the `total`).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, message_text,
-                   to_float, to_int)
+from .base import VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, message_text, to_float, to_int
 from .genai_content import tools_in_messages
 from .otel import real_service, span_from_attributes
-from .spans import LLM_KINDS, Span, empty_entry, trace_entry
+from .spans import LLM_KINDS, Span, empty_entry, trace_entry, trace_mapping
 
 _KINDS = {"GENERATION": "llm", "EMBEDDING": "embedding", "TOOL": "tool"}
 
@@ -21,6 +23,27 @@ _KINDS = {"GENERATION": "llm", "EMBEDDING": "embedding", "TOOL": "tool"}
 def _tool_by_convention(obs: dict, meta: dict) -> bool:
     # LangGraph's ToolNode runs each tool as a child span of the "tools" node, with no tool attribute of its own
     return meta.get("langgraph_node") == "tools" and obs.get("name") != "tools"
+
+
+def _is_input_key(k: str) -> bool:
+    return k == "input" or k.startswith("input_") or k.endswith("_input_tokens") or k in ("prompt_tokens", "cache_read")
+
+
+def _is_output_key(k: str) -> bool:
+    return k == "output" or k.startswith("output_") or k.endswith("_output_tokens") or k == "completion_tokens"
+
+
+def usage_tokens(details: Any) -> tuple[int | None, int | None]:
+    """(prompt, completion) tokens from a usageDetails map."""
+    counts = {k: to_int(v) for k, v in as_dict(details).items() if isinstance(k, str) and to_int(v) is not None}
+    if not counts:
+        return None, None
+    ins = [v for k, v in counts.items() if _is_input_key(k)]
+    outs = [v for k, v in counts.items() if _is_output_key(k)]
+    total, plain_in, plain_out = counts.get("total"), counts.get("input"), counts.get("output")
+    if total is not None and None not in (plain_in, plain_out) and plain_in + plain_out == total != sum(ins) + sum(outs):
+        return plain_in, plain_out  # a producer that left the parts inside input / output
+    return (sum(ins) if ins else None), (sum(outs) if outs else None)
 
 
 def observation_span(obs: dict) -> Span:
@@ -32,6 +55,8 @@ def observation_span(obs: dict) -> Span:
         kind = "tool" if base.kind == "tool" or _tool_by_convention(obs, meta) else "other"
     failed = str(obs.get("level") or "").upper() == "ERROR"
     start, first_token = epoch_us(obs.get("startTime")), epoch_us(obs.get("completionStartTime"))
+    usage_in, usage_out = usage_tokens(obs.get("usageDetails"))
+    usage = as_dict(obs.get("usage"))
     detail = {
         "type": obs.get("type"),
         "model_parameters": decode_json(obs.get("modelParameters")) or None,
@@ -53,11 +78,13 @@ def observation_span(obs: dict) -> Span:
         output=first(message_text(obs.get("output")), base.output),
         model=first(obs.get("model"), base.model, meta.get("ls_model_name")),
         provider=first(base.provider, meta.get("ls_provider")),
-        prompt_tokens=to_int(first(dig(obs, "usageDetails", "input"), obs.get("inputUsage"), dig(obs, "usage", "input"),
+        prompt_tokens=to_int(first(usage_in, obs.get("inputUsage"), usage.get("input"), usage.get("promptTokens"),
                                    obs.get("promptTokens"), base.prompt_tokens)),
-        completion_tokens=to_int(first(dig(obs, "usageDetails", "output"), obs.get("outputUsage"),
-                                       dig(obs, "usage", "output"), obs.get("completionTokens"),
+        completion_tokens=to_int(first(usage_out, obs.get("outputUsage"), usage.get("output"),
+                                       usage.get("completionTokens"), obs.get("completionTokens"),
                                        base.completion_tokens)),
+        first_token_us=first_token if kind in LLM_KINDS else None,
+        instant=str(obs.get("type") or "").upper() == "EVENT",
         cost_usd=to_float(first(dig(obs, "costDetails", "total"), obs.get("totalCost"),
                                 obs.get("calculatedTotalCost"))),
         failed=failed,
@@ -124,4 +151,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("langfuse", detect, flat_mapping(), expand)
+ADAPTER = VendorAdapter("langfuse", detect, trace_mapping(), expand)

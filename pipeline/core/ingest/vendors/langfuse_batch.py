@@ -2,14 +2,14 @@
 (GET /api/public/observations rows) -> spans for the trace stage.
 
 Every event counts (not only batch[0]): trace-create gives the trace's name, input, output, user and session;
-generation-, span- and event-create/update give observations (updates merged into their create by id); scores are
-kept out. Observations of one trace in several batches are grouped by the ingest trace stage.
+generation-, span- and event-create/update give observations (updates merged into their create by id; the older
+SDKs' observation-create/update name the kind in body.type); scores and sdk-log events are kept out. Observations of one trace in several batches are grouped by the ingest trace stage.
 """
 from __future__ import annotations
 
-from .base import VendorAdapter, as_dict, as_list, flat_mapping, ident, message_text
+from .base import VendorAdapter, as_dict, as_list, epoch_us, first, ident, message_text
 from .langfuse import observation_span
-from .spans import Span, trace_entry
+from .spans import Span, trace_entry, trace_mapping
 
 _OBS_TYPES = {"generation": "GENERATION", "span": "SPAN", "event": "EVENT", "tool": "TOOL", "agent": "AGENT",
               "embedding": "EMBEDDING"}
@@ -22,11 +22,14 @@ def batch_spans(rec: dict) -> list:
         ev = as_dict(ev)
         kind, _, action = str(ev.get("type") or "").rpartition("-")
         body = as_dict(ev.get("body"))
+        if kind == "observation":
+            kind = str(body.get("type") or "span").lower()
         if kind == "trace" and action in ("create", "update"):
             out.append((ident(body.get("id")), Span(
                 span_id=body.get("id"), name=body.get("name"), input=body.get("input"), output=message_text(body.get("output")),
                 user_id=body.get("userId"), session_id=body.get("sessionId"), version=body.get("release"),
-                environment=body.get("environment"), detail={"tags": body.get("tags")} if body.get("tags") else {})))
+                environment=body.get("environment"), start_us=epoch_us(first(body.get("timestamp"), ev.get("timestamp"))),
+                instant=True, detail={"tags": body.get("tags")} if body.get("tags") else {})))
         elif kind in _OBS_TYPES and body.get("id") is not None:
             merged = observations.setdefault(str(body["id"]), {"type": _OBS_TYPES[kind]})
             merged.update({k: v for k, v in body.items() if v is not None})
@@ -90,4 +93,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("langfuse_batch", detect, flat_mapping(), expand, spans=record_spans)
+ADAPTER = VendorAdapter("langfuse_batch", detect, trace_mapping(), expand, spans=record_spans)

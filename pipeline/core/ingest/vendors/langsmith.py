@@ -1,13 +1,18 @@
-"""LangSmith runs -> one entry per trace: {"post": [...], "patch": [...]} batches merged by run id, or run objects."""
+"""LangSmith runs -> one entry per trace: {"post": [...], "patch": [...]} batches merged by run id, or run objects.
+
+A run exported with its tree (`Run.dict()`: nested `child_runs`) counts as all its runs, each child's parent being
+the run holding it. LLM usage is read from `usage_metadata` (the outputs', or the AIMessage's in `generations`), else
+from `llm_output.token_usage` / `llm_output.usage` (OpenAI and Anthropic spellings).
+"""
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
 
-from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, ident,
-                   message_text, to_float, to_int)
+from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, ident, message_text, to_float,
+                   to_int)
 from .genai_content import tools_in_messages
-from .spans import Span, empty_entry, pick_root, trace_entry
+from .spans import Span, empty_entry, pick_root, trace_entry, trace_mapping
 
 RUN_TYPES = ("llm", "chain", "tool", "retriever", "prompt", "embedding", "parser")
 _KINDS = {"llm": "llm", "embedding": "embedding", "tool": "tool"}
@@ -49,6 +54,34 @@ def _unwrap_outputs(outputs: Any) -> Any:
     return outputs
 
 
+def run_tree(run: dict, holder: dict | None = None) -> list[dict]:
+    """A run and the runs nested in its `child_runs`, depth first; a child without parent or trace id gets its
+    holder's."""
+    if not isinstance(run, dict):
+        return []
+    if holder is not None:
+        inherited = {"parent_run_id": _run_id(holder), "trace_id": _trace_key(holder)}
+        run = {**run, **{k: v for k, v in inherited.items() if run.get(k) is None}}
+    children = as_list(run.get("child_runs"))
+    out = [{k: v for k, v in run.items() if k != "child_runs"} if children else run]
+    for child in children:
+        out.extend(run_tree(child, run))
+    return out
+
+
+def _usage(outputs: Any) -> dict:
+    """input/output tokens wherever a LangChain LLM run's outputs keep them."""
+    message = dig(outputs, "generations", 0, 0, "message")
+    meta = first(as_dict(dig(outputs, "usage_metadata")) or None, as_dict(dig(message, "kwargs", "usage_metadata")) or None,
+                 as_dict(dig(message, "usage_metadata")) or None)
+    if meta:
+        return {"in": meta.get("input_tokens"), "out": meta.get("output_tokens")}
+    usage = first(as_dict(dig(outputs, "usage")) or None, as_dict(dig(outputs, "llm_output", "token_usage")) or None,
+                  as_dict(dig(outputs, "llm_output", "usage")) or None) or {}
+    return {"in": first(usage.get("prompt_tokens"), usage.get("input_tokens")),
+            "out": first(usage.get("completion_tokens"), usage.get("output_tokens"))}
+
+
 def _first_token_us(run: dict) -> int | None:
     for ev in as_list(run.get("events")):
         if isinstance(ev, dict) and ev.get("name") == "new_token":
@@ -60,6 +93,8 @@ def run_span(run: dict) -> Span:
     meta = as_dict(dig(run, "extra", "metadata"))
     outputs = decode_json(run.get("outputs"))
     usage = as_dict(dig(outputs, "usage_metadata"))
+    tokens = _usage(outputs)
+    kind = _KINDS.get(str(run.get("run_type") or "").lower(), "other")
     error = run.get("error")
     detail = {
         "run_type": run.get("run_type"),
@@ -75,20 +110,18 @@ def run_span(run: dict) -> Span:
         span_id=_run_id(run),
         parent_id=run.get("parent_run_id"),
         name=run.get("name"),
-        kind=_KINDS.get(str(run.get("run_type") or "").lower(), "other"),
+        kind=kind,
         start_us=epoch_us(run.get("start_time")),
         end_us=epoch_us(run.get("end_time")),
         input=_unwrap_inputs(run.get("inputs")),
         output=_unwrap_outputs(outputs),
-        model=first(dig(outputs, "model"), meta.get("ls_model_name"), dig(run, "inputs", "model"),
+        model=first(dig(outputs, "model"), meta.get("ls_model_name"), dig(outputs, "llm_output", "model_name"),
+                    dig(outputs, "llm_output", "model"), dig(run, "inputs", "model"),
                     dig(run, "extra", "invocation_params", "model")),
         provider=meta.get("ls_provider"),
-        prompt_tokens=to_int(first(usage.get("input_tokens"), dig(outputs, "usage", "prompt_tokens"),
-                                   dig(outputs, "llm_output", "token_usage", "prompt_tokens"),
-                                   run.get("prompt_tokens"))),
-        completion_tokens=to_int(first(usage.get("output_tokens"), dig(outputs, "usage", "completion_tokens"),
-                                       dig(outputs, "llm_output", "token_usage", "completion_tokens"),
-                                       run.get("completion_tokens"))),
+        prompt_tokens=to_int(first(tokens["in"], run.get("prompt_tokens"))),
+        completion_tokens=to_int(first(tokens["out"], run.get("completion_tokens"))),
+        first_token_us=_first_token_us(run) if kind in ("llm", "embedding") else None,
         cost_usd=to_float(run.get("total_cost")),
         failed=bool(error) or str(run.get("status") or "").lower() == "error",
         error=str(error) if error else None,
@@ -110,7 +143,7 @@ def _trace_key(run: dict) -> Any:
 
 def expand(rec: dict) -> list[dict]:
     batch = "post" in rec or "patch" in rec
-    runs = merge_runs(as_list(rec.get("post")), as_list(rec.get("patch"))) if batch else [rec]
+    runs = merge_runs(as_list(rec.get("post")), as_list(rec.get("patch"))) if batch else run_tree(rec)
     if not runs:
         return [empty_entry({"reason": "no runs"})]
     traces: dict[Any, list[dict]] = defaultdict(list)
@@ -137,7 +170,7 @@ def spans(rec: dict) -> list:
     """(trace id, span) per run: runs of one trace on several lines or in several files are grouped by the ingest trace
     stage (a post/patch batch is merged first)."""
     batch = "post" in rec or "patch" in rec
-    runs = merge_runs(as_list(rec.get("post")), as_list(rec.get("patch"))) if batch else [rec]
+    runs = merge_runs(as_list(rec.get("post")), as_list(rec.get("patch"))) if batch else run_tree(rec)
     return [(_trace_key(run), run_span(run)) for run in runs if isinstance(run, dict)]
 
 
@@ -156,4 +189,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("langsmith", detect, flat_mapping(), expand, spans=spans)
+ADAPTER = VendorAdapter("langsmith", detect, trace_mapping(), expand, spans=spans)

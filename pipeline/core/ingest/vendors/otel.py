@@ -8,11 +8,10 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, ident, to_float,
-                   to_int)
-from .genai_content import event_content, requested_tools
+from .base import VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, ident, to_float, to_int
+from .genai_content import event_content, openinference_messages, requested_tools
 from .refusals import finish_refusal
-from .spans import Span, empty_entry, trace_entry
+from .spans import Span, empty_entry, trace_entry, trace_mapping
 
 GENAI_PREFIXES = ("gen_ai.", "llm.", "openinference.")
 _LLM_OPERATIONS = ("chat", "text_completion", "generate_content", "completion", "responses")
@@ -49,10 +48,21 @@ def otlp_value(v: Any) -> Any:
     return v.get("bytesValue")
 
 
+def _flat_keys(attrs: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in attrs.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat_keys(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def attributes_dict(attrs: Any) -> dict:
-    """OTLP [{key, value}] lists or plain dicts -> {key: python value}."""
+    """OTLP [{key, value}] lists or plain dicts -> {key: python value}. Nested dicts (Phoenix's span JSON writes
+    {"llm": {"token_count": {"prompt": 9}}}) become the dotted keys OTel attributes have."""
     if isinstance(attrs, dict):
-        return attrs
+        return _flat_keys(attrs) if any(isinstance(v, dict) for v in attrs.values()) else attrs
     out = {}
     for kv in as_list(attrs):
         if isinstance(kv, dict) and isinstance(kv.get("key"), str):
@@ -72,14 +82,31 @@ def _indexed(attrs: dict, prefix: str, strip: str = "") -> list[dict] | None:
     return [items[i] for i in sorted(items)] or None
 
 
+def _entity_value(v: Any, key: str) -> Any:
+    """OpenLLMetry's traceloop.entity.input/output: a function's {"args", "kwargs"}, LangChain's {"inputs"} /
+    {"outputs"} wrappers; a wrapper holding one value stands for that value."""
+    v = decode_json(v)
+    if not isinstance(v, dict):
+        return v
+    if key in v:
+        inner = decode_json(v[key])
+        return next(iter(inner.values())) if isinstance(inner, dict) and len(inner) == 1 else inner
+    if set(v) <= {"args", "kwargs"}:
+        values = list(as_list(v.get("args"))) + list(as_dict(v.get("kwargs")).values())
+        return values[0] if len(values) == 1 else v
+    return v
+
+
 def genai_input(attrs: dict) -> Any:
     return first(
         decode_json(attrs.get("gen_ai.input.messages")),
         decode_json(attrs.get("gen_ai.prompt")),
         _indexed(attrs, "gen_ai.prompt"),
         _indexed(attrs, "llm.input_messages", "message."),
+        openinference_messages(attrs.get("llm.input_messages")),
         decode_json(attrs.get("input.value")),
         decode_json(attrs.get("mlflow.spanInputs")),
+        _entity_value(attrs.get("traceloop.entity.input"), "inputs"),
     )
 
 
@@ -89,19 +116,24 @@ def genai_output(attrs: dict) -> Any:
         decode_json(attrs.get("gen_ai.completion")),
         _indexed(attrs, "gen_ai.completion"),
         _indexed(attrs, "llm.output_messages", "message."),
+        openinference_messages(attrs.get("llm.output_messages")),
         decode_json(attrs.get("output.value")),
         decode_json(attrs.get("mlflow.spanOutputs")),
+        _entity_value(attrs.get("traceloop.entity.output"), "outputs"),
     )
 
 
 def span_kind(attrs: dict) -> str:
     op = str(attrs.get("gen_ai.operation.name") or "").lower()
     oi = str(attrs.get("openinference.span.kind") or "").upper()
-    if op == "execute_tool" or oi == "TOOL" or attrs.get("gen_ai.tool.name"):
+    traceloop = str(attrs.get("traceloop.span.kind") or "").lower()
+    request_type = str(attrs.get("llm.request.type") or "").lower()  # OpenLLMetry's LLM spans
+    if op == "execute_tool" or oi == "TOOL" or attrs.get("gen_ai.tool.name") or traceloop == "tool":
         return "tool"
-    if op == "embeddings" or oi == "EMBEDDING":
+    if op == "embeddings" or oi == "EMBEDDING" or request_type == "embedding":
         return "embedding"
-    if op in _LLM_OPERATIONS or oi == "LLM" or attrs.get("llm.token_count.prompt") is not None:
+    if (op in _LLM_OPERATIONS or oi == "LLM" or attrs.get("llm.token_count.prompt") is not None
+            or request_type in ("chat", "completion")):
         return "llm"
     usage = (attrs.get("gen_ai.usage.input_tokens"), attrs.get("gen_ai.usage.prompt_tokens"))
     if not op and any(u is not None for u in usage):
@@ -127,7 +159,8 @@ def span_from_attributes(attrs: dict, resource: dict | None = None, **fields: An
                                        attrs.get("llm.token_count.completion"),
                                        attrs.get("llm.usage.completion_tokens"))),
         cost_usd=to_float(first(attrs.get("gen_ai.usage.cost"), attrs.get("llm.cost.total"))),
-        tool_name=first(attrs.get("gen_ai.tool.name"), attrs.get("tool.name")),
+        tool_name=first(attrs.get("gen_ai.tool.name"), attrs.get("tool.name"),
+                        attrs.get("traceloop.entity.name") if attrs.get("traceloop.span.kind") == "tool" else None),
         requested_tools=requested_tools(attrs),
         session_id=first(attrs.get("gen_ai.conversation.id"), attrs.get("session.id")),
         user_id=first(attrs.get("user.id"), attrs.get("enduser.id")),
@@ -170,18 +203,36 @@ def span_from_otel(raw: dict, resource: dict | None = None) -> Span:
     attrs = {**event_content(raw.get("events"), attributes_dict), **attributes_dict(raw.get("attributes"))}
     status = raw.get("status")
     failed = _status_failed(status)
+    start_us = epoch_us(first(raw.get("startTimeUnixNano"), raw.get("start_time_unix_nano"), raw.get("start_time")))
     return span_from_attributes(
         attrs,
         resource or attributes_dict(dig(raw, "resource", "attributes")),
         span_id=first(raw.get("spanId"), raw.get("span_id"), dig(raw, "context", "span_id")),
         parent_id=first(raw.get("parentSpanId"), raw.get("parent_span_id"), raw.get("parent_id")),
         name=raw.get("name") if isinstance(raw.get("name"), str) else None,
-        start_us=epoch_us(first(raw.get("startTimeUnixNano"), raw.get("start_time_unix_nano"), raw.get("start_time"))),
+        start_us=start_us,
+        first_token_us=first_token_us(attrs, raw.get("events"), start_us),
         end_us=epoch_us(first(raw.get("endTimeUnixNano"), raw.get("end_time_unix_nano"), raw.get("end_time"))),
         failed=failed or None,
         error=first(dig(raw, "status", "message"), dig(raw, "status", "description"), attrs.get("error.type"),
                     _exception_message(raw.get("events"))) if failed else None,
     )
+
+
+_FIRST_TOKEN_EVENTS = ("First Token Stream Event", "gen_ai.first_token", "first_token")
+
+
+def first_token_us(attrs: dict, events: Any, start_us: int | None) -> int | None:
+    """When a streamed call's first token came: OTel GenAI's gen_ai.server.time_to_first_token (seconds after the
+    start), else the time of OpenInference's "First Token Stream Event"."""
+    ttft_s = to_float(attrs.get("gen_ai.server.time_to_first_token"))
+    if ttft_s is not None and start_us is not None and ttft_s >= 0:
+        return start_us + int(round(ttft_s * 1_000_000))
+    for ev in as_list(events):
+        ev = as_dict(ev)
+        if ev.get("name") in _FIRST_TOKEN_EVENTS:
+            return epoch_us(first(ev.get("timeUnixNano"), ev.get("time_unix_nano"), ev.get("timestamp")))
+    return None
 
 
 def span_trace_id(raw: dict) -> str | None:
@@ -232,4 +283,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("otel_genai", detect, flat_mapping(), expand)  # vendors/__init__ adds span_records' spans
+ADAPTER = VendorAdapter("otel_genai", detect, trace_mapping(), expand)  # vendors/__init__ adds span_records' spans

@@ -11,7 +11,8 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from .base import as_dict, as_list, decode_json, dig, first, to_int
+from ..mapping import FieldSource, Mapping, json_path
+from .base import as_dict, as_list, decode_json, dig, first, flat_mapping, to_int
 from .refusals import refusal
 
 # host fragment -> provider
@@ -21,6 +22,12 @@ _HOSTS = (
     ("cohere", "cohere"), ("mistral.ai", "mistral"), ("groq.com", "groq"), ("together", "together"),
     ("deepseek.com", "deepseek"), ("x.ai", "xai"), ("openrouter.ai", "openrouter"),
 )
+
+
+def call_mapping() -> Mapping:
+    """The flat mapping of one provider call's entry: each role from its same-named key, time to first token too."""
+    flat = flat_mapping()
+    return Mapping({**flat.roles, "ttft_ms": [FieldSource(json_path("ttft_ms"), "number")]}, flat.constants)
 
 
 def provider_of_url(url: Any) -> str | None:
@@ -55,7 +62,7 @@ def model_of_url(url: Any) -> str | None:
 def _texts(blocks: Any, text_key: str = "text", skip: tuple = ("thinking", "redacted_thinking")) -> str | None:
     texts = [b.get(text_key) for b in as_list(blocks) if isinstance(b, dict) and isinstance(b.get(text_key), str)
              and b.get("type") not in skip and not b.get("thought")]
-    return "".join(texts) if texts else None
+    return "".join(texts) or None  # a stream's closing empty part is no answer
 
 
 def _read_openai(b: dict) -> dict:
@@ -250,6 +257,10 @@ def read_response(body: Any) -> dict:
     out["request_id"] = first(out.get("request_id"), body.get("id") if isinstance(body.get("id"), str) else None)
     out["created"] = first(body.get("created"), body.get("created_at"), body.get("createTime"))  # createTime: Vertex
     out["shape_provider"] = _SHAPE_PROVIDER[shape]
+    # a Bedrock stream's closing metrics (kept by the stream assembly): the whole call and its first byte, in ms
+    metrics = as_dict(body.get("amazon-bedrock-invocationMetrics"))
+    out["latency_ms"] = first(out.get("latency_ms"), metrics.get("invocationLatency"))
+    out["ttft_ms"] = metrics.get("firstByteLatency")
     out["refused"] = refusal(shape, body)
     if out["refused"] and not out.get("output"):
         out["output"] = None  # nothing answered: no output, never an empty one

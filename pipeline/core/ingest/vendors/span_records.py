@@ -101,6 +101,9 @@ def js_span(rec: dict) -> SpanPair:
     for k, v in vercel_fields(attrs).items():
         if v is not None:
             setattr(span, k, v)
+    to_first_chunk = to_float(first(attrs.get("ai.response.msToFirstChunk"), attrs.get("ai.stream.msToFirstChunk")))
+    if span.first_token_us is None and to_first_chunk is not None and span.start_us is not None:
+        span.first_token_us = span.start_us + int(round(to_first_chunk * 1000))
     return ident(ctx.get("traceId")), span
 
 
@@ -124,12 +127,14 @@ _DD_TOKENS = re.compile(r"(?:^|\.)(?:usage\.)?(prompt_tokens|input_tokens|comple
 
 
 def _dd_indexed(meta: dict, prefix: str) -> list[dict] | None:
-    pat = re.compile(re.escape(prefix) + r"\.(\d+)\.(.+)$")
-    items: dict[int, dict] = {}
+    """`<prefix>.N.field` tags -> [{field}]; LangChain's doubly indexed `<prefix>.N.M.field` (batch N, message M) ->
+    the messages of every batch in order."""
+    pat = re.compile(re.escape(prefix) + r"\.(\d+)(?:\.(\d+))?\.(.+)$")
+    items: dict[tuple, dict] = {}
     for k, v in meta.items():
         m = pat.match(k)
         if m:
-            items.setdefault(int(m.group(1)), {})[m.group(2)] = v
+            items.setdefault((int(m.group(1)), int(m.group(2) or 0)), {})[m.group(3)] = v
     return [items[i] for i in sorted(items)] or None
 
 
@@ -148,8 +153,8 @@ def dd_apm_span(rec: dict) -> SpanPair:
         if m and to_int(v) is not None:
             tokens.setdefault("prompt" if m.group(1) in ("prompt_tokens", "input_tokens") else "completion", to_int(v))
     model = first(*(meta.get(f"{comp}.{k}") for k in ("response.model", "request.model", "model")))
-    choices = _dd_indexed(meta, f"{comp}.response.choices") or []
-    out = first(*(first(c.get("message.content"), c.get("text")) for c in choices))
+    choices = _dd_indexed(meta, f"{comp}.response.choices") or _dd_indexed(meta, f"{comp}.response.completions") or []
+    out = first(*(first(c.get("message.content"), c.get("content"), c.get("text")) for c in choices))
     start = epoch_us(rec.get("start"))
     dur = to_float(rec.get("duration"))
     failed = to_int(rec.get("error")) == 1
@@ -160,7 +165,8 @@ def dd_apm_span(rec: dict) -> SpanPair:
         name=first(rec.get("resource"), rec.get("name")) if model else rec.get("name"),
         kind="llm" if model or tokens else "other",
         start_us=start, end_us=start + int(dur // 1000) if start is not None and dur is not None else None,
-        input=first(_dd_indexed(meta, f"{comp}.request.messages"), meta.get(f"{comp}.request.prompt")),
+        input=first(_dd_indexed(meta, f"{comp}.request.messages"), meta.get(f"{comp}.request.prompt"),
+                    meta.get(f"{comp}.request.prompts.0")),
         output=out, model=model, provider=comp or None,
         prompt_tokens=tokens.get("prompt"), completion_tokens=tokens.get("completion"),
         failed=failed or refused is not None,

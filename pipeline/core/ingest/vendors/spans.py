@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .base import epoch_us, first, ident, iso_utc
+from ..mapping import FieldSource, Mapping, json_path
+from .base import epoch_us, first, flat_mapping, ident, iso_utc
 from .branches import branch_path
 
 LLM_KINDS = ("llm", "embedding")
@@ -38,6 +39,8 @@ class Span:
     version: str | None = None
     environment: str | None = None
     detail: dict = field(default_factory=dict)  # vendor extras worth keeping (finish reason, params, ttft, ...)
+    first_token_us: int | None = None  # when a streamed call's first token arrived (epoch microseconds)
+    instant: bool = False  # a point in time (an event, a trace record): it has no end and is never "unfinished"
 
     def __post_init__(self) -> None:
         self.span_id, self.parent_id = ident(self.span_id), ident(self.parent_id)
@@ -47,6 +50,18 @@ class Span:
         if self.start_us is None or self.end_us is None:
             return None
         return (self.end_us - self.start_us) / 1000.0
+
+
+def merged(winner: Span, other: Span) -> Span:
+    """One span exported twice (a create and its update in two batches, a span re-sent when it ended): the
+    winner's values, the other copy's where the winner has none."""
+    for f in fields(Span):
+        mine, theirs = getattr(winner, f.name), getattr(other, f.name)
+        if f.name == "detail":
+            winner.detail = {**theirs, **mine}
+        elif mine in (None, [], "other") and theirs not in (None, []):
+            setattr(winner, f.name, theirs)
+    return winner
 
 
 def _start_key(s: Span) -> tuple:
@@ -78,6 +93,25 @@ def leaf_model_calls(spans: list[Span]) -> list[Span]:
     return [s for s in spans if s.kind in LLM_KINDS and s.span_id not in wrappers]
 
 
+def trace_mapping() -> Mapping:
+    """The flat mapping of trace entries: each role from its same-named key, time to first token included."""
+    flat = flat_mapping()
+    return Mapping({**flat.roles, "ttft_ms": [FieldSource(json_path("ttft_ms"), "number")]}, flat.constants)
+
+
+def ttft_ms(calls: list[Span], trace_start: int | None) -> float | None:
+    """Time to first token of a trace: the first streamed call's first token, measured from the trace's start (its
+    own start when the trace has none); a first token before its start is unreadable."""
+    firsts = [s for s in calls if s.first_token_us is not None]
+    if not firsts:
+        return None
+    call = min(firsts, key=lambda s: s.first_token_us)
+    start = first(trace_start, call.start_us)
+    if start is None or call.first_token_us < start:
+        return None
+    return (call.first_token_us - start) / 1000.0
+
+
 def _sum(values: list) -> Any:
     present = [v for v in values if v is not None]
     if not present:
@@ -103,6 +137,10 @@ def _timestamp(v: Any) -> Any:
         return None
     except ValueError:
         return v
+
+
+def trace_start_us(trace: dict) -> int | None:
+    return epoch_us(trace.get("ts")) if trace.get("ts") is not None else None
 
 
 def _lower(v: Any) -> Any:
@@ -151,10 +189,11 @@ def trace_entry(spans: list[Span], trace_id: Any = None, detail: dict | None = N
     if cost is None and root is not None:
         cost = root.cost_usd
     span_latency = root.duration_ms if root is not None else None
-    if span_latency is None and starts and ends:
-        span_latency = (max(ends) - min(starts)) / 1000.0
+    work_starts = [s.start_us for s in ordered if s.start_us is not None and not s.instant]
+    if span_latency is None and work_starts and ends:  # an instant (a trace record's timestamp) is no work done
+        span_latency = (max(ends) - min(work_starts)) / 1000.0
     status = trace.get("status")
-    first_start = first(root.start_us if root else None, min(starts, default=None))
+    first_start = first(root.start_us if root and not root.instant else None, min(starts, default=None))
     with_root = ([root] if root else []) + ordered
     prompt_version = _sdk_value(with_root, SDK_PROMPT_VERSION)
     service_version = from_spans("version")
@@ -175,6 +214,8 @@ def trace_entry(spans: list[Span], trace_id: Any = None, detail: dict | None = N
         "output": first(trace.get("output"), root.output if root else None,
                         next((s.output for s in reversed(chat_calls) if s.output is not None), None)),
         "latency_ms": first(trace.get("latency_ms"), span_latency),
+        "ttft_ms": first(trace.get("ttft_ms"), ttft_ms([s for s in ordered if s.kind in LLM_KINDS],
+                                                          first(trace_start_us(trace), first_start))),
         "prompt_tokens": first(prompt, trace.get("prompt_tokens")),
         "completion_tokens": first(completion, trace.get("completion_tokens")),
         "cost_usd": first(cost, trace.get("cost_usd")),

@@ -6,8 +6,9 @@ OpenAI chat.completion.chunk deltas (text concatenated, tool-call deltas merged 
 (`response.completed` taken whole, else output text / function-call deltas), Anthropic Messages events (message_start,
 content_block_start/delta, message_delta with stop reason and usage), Gemini chunks (parts joined, last finish
 reason and usage metadata), Cohere v2 chat events (content / tool-plan / tool-call deltas, message-end with finish
-reason and usage) and Bedrock's ConverseStream and InvokeModelWithResponseStream events (`streams_bedrock.py`), also
-as the raw `application/vnd.amazon.eventstream` body (`eventstream.py`, base64, hex or latin-1 text; a bad frame leaves
+reason and usage; v1 `event_type` lines, whose stream-end holds the response) and Bedrock's ConverseStream and
+InvokeModelWithResponseStream events (`streams_bedrock.py`; Bedrock's closing invocation metrics are kept), also as
+the raw `application/vnd.amazon.eventstream` body (`eventstream.py`, base64, hex or latin-1 text; a bad frame leaves
 the body as it is). The result has the provider's non-streamed shape, so the body readers read it unchanged; a stream
 with an error event (or a failed Responses call, a Bedrock exception) becomes `{"error": ...}`, an error body.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 from .eventstream import text_events
 from .streams_bedrock import converse, exception_of, is_converse, native, unwrap_chunks
-from .streams_cohere import COHERE_EVENTS, cohere
+from .streams_cohere import COHERE_EVENTS, COHERE_V1_EVENTS, cohere, cohere_v1
 
 MAX_EVENTS = 100_000  # a stream longer than this is assembled from its first events (memory stays bounded)
 
@@ -100,6 +101,8 @@ def stream_kind(chunks: list[dict]) -> str | None:
             return "gemini"
         if t in COHERE_EVENTS:
             return "cohere"
+        if c.get("event_type") in COHERE_V1_EVENTS:
+            return "cohere_v1"
         if is_converse(c):
             return "bedrock_converse"
         if isinstance(c.get("chunk"), dict) and "bytes" in c["chunk"]:
@@ -183,6 +186,8 @@ def _anthropic(events: list[dict]) -> dict:
         elif t == "message_delta":
             stop = _d(e.get("delta")).get("stop_reason") or stop
             usage.update({k: v for k, v in _d(e.get("usage")).items() if v is not None})
+        if isinstance(e.get("amazon-bedrock-invocationMetrics"), dict):  # Bedrock's timings, on message_stop
+            msg["amazon-bedrock-invocationMetrics"] = e["amazon-bedrock-invocationMetrics"]
     content = []
     for k in sorted(blocks, key=str):
         b = blocks[k]
@@ -223,7 +228,8 @@ def _bedrock_chunks(events: list[dict]) -> dict | None:
 
 
 _ASSEMBLERS = {"openai_chat": _openai_chat, "openai_responses": _openai_responses, "anthropic": _anthropic,
-               "gemini": _gemini, "cohere": cohere, "bedrock_converse": converse, "bedrock_chunks": _bedrock_chunks}
+               "gemini": _gemini, "cohere": cohere, "cohere_v1": cohere_v1,
+               "bedrock_converse": converse, "bedrock_chunks": _bedrock_chunks}
 
 
 def assemble(body: Any) -> dict | None:

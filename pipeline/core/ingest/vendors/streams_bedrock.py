@@ -135,5 +135,6 @@ def native(chunks: list[dict]) -> dict | None:
     prompt = metrics.get("inputTokenCount", counts.get("prompt_token_count", counts.get("inputTextTokenCount")))
     output = metrics.get("outputTokenCount", counts.get("generation_token_count",
                                                         counts.get("totalOutputTextTokenCount")))
-    return {"generation": "".join(texts), "stop_reason": stop, "prompt_token_count": prompt,
-            "generation_token_count": output}
+    out = {"generation": "".join(texts), "stop_reason": stop, "prompt_token_count": prompt,
+           "generation_token_count": output}
+    return {**out, "amazon-bedrock-invocationMetrics": metrics} if metrics else out

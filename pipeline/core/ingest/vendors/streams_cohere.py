@@ -1,4 +1,7 @@
-"""Cohere v2 chat streams -> the v2 chat response the same call returns unstreamed (used by `streams.assemble`).
+"""Cohere chat streams -> the chat response the same call returns unstreamed (used by `streams.assemble`).
+
+v1 (`/v1/chat`, JSON lines with `event_type`): `stream-end` carries the whole response, taken as it is; a stream cut
+short is assembled from `stream-start` (generation id) and `text-generation` pieces.
 
 Events (SSE `event:` / `data:` blocks or a list of objects, each with its `type`): `message-start` (id, role),
 `content-start` / `content-delta` (`delta.message.content.text`, or `.thinking`), `tool-plan-delta`
@@ -10,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+COHERE_V1_EVENTS = ("stream-start", "text-generation", "tool-calls-generation", "tool-calls-chunk", "stream-end",
+                    "search-queries-generation", "search-results", "citation-generation")
 COHERE_EVENTS = ("message-start", "content-start", "content-delta", "content-end", "tool-plan-delta", "tool-call-start",
                  "tool-call-delta", "tool-call-end", "citation-start", "citation-end", "message-end")
 
@@ -56,3 +61,17 @@ def cohere(events: list[dict]) -> dict:
         msg["tool_calls"] = [calls[k] for k in sorted(calls, key=str)]
     out = {"id": rid, "message": msg, "finish_reason": finish}
     return {**out, "usage": usage} if usage else out
+
+
+def cohere_v1(events: list[dict]) -> dict:
+    """Cohere v1 chat events -> a v1 chat response ({text, generation_id, finish_reason, meta, tool_calls})."""
+    end = next((e for e in reversed(events) if e.get("event_type") == "stream-end"), None)
+    if end is not None and isinstance(end.get("response"), dict):
+        return {"finish_reason": end.get("finish_reason"), **end["response"]}
+    start = next((e for e in events if e.get("event_type") == "stream-start"), {})
+    text = "".join(e["text"] for e in events if e.get("event_type") == "text-generation" and isinstance(e.get("text"),
+                                                                                                         str))
+    calls = next((e.get("tool_calls") for e in events if e.get("event_type") == "tool-calls-generation"), None)
+    out = {"text": text, "generation_id": start.get("generation_id"),
+           "finish_reason": end.get("finish_reason") if end else None}
+    return {**out, "tool_calls": calls} if isinstance(calls, list) else out
