@@ -39,7 +39,9 @@ NULL_TOKENS = ("", "null", "none", "nan", "n/a", "na", "-", "nil", "undefined")
 # log levels and severities count too, for a log line's level standing in for a status: ERROR/FATAL/ALERT lines are
 # errors; INFO/DEBUG lines and WARN ones (a request that logged a warning did not fail) ok
 ERROR_STATUSES = ("error", "failed", "failure", "fail", "exception", "timeout", "status_code_error", "err", "false",
-                  "cancelled", "fatal", "critical", "crit", "panic", "alert", "emerg", "emergency")
+                  "cancelled", "fatal", "critical", "crit", "panic", "alert", "emerg", "emergency",
+                  # spreadsheet exports in other languages (de, fr, es, it, pt, nl)
+                  "fehler", "fehlgeschlagen", "erreur", "echec", "échec", "fallo", "errore", "erro", "fout")
 OK_STATUSES = ("ok", "success", "succeeded", "completed", "complete", "status_code_ok", "status_code_unset", "true",
                "done", "default", "unset", "info", "information", "informational", "debug", "trace", "notice", "warn",
                "warning")

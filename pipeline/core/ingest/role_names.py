@@ -99,6 +99,10 @@ _WORDS = {
 }
 
 
+# linking words of foreign headers (Jetons d'entrée, Tokens de entrada): dropped so the content words meet
+_LINKS = frozenset(("d", "de", "del", "della", "di", "da", "do", "du", "des", "von", "van", "der"))
+
+
 def _translated(key) -> str:
     """snake_case key with accents folded and foreign header words put in English (Antwort-Tokens -> response_tokens)."""
     import unicodedata
@@ -107,7 +111,7 @@ def _translated(key) -> str:
     s = snake(folded)
     if s in _WORDS:
         return _WORDS[s]
-    return "_".join(_WORDS.get(w, w) for w in s.split("_"))
+    return "_".join(_WORDS.get(w, w) for w in s.split("_") if w not in _LINKS)
 
 
 def key_rules(key) -> dict[str, float]:

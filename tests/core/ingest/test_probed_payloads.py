@@ -352,3 +352,16 @@ def test_excel_sep_line_names_the_delimiter(tmp_path):
             for e in rows] == [
         ("2025-03-04T09:15:00+00:00", "mistral-large", "Bonjour ?", "Bonjour !", 1500.0, 0.0021),
         ("2025-03-13T10:00:00+00:00", "mistral-small", "Ça va ?", "Oui, merci.", 800.0, 0.0003)]
+
+
+def test_french_headers_with_linking_words_and_a_localized_error_status(tmp_path):
+    """`Jetons d'entrée` / `Jetons de sortie` are the token columns (linking words dropped), `erreur` is an error."""
+    from pipeline.core.ingest.engine import ingest as _ingest
+
+    p = tmp_path / "export.csv"
+    p.write_text("Date;Modèle;Jetons d'entrée;Jetons de sortie;Statut;Réponse\n" + "".join(
+        f"2025-03-0{i + 1}T10:00:00Z;gpt-4o;{100 + i};{20 + i};{'erreur' if i == 2 else 'ok'};Bonjour {i}\n"
+        for i in range(5)), encoding="utf-8")
+    table, _ = _ingest(str(p))
+    got = [(r["prompt_tokens"], r["completion_tokens"], r["status"]) for r in table.to_pylist()]
+    assert got == [(100 + i, 20 + i, "error" if i == 2 else "ok") for i in range(5)]
