@@ -79,10 +79,9 @@ _LINE_TS = (r"^(?:[\w.-]+\s+\| |\[pod/[^\]]+\] )?(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:
             r"(?:Z|[+-]\d\d:?\d\d)?)")  # a timestamp prefix (kubectl / docker -t / journald), the line's ts
 # The model a server was started with, carried to its request lines that follow: vLLM's `args: Namespace(...)`,
 # `non-default args: {...}` or engine config, TGI's `Args { model_id: "..." }` (a served name first)
-_MODEL_DECL = (r"(?:args: Namespace\(|non-default args: \{|with config: |Args \{ )"
-               r"(?:.*?\bserved_model_name'?[=:] ?(?:Some\()?\[?['\"](?P<served>[^'\"]+)['\"])?"
-               r".*?\bmodel(?:_id|_tag)?'?[=:] ?['\"](?P<model>[^'\"]+)['\"]")
-_SERVED = r"(?:args: Namespace\(|non-default args: \{|with config: |Args \{ ).*?\bserved_model_name'?[=:] ?(?:Some\()?\[?['\"](?P<served>[^'\"]+)['\"]"
+_DECL = r"(?:args: Namespace\(|non-default args: \{|with config: |Args \{ )"
+_MODEL_DECL = _DECL + r".*?\bmodel(?:_id|_tag)?'?[=:] ?['\"](?P<model>[^'\"]+)['\"]"
+_SERVED = _DECL + r".*?\bserved_model_name'?[=:] ?(?:Some\()?\[?['\"](?P<served>[^'\"]+)['\"]"
 _MODEL_KINDS = JOINED + ("tgi_generate", "tgi_error")
 _PROBES = r"^/(?:health|healthz|ready|readyz|live|livez|metrics|ping|version)(?:[/?]|$)"
 _INTS = ("status", "prompt_tokens", "completion_tokens", "bytes_received", "bytes_sent")
@@ -100,7 +99,7 @@ def strip_prefixes(lines: pa.Array) -> pa.Array:
 
 def _server_models(text: pa.Array) -> pa.Array | None:
     """For every line, the model its server declared at start-up on an earlier line (null before any)."""
-    decl = pc.extract_regex(text, _MODEL_DECL).flatten()[1]
+    decl = pc.extract_regex(text, _MODEL_DECL).flatten()[0]
     if decl.null_count == len(decl):
         return None
     served = pc.extract_regex(text, _SERVED).flatten()[0]

@@ -178,11 +178,11 @@ def iso_utc(us: int | None) -> str | None:
 
 FLAT_KEYS = (
     "ts", "request_id", "session_id", "user_id", "trace_id", "service", "model", "provider", "version",
-    "environment", "input", "output", "latency_ms", "prompt_tokens", "completion_tokens", "cost_usd",
+    "environment", "input", "output", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cost_usd",
     "status", "error", "tool_calls", "outcome", "branch_path",
 )
-_FLAT_TRANSFORMS = {"ts": "timestamp", "input": "text", "output": "text", "error": "text", "tool_calls": "names",
-                    "branch_path": "names", "status": "status"}
+_FLAT_TRANSFORMS = {"ts": "timestamp", "ttft_ms": "number", "input": "text", "output": "text", "error": "text",
+                    "tool_calls": "names", "branch_path": "names", "status": "status"}
 
 
 def flat_mapping(constants: dict[str, str] | None = None) -> Mapping:

@@ -6,8 +6,8 @@ own inputTokenCount / outputTokenCount, errors from errorCode / output.outputBod
 """
 from __future__ import annotations
 
-from .base import VendorAdapter, as_dict, first, to_int
-from .providers import bedrock_model, call_mapping, error_of, read_response, request_input
+from .base import VendorAdapter, as_dict, first, flat_mapping, to_int
+from .providers import bedrock_model, error_of, read_response, request_input
 
 
 def expand(rec: dict) -> list[dict]:
@@ -42,4 +42,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("bedrock_logs", detect, call_mapping(), expand)
+ADAPTER = VendorAdapter("bedrock_logs", detect, flat_mapping(), expand)

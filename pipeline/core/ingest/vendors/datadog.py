@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .base import VendorAdapter, as_dict, as_list, dig, epoch_us, first, ident, to_float, to_int
+from .base import VendorAdapter, as_dict, as_list, dig, epoch_us, first, flat_mapping, ident, to_float, to_int
 from .genai_content import tools_in_messages
-from .spans import Span, empty_entry, trace_entry, trace_mapping
+from .spans import Span, empty_entry, trace_entry
 
 _KINDS = {"llm": "llm", "embedding": "embedding", "tool": "tool"}
 
@@ -93,4 +93,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("datadog", detect, trace_mapping(), expand)
+ADAPTER = VendorAdapter("datadog", detect, flat_mapping(), expand)

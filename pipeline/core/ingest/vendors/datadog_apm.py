@@ -2,9 +2,9 @@
 [[span, ...], ...]) and LLM Observability spans written one per line (outside the intake payload)."""
 from __future__ import annotations
 
-from .base import VendorAdapter
+from .base import VendorAdapter, flat_mapping
 from .span_records import dd_any_span, is_dd_apm_span
-from .spans import trace_entry, trace_mapping
+from .spans import trace_entry
 
 
 def detect(rec: dict) -> float:
@@ -20,4 +20,4 @@ def spans(rec: dict) -> list:
     return [dd_any_span(rec)] if is_dd_apm_span(rec) else []
 
 
-ADAPTER = VendorAdapter("datadog_apm", detect, trace_mapping(), expand, spans=spans)
+ADAPTER = VendorAdapter("datadog_apm", detect, flat_mapping(), expand, spans=spans)

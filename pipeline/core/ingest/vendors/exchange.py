@@ -10,8 +10,8 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .base import VendorAdapter, as_dict, decode_json, dig, epoch_us, first, iso_utc, to_float, to_int
-from .providers import call_mapping, error_of, model_of_url, provider_of_url, read_response, request_input
+from .base import VendorAdapter, as_dict, decode_json, dig, epoch_us, first, flat_mapping, iso_utc, to_float, to_int
+from .providers import error_of, model_of_url, provider_of_url, read_response, request_input
 
 _ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "apim-request-id", "x-goog-request-id",
                "cf-ray")
@@ -143,4 +143,4 @@ def detect(rec: dict) -> float:
     return 1.0 if provider or read_response(p["response"]) or error_of(p["response"], not failed) else 0.0
 
 
-ADAPTER = VendorAdapter("http_exchange", detect, call_mapping(), expand)
+ADAPTER = VendorAdapter("http_exchange", detect, flat_mapping(), expand)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, message_text, to_float, to_int
+from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, message_text,
+                   to_float, to_int)
 from .genai_content import tools_in_messages
 from .otel import real_service, span_from_attributes
-from .spans import LLM_KINDS, Span, empty_entry, trace_entry, trace_mapping
+from .spans import LLM_KINDS, Span, empty_entry, trace_entry
 
 _KINDS = {"GENERATION": "llm", "EMBEDDING": "embedding", "TOOL": "tool"}
 
@@ -151,4 +152,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("langfuse", detect, trace_mapping(), expand)
+ADAPTER = VendorAdapter("langfuse", detect, flat_mapping(), expand)

@@ -7,9 +7,9 @@ SDKs' observation-create/update name the kind in body.type); scores and sdk-log 
 """
 from __future__ import annotations
 
-from .base import VendorAdapter, as_dict, as_list, epoch_us, first, ident, message_text
+from .base import VendorAdapter, as_dict, as_list, epoch_us, first, flat_mapping, ident, message_text
 from .langfuse import observation_span
-from .spans import Span, trace_entry, trace_mapping
+from .spans import Span, trace_entry
 
 _OBS_TYPES = {"generation": "GENERATION", "span": "SPAN", "event": "EVENT", "tool": "TOOL", "agent": "AGENT",
               "embedding": "EMBEDDING"}
@@ -93,4 +93,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("langfuse_batch", detect, trace_mapping(), expand, spans=record_spans)
+ADAPTER = VendorAdapter("langfuse_batch", detect, flat_mapping(), expand, spans=record_spans)

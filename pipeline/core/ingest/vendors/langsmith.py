@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, ident, message_text, to_float,
-                   to_int)
+from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, ident, message_text,
+                   to_float, to_int)
 from .genai_content import tools_in_messages
-from .spans import Span, empty_entry, pick_root, trace_entry, trace_mapping
+from .spans import Span, empty_entry, pick_root, trace_entry
 
 RUN_TYPES = ("llm", "chain", "tool", "retriever", "prompt", "embedding", "parser")
 _KINDS = {"llm": "llm", "embedding": "embedding", "tool": "tool"}
@@ -189,4 +189,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("langsmith", detect, trace_mapping(), expand, spans=spans)
+ADAPTER = VendorAdapter("langsmith", detect, flat_mapping(), expand, spans=spans)

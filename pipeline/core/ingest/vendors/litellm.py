@@ -7,8 +7,8 @@ the time to first token when it comes before the end (a call not streamed has it
 """
 from __future__ import annotations
 
-from .base import VendorAdapter, as_dict, decode_json, epoch_us, first, ident, iso_utc, to_float
-from .providers import call_mapping, read_response
+from .base import VendorAdapter, as_dict, decode_json, epoch_us, first, flat_mapping, ident, iso_utc, to_float
+from .providers import read_response
 
 
 def _empty(v):
@@ -60,4 +60,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("litellm", detect, call_mapping(), expand)
+ADAPTER = VendorAdapter("litellm", detect, flat_mapping(), expand)

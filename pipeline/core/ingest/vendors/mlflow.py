@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, first, message_text, to_float,
+from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, first, flat_mapping, message_text, to_float,
                    to_int)
 from .otel import span_from_otel
-from .spans import Span, empty_entry, trace_entry, trace_mapping
+from .spans import Span, empty_entry, trace_entry
 
 _KINDS = {"CHAT_MODEL": "llm", "LLM": "llm", "EMBEDDING": "embedding", "TOOL": "tool"}
 
@@ -119,4 +119,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("mlflow", detect, trace_mapping(), expand)
+ADAPTER = VendorAdapter("mlflow", detect, flat_mapping(), expand)

@@ -8,10 +8,11 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from .base import VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, ident, to_float, to_int
+from .base import (VendorAdapter, as_dict, as_list, decode_json, dig, epoch_us, first, flat_mapping, ident, to_float,
+                   to_int)
 from .genai_content import event_content, openinference_messages, requested_tools
 from .refusals import finish_refusal
-from .spans import Span, empty_entry, trace_entry, trace_mapping
+from .spans import Span, empty_entry, trace_entry
 
 GENAI_PREFIXES = ("gen_ai.", "llm.", "openinference.")
 _LLM_OPERATIONS = ("chat", "text_completion", "generate_content", "completion", "responses")
@@ -283,4 +284,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("otel_genai", detect, trace_mapping(), expand)  # vendors/__init__ adds span_records' spans
+ADAPTER = VendorAdapter("otel_genai", detect, flat_mapping(), expand)  # vendors/__init__ adds span_records' spans

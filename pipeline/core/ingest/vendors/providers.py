@@ -11,8 +11,7 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from ..mapping import FieldSource, Mapping, json_path
-from .base import as_dict, as_list, decode_json, dig, first, flat_mapping, to_int
+from .base import as_dict, as_list, decode_json, dig, first, to_int
 from .refusals import refusal
 
 # host fragment -> provider
@@ -22,12 +21,6 @@ _HOSTS = (
     ("cohere", "cohere"), ("mistral.ai", "mistral"), ("groq.com", "groq"), ("together", "together"),
     ("deepseek.com", "deepseek"), ("x.ai", "xai"), ("openrouter.ai", "openrouter"),
 )
-
-
-def call_mapping() -> Mapping:
-    """The flat mapping of one provider call's entry: each role from its same-named key, time to first token too."""
-    flat = flat_mapping()
-    return Mapping({**flat.roles, "ttft_ms": [FieldSource(json_path("ttft_ms"), "number")]}, flat.constants)
 
 
 def provider_of_url(url: Any) -> str | None:

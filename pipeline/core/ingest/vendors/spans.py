@@ -5,8 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..mapping import FieldSource, Mapping, json_path
-from .base import epoch_us, first, flat_mapping, ident, iso_utc
+from .base import epoch_us, first, ident, iso_utc
 from .branches import branch_path
 
 LLM_KINDS = ("llm", "embedding")
@@ -91,12 +90,6 @@ def leaf_model_calls(spans: list[Span]) -> list[Span]:
                 wrappers.add(pid)
             pid = by_id[pid].parent_id
     return [s for s in spans if s.kind in LLM_KINDS and s.span_id not in wrappers]
-
-
-def trace_mapping() -> Mapping:
-    """The flat mapping of trace entries: each role from its same-named key, time to first token included."""
-    flat = flat_mapping()
-    return Mapping({**flat.roles, "ttft_ms": [FieldSource(json_path("ttft_ms"), "number")]}, flat.constants)
 
 
 def ttft_ms(calls: list[Span], trace_start: int | None) -> float | None:

@@ -6,9 +6,9 @@ name (summary.usage.<model>) and summed per call.
 """
 from __future__ import annotations
 
-from .base import VendorAdapter, as_dict, dig, epoch_us, first, ident, to_float, to_int
+from .base import VendorAdapter, as_dict, dig, epoch_us, first, flat_mapping, ident, to_float, to_int
 from .genai_content import tools_in_messages
-from .spans import Span, trace_entry, trace_mapping
+from .spans import Span, trace_entry
 
 
 def _call(rec: dict) -> dict:
@@ -105,4 +105,4 @@ def detect(rec: dict) -> float:
     return 0.0
 
 
-ADAPTER = VendorAdapter("weave", detect, trace_mapping(), expand, spans=spans)
+ADAPTER = VendorAdapter("weave", detect, flat_mapping(), expand, spans=spans)
