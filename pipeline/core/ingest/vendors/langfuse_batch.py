@@ -3,7 +3,8 @@
 
 Every event counts (not only batch[0]): trace-create gives the trace's name, input, output, user and session;
 generation-, span- and event-create/update give observations (updates merged into their create by id; the older
-SDKs' observation-create/update name the kind in body.type); scores and sdk-log events are kept out. Observations of one trace in several batches are grouped by the ingest trace stage.
+SDKs' observation-create/update name the kind in body.type); scores and sdk-log events are kept out. Observations
+of one trace in several batches are grouped by the ingest trace stage.
 """
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ def batch_spans(rec: dict) -> list:
             out.append((ident(body.get("id")), Span(
                 span_id=body.get("id"), name=body.get("name"), input=body.get("input"), output=message_text(body.get("output")),
                 user_id=body.get("userId"), session_id=body.get("sessionId"), version=body.get("release"),
-                environment=body.get("environment"), start_us=epoch_us(first(body.get("timestamp"), ev.get("timestamp"))),
-                instant=True, detail={"tags": body.get("tags")} if body.get("tags") else {})))
+                environment=body.get("environment"),
+                start_us=epoch_us(first(body.get("timestamp"), ev.get("timestamp"))), instant=True, detail={"tags": body.get("tags")} if body.get("tags") else {})))
         elif kind in _OBS_TYPES and body.get("id") is not None:
             merged = observations.setdefault(str(body["id"]), {"type": _OBS_TYPES[kind]})
             merged.update({k: v for k, v in body.items() if v is not None})
